@@ -1,0 +1,36 @@
+"""Shared fixtures: the published vectors (vectors/*.json) loaded and checked for shape."""
+import json
+import pathlib
+import sys
+from typing import Any, Dict, List
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+VECTOR_DIR = ROOT / "vectors"
+sys.path.insert(0, str(ROOT))  # test the working tree's op_continue.py, vendored-file style
+
+
+def _load(path: pathlib.Path) -> List[Dict[str, Any]]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["schema"] == "op_continue-vectors/1", path.name
+    tests = doc["tests"]
+    assert doc["numberOfTests"] == len(tests), f"{path.name}: numberOfTests is stale"
+    for test in tests:
+        test["_file"] = path.name
+        test["_source"] = doc["source"]
+    return tests
+
+
+def load_vectors() -> List[Dict[str, Any]]:
+    return [t for f in sorted(VECTOR_DIR.glob("*.json")) for t in _load(f)]
+
+
+VECTORS = load_vectors()
+
+
+def vectors_of(kind: str) -> List[Dict[str, Any]]:
+    return [v for v in VECTORS if v["type"] == kind]
+
+
+def text(lines: Any) -> str:
+    """Multi-line values are arrays of lines joined with LF (vectors/FORMAT.md)."""
+    return "\n".join(lines) if isinstance(lines, list) else lines
