@@ -39,6 +39,7 @@ import json
 import os
 import re
 import stat
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -475,10 +476,11 @@ class _SFParser:
         body = self.text[self.pos + 1 : end]
         if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", body):
             raise self.fail("byte sequence is not base64")
-        try:
+        if "=" not in body:
             # "parsers SHOULD NOT fail when '=' padding is not present" -- RFC 8941 §4.2.7
-            stripped = body.rstrip("=")
-            value = base64.b64decode(stripped + "=" * (-len(stripped) % 4), validate=True)
+            body += "=" * (-len(body) % 4)
+        try:
+            value = base64.b64decode(body, validate=True)
         except binascii.Error:
             raise self.fail("byte sequence is not base64") from None
         self.pos = end + 1
@@ -1402,3 +1404,1220 @@ def _select_key(keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
     if len(keys) == 1 and None in keys:
         return keys[None]
     raise VerificationError("no key for this keyid")
+
+
+# =============================================================================
+# 9. Requests: RFC 9635 §2, §5, §6 as Open Payments profiles them
+# =============================================================================
+# Every request is signed the way the official SDK (@interledger/http-signature-utils
+# createHeaders) signs it, so that the Rafiki AS, which runs the official verifier, accepts it:
+#   covered = "@method" "@target-uri" ["authorization"] ["content-digest" "content-length"
+#             "content-type"], label sig1, params keyid then created, no alg.
+
+LABEL = "sig1"
+COVERED_BASE = ("@method", "@target-uri")
+COVERED_AUTHORIZATION = ("authorization",)
+COVERED_CONTENT = ("content-digest", "content-length", "content-type")
+HASH_METHODS = {  # RFC 9635 §4.2.3: names from the IANA "Named Information Hash Algorithm" registry
+    "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512",
+    "sha3-256": "sha3_256", "sha3-384": "sha3_384", "sha3-512": "sha3_512",
+}
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A request ready to send: the exact method, URL, headers and body bytes.
+
+    ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
+    ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
+    since it contains the Authorization value.
+    """
+
+    method: str
+    url: str
+    headers: Tuple[Tuple[str, str], ...] = field(repr=False)
+    body: bytes = field(repr=False)
+    signature_base: str = field(repr=False)
+
+    def header(self, name: str) -> Optional[str]:
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def safe_headers(self) -> Dict[str, str]:
+        """The headers with Authorization replaced by "[secure]", for logs and reprs."""
+        return {k: "[secure]" if k.lower() == "authorization" else v for k, v in self.headers}
+
+    def __repr__(self) -> str:
+        return (f"SignedRequest(method={self.method!r}, url={self.url!r}, "
+                f"headers={self.safe_headers()!r}, body=<{len(self.body)} bytes>)")
+
+    def to_json(self) -> Dict[str, Any]:
+        """The request as one JSON object (the CLI's --dry-run --json), secrets included."""
+        return {"method": self.method, "url": self.url, "headers": dict(self.headers),
+                "body": self.body.decode("utf-8")}
+
+
+def _check_text(value: object, what: str, allow_space: bool = False) -> str:
+    """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
+    split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5)."""
+    if not isinstance(value, str) or not value:
+        raise UsageError(f"{what}: must be a non-empty string")
+    low = " " if allow_space else "!"
+    if any(not low <= ch <= "~" for ch in value):
+        raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> str:
+    """Check a URL we will call and return it in the form a WHATWG parser gives (lower-case
+    scheme and host, default port dropped, "/" for an empty path), which is what the official
+    SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ."""
+    if not isinstance(url, str) or not url:
+        raise UsageError(f"{what}: must be a non-empty string")
+    if any(not "!" <= ch <= "~" for ch in url):
+        raise UsageError(f"{what}: must be ASCII without spaces or control characters")
+    parts = _split_uri(url)
+    scheme = (parts["scheme"] or "").lower()
+    authority = parts["authority"]
+    if not authority:
+        raise UsageError(f"{what}: must be an absolute URL with a host")
+    if "@" in authority:
+        raise UsageError(f"{what}: must not contain userinfo")
+    if parts["fragment"] is not None:
+        raise UsageError(f"{what}: must not contain a fragment")
+    try:
+        host_port = _normalized_authority(scheme, authority)
+    except SignatureBaseError:
+        raise UsageError(f"{what}: malformed host") from None
+    host = re.sub(r":[0-9]+\Z", "", host_port)
+    if scheme == "http":
+        if not allow_http:
+            raise UsageError(f"{what}: must use https (plain http only with allow_http)")
+        if not _is_loopback(host):
+            raise UsageError(f"{what}: plain http is allowed only for a loopback host")
+    elif scheme != "https":
+        raise UsageError(f"{what}: must use https")
+    path = parts["path"] or "/"
+    if re.search(r"(^|/)\.\.?(/|$)", path) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        raise UsageError(f"{what}: must be normalized (no dot segments, valid %-escapes)")
+    query = "" if parts["query"] is None else "?" + parts["query"]
+    return f"{scheme}://{host_port}{path}{query}"
+
+
+def json_body(obj: Mapping[str, Any]) -> bytes:
+    """Compact JSON, as JavaScript's JSON.stringify writes it.
+
+    DEVIATION (interop with Rafiki): the AS checks Content-Digest against
+    JSON.stringify(JSON.parse(body)), not the bytes received (RFC 9530 §2 says the content), so
+    we send exactly that serialization and the two agree.
+    """
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
+                 access_token: Optional[str] = None, body: Optional[bytes] = None,
+                 created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Sign one Open Payments request as the official SDK does (see the section comment).
+
+    Spec: RFC 9421 §3.1, RFC 9530 §2, RFC 9635 §7.3.1 "HTTP Message Signatures".
+    """
+    method = method.upper()
+    if not re.fullmatch(r"[A-Z]+", method):
+        raise UsageError("method: must be letters only")
+    url = normalize_url(url, "URL", allow_http)
+    _check_key_id(key_id)
+    if created is None:
+        created = int(time.time())
+    elif isinstance(created, bool) or not isinstance(created, int) or created < 0:
+        raise UsageError("created: must be a non-negative integer (unix seconds)")
+    headers: List[Tuple[str, str]] = []
+    covered = list(COVERED_BASE)
+    if access_token is not None:
+        # RFC 9635 §7.2: "Authorization: GNAP <token>"
+        headers.append(("Authorization", "GNAP " + _check_text(access_token, "access token")))
+        covered += COVERED_AUTHORIZATION
+    headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
+    if body is not None:
+        headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
+        covered += COVERED_CONTENT
+    message = request_message(method, url, headers, body or b"")
+    params = signature_params(covered, [("keyid", key_id), ("created", created)])
+    base = signature_base(message, params)
+    signature = sign_ed25519(key, base)
+    headers += [("Signature-Input", f"{LABEL}={serialize_member(params)}"),
+                ("Signature", f"{LABEL}=:{b64encode(signature)}:")]
+    return SignedRequest(method, url, tuple(headers), body or b"", base)
+
+
+def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
+    """RFC 9635 §5.1: {"interact_ref": ...}; no body at all for a poll (§5.2)."""
+    if interact_ref is None:
+        return None
+    return json_body({"interact_ref": _check_text(interact_ref, "interact_ref")})
+
+
+def new_nonce() -> str:
+    """A client nonce for interact.finish (RFC 9635 §2.5.2: "unique ... unguessable")."""
+    return b64url_encode(os.urandom(24))
+
+
+def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
+                       finish_uri: Optional[str] = None, nonce: Optional[str] = None
+                       ) -> Dict[str, Any]:
+    """An Open Payments grant request (RFC 9635 §2): access_token.access, client, and, for an
+    interactive grant, interact.start ["redirect"] with a finish redirect carrying our nonce."""
+    body: Dict[str, Any] = {"access_token": {"access": [dict(a) for a in access]},
+                            "client": normalize_url(client, "client wallet address", True)}
+    if finish_uri is not None:
+        body["interact"] = {"start": ["redirect"],
+                            "finish": {"method": "redirect", "uri": finish_uri,
+                                       "nonce": _check_text(nonce, "nonce")}}
+    return body
+
+
+# --- RFC 9635 §4.2.3 Calculating the Interaction Hash ---------------------------------------
+
+
+def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
+                     grant_endpoint: str, hash_method: str = "sha-256") -> str:
+    """The interaction hash, unpadded base64url.  Spec: RFC 9635 §4.2.3.
+
+    "the client nonce, the AS nonce, the interaction reference, and the grant endpoint URI ...
+    concatenated ... separated by a single newline character" -- RFC 9635 §4.2.3
+    """
+    algorithm = HASH_METHODS.get(hash_method)
+    if algorithm is None:
+        raise UsageError("unsupported hash_method")
+    base = "\n".join([client_nonce, server_nonce, interact_ref, grant_endpoint])
+    return b64url_encode(hashlib.new(algorithm, base.encode("utf-8")).digest())
+
+
+def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
+                            interact_ref: str, grant_endpoint: str, *,
+                            hash_method: str = "sha-256") -> None:
+    """Raise VerificationError unless ``received`` is the hash, compared in constant time.
+
+    DEVIATION (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as unpadded base64url;
+    the deployed Rafiki AS sends standard base64 with padding. Both encodings are accepted.
+    """
+    expected = b64url_decode(interaction_hash(client_nonce, server_nonce, interact_ref,
+                                              grant_endpoint, hash_method), "hash")
+    got = b""
+    if isinstance(received, str):
+        if re.fullmatch(r"[A-Za-z0-9_-]+", received):
+            got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
+        elif re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", received) and len(received) % 4 == 0:
+            got = base64.b64decode(received)
+    if not hmac.compare_digest(got, expected):
+        raise VerificationError("interaction hash does not match; refusing to continue")
+
+
+@dataclass(frozen=True)
+class InteractionFinish:
+    """The redirect the AS sends the user back with (RFC 9635 §4.2.1)."""
+
+    interact_ref: str = field(repr=False)
+    hash: str
+
+
+def parse_finish_redirect(url: str) -> InteractionFinish:
+    """Read ``?hash=...&interact_ref=...``; raise GrantError for ``?result=...``.
+
+    Spec: RFC 9635 §4.2.1 "Redirect-Based Interaction Finish"; the result parameter is the
+    Open Payments way of saying the user rejected the grant or it was invalid.
+    """
+    if not isinstance(url, str):
+        raise UsageError("finish redirect: must be a string")
+    query = _split_uri(url)["query"] or ""
+    params: Dict[str, List[str]] = {}
+    for name, value in _form_urlencoded_parse(query):
+        params.setdefault(name, []).append(value)
+    if "result" in params:
+        result = params["result"][0]
+        code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
+        raise GrantError(0, code, "the interaction did not approve the grant")
+    refs, hashes = params.get("interact_ref", []), params.get("hash", [])
+    if len(refs) != 1 or len(hashes) != 1:
+        raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
+    return InteractionFinish(_check_text(refs[0], "interact_ref"), _check_text(hashes[0], "hash"))
+
+
+# =============================================================================
+# 10. Responses: RFC 9635 §3 "Grant Response", as the Open Payments auth-server OpenAPI shapes it
+# =============================================================================
+# Each class validates a parsed JSON value in from_json and raises ResponseError naming the JSON
+# path of the first mismatch, never its value. Unknown members are tolerated and dropped
+# (RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"), except
+# inside access items, where they are kept in ``extra`` so nothing the AS granted is lost.
+
+MAX_WAIT_SECONDS = 3600  # a larger continue.wait is treated as malformed, not obeyed
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    allow_http: bool = False
+
+
+def _obj(value: object, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ResponseError("expected an object", path=path)
+    return value
+
+
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise ResponseError("expected a string", path=path)
+    return value
+
+
+def _int(value: object, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ResponseError("expected an integer", path=path)
+    return value
+
+
+def _opt(obj: Mapping[str, Any], name: str) -> Any:
+    return obj.get(name)
+
+
+def _secret(value: object, path: str) -> str:
+    if not isinstance(value, str) or not value or any(not "!" <= c <= "~" for c in value):
+        raise ResponseError("expected a non-empty printable ASCII token", path=path)
+    return value
+
+
+def _url(value: object, path: str, ctx: _Ctx) -> str:
+    text = _str(value, path)
+    try:
+        normalize_url(text, path, ctx.allow_http)
+    except UsageError:
+        raise ResponseError("expected an https URL", path=path) from None
+    return text
+
+
+@dataclass(frozen=True)
+class Amount:
+    """Open Payments amount: value (uint64 as a string), assetCode, assetScale."""
+
+    value: str
+    assetCode: str
+    assetScale: int
+
+    @classmethod
+    def from_json(cls, obj: object, path: str) -> Amount:
+        o = _obj(obj, path)
+        value = _str(o.get("value"), path + ".value")
+        if not re.fullmatch(r"[0-9]{1,20}", value) or int(value) >= 1 << 64:
+            raise ResponseError("expected an unsigned 64-bit integer string", path=path + ".value")
+        scale = _int(o.get("assetScale"), path + ".assetScale")
+        if not 0 <= scale <= 255:
+            raise ResponseError("expected 0..255", path=path + ".assetScale")
+        return cls(value, _str(o.get("assetCode"), path + ".assetCode"), scale)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Open Payments outgoing-payment limits (receiver, debitAmount, receiveAmount, interval)."""
+
+    receiver: Optional[str] = None
+    debitAmount: Optional[Amount] = None
+    receiveAmount: Optional[Amount] = None
+    interval: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, obj: object, path: str) -> Limits:
+        o = _obj(obj, path)
+        amounts = {n: Amount.from_json(o[n], f"{path}.{n}") if n in o else None
+                   for n in ("debitAmount", "receiveAmount")}
+        receiver = _str(o["receiver"], path + ".receiver") if "receiver" in o else None
+        interval = _str(o["interval"], path + ".interval") if "interval" in o else None
+        return cls(receiver, amounts["debitAmount"], amounts["receiveAmount"], interval)
+
+
+ACCESS_ACTIONS = {  # the Open Payments auth-server OpenAPI: access-incoming/-outgoing/-quote
+    "incoming-payment": ("create", "complete", "read", "read-all", "list", "list-all"),
+    "outgoing-payment": ("create", "read", "read-all", "list", "list-all"),
+    "quote": ("create", "read", "read-all"),
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """One access right (RFC 9635 §8 "Resource Access Rights", Open Payments access-item)."""
+
+    type: str
+    actions: Tuple[str, ...]
+    identifier: Optional[str] = None
+    limits: Optional[Limits] = None
+
+    @classmethod
+    def from_json(cls, obj: object, path: str) -> Access:
+        o = _obj(obj, path)
+        kind = _str(o.get("type"), path + ".type")
+        if kind not in ACCESS_ACTIONS:
+            raise ResponseError("unknown access type", path=path + ".type")
+        raw_actions = o.get("actions")
+        if not isinstance(raw_actions, list):
+            raise ResponseError("expected an array", path=path + ".actions")
+        actions = tuple(_str(a, f"{path}.actions[{i}]") for i, a in enumerate(raw_actions))
+        for i, action in enumerate(actions):
+            if action not in ACCESS_ACTIONS[kind]:
+                raise ResponseError("unknown action", path=f"{path}.actions[{i}]")
+        identifier = _str(o["identifier"], path + ".identifier") if "identifier" in o else None
+        if kind == "outgoing-payment" and identifier is None:
+            raise ResponseError("outgoing-payment access needs an identifier", path=path)
+        limits = Limits.from_json(o["limits"], path + ".limits") if "limits" in o else None
+        return cls(kind, actions, identifier, limits)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access."""
+
+    value: str = field(repr=False)
+    manage: str
+    access: Tuple[Access, ...]
+    expires_in: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, obj: object, path: str = "$.access_token",
+                  ctx: _Ctx = _Ctx()) -> AccessToken:
+        o = _obj(obj, path)
+        value = _secret(o.get("value"), path + ".value")
+        manage = _url(o.get("manage"), path + ".manage", ctx)
+        raw_access = o.get("access")
+        if not isinstance(raw_access, list):
+            raise ResponseError("expected an array", path=path + ".access")
+        access = tuple(Access.from_json(a, f"{path}.access[{i}]") for i, a in enumerate(raw_access))
+        expires_in = None
+        if o.get("expires_in") is not None:
+            expires_in = _int(o["expires_in"], path + ".expires_in")
+            if expires_in < 0:
+                raise ResponseError("expected a non-negative integer", path=path + ".expires_in")
+        return cls(value, manage, access, expires_in)
+
+
+@dataclass(frozen=True)
+class Continue:
+    """RFC 9635 §3.1 "Request Continuation": token (secret), uri, wait (seconds)."""
+
+    access_token: str = field(repr=False)
+    uri: str
+    wait: Optional[int] = None
+
+    @classmethod
+    def from_json(cls, obj: object, path: str = "$.continue",
+                  ctx: _Ctx = _Ctx()) -> Continue:
+        o = _obj(obj, path)
+        token = _obj(o.get("access_token"), path + ".access_token")
+        value = _secret(token.get("value"), path + ".access_token.value")
+        uri = _url(o.get("uri"), path + ".uri", ctx)
+        wait = None
+        if o.get("wait") is not None:
+            wait = _int(o["wait"], path + ".wait")
+            if not 0 <= wait <= MAX_WAIT_SECONDS:
+                raise ResponseError(f"expected 0..{MAX_WAIT_SECONDS} seconds", path=path + ".wait")
+        return cls(value, uri, wait)
+
+
+@dataclass(frozen=True)
+class Interact:
+    """RFC 9635 §3.3 "Interaction Modes": the redirect URI and the AS's finish nonce."""
+
+    redirect: str
+    finish: str
+
+    @classmethod
+    def from_json(cls, obj: object, path: str = "$.interact",
+                  ctx: _Ctx = _Ctx()) -> Interact:
+        o = _obj(obj, path)
+        return cls(_url(o.get("redirect"), path + ".redirect", ctx),
+                   _check_response_text(o.get("finish"), path + ".finish"))
+
+
+def _check_response_text(value: object, path: str) -> str:
+    text = _str(value, path)
+    if not text or any(not " " <= c <= "~" for c in text):
+        raise ResponseError("expected non-empty printable ASCII", path=path)
+    return text
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A grant response (RFC 9635 §3): finalized (access_token) or pending (continue/interact)."""
+
+    access_token: Optional[AccessToken] = None
+    continue_: Optional[Continue] = None
+    interact: Optional[Interact] = None
+    subject: Optional[Tuple[str, ...]] = None  # sub_ids[].id (Open Payments subject grants)
+
+    @property
+    def is_finalized(self) -> bool:
+        """As the SDK's isFinalizedGrant: an access token was issued."""
+        return self.access_token is not None
+
+    @property
+    def is_pending(self) -> bool:
+        """As the SDK's isPendingGrant: the AS asks for interaction (``interact`` present).
+
+        A continuation answer without access_token or interact ("still pending, poll again")
+        is neither: check ``not is_finalized`` and use ``continue_``.
+        """
+        return self.interact is not None
+
+    @classmethod
+    def from_json(cls, obj: object, path: str = "$",
+                  ctx: _Ctx = _Ctx()) -> Grant:
+        o = _obj(obj, path)
+        token = AccessToken.from_json(o["access_token"], path + ".access_token", ctx) \
+            if "access_token" in o else None
+        cont = Continue.from_json(o["continue"], path + ".continue", ctx) \
+            if "continue" in o else None
+        interact = Interact.from_json(o["interact"], path + ".interact", ctx) \
+            if "interact" in o else None
+        subject = None
+        if "subject" in o:
+            ids = _obj(o["subject"], path + ".subject").get("sub_ids")
+            if not isinstance(ids, list) or not ids:
+                raise ResponseError("expected a non-empty array", path=path + ".subject.sub_ids")
+            subject = tuple(_str(_obj(s, f"{path}.subject.sub_ids[{i}]").get("id"),
+                                 f"{path}.subject.sub_ids[{i}].id") for i, s in enumerate(ids))
+        if token is None and cont is None and subject is None:
+            raise ResponseError("expected access_token, subject or continue", path=path)
+        return cls(token, cont, interact, subject)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The grant as JSON (the CLI's --json), with the secrets: the user asked for them."""
+        out: Dict[str, Any] = {}
+        if self.access_token is not None:
+            out["access_token"] = _access_token_json(self.access_token)
+        if self.continue_ is not None:
+            cont: Dict[str, Any] = {"access_token": {"value": self.continue_.access_token},
+                                    "uri": self.continue_.uri}
+            if self.continue_.wait is not None:
+                cont["wait"] = self.continue_.wait
+            out["continue"] = cont
+        if self.interact is not None:
+            out["interact"] = {"redirect": self.interact.redirect, "finish": self.interact.finish}
+        if self.subject is not None:
+            out["subject"] = {"sub_ids": [{"id": s, "format": "uri"} for s in self.subject]}
+        return out
+
+
+def _access_token_json(token: AccessToken) -> Dict[str, Any]:
+    def drop_none(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: drop_none(v) for k, v in obj.items() if v is not None}
+        if isinstance(obj, (list, tuple)):
+            return [drop_none(v) for v in obj]
+        return obj
+
+    from dataclasses import asdict
+    out: Dict[str, Any] = {"value": token.value, "manage": token.manage}
+    if token.expires_in is not None:
+        out["expires_in"] = token.expires_in
+    out["access"] = [drop_none(asdict(a)) for a in token.access]
+    return out
+
+
+def grant_error_from_json(status: int, obj: object) -> Optional[GrantError]:
+    """A GNAP error object (RFC 9635 §3.6): {"error": {"code", "description"}} or a bare code
+    string; None when ``obj`` is not one."""
+    if not isinstance(obj, dict) or "error" not in obj:
+        return None
+    error = obj["error"]
+    code: object = error
+    description: object = None
+    if isinstance(error, dict):
+        code, description = error.get("code"), error.get("description")
+        if code is None and isinstance(description, str):
+            code = "unknown"  # Rafiki's schema-validation errors carry only a description
+    if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", code):
+        return None
+    if not isinstance(description, str):
+        description = None
+    return GrantError(status, code, description)
+
+
+# =============================================================================
+# 11. Client: the only I/O (requests, imported lazily)
+# =============================================================================
+# One request per call. Nothing is retried: a continuation POST carries a single-use
+# interact_ref (RFC 9635 §5.1), and any request may change state at the AS. Redirects are never
+# followed, a timeout always applies, and the decoded body is capped.
+
+DEFAULT_TIMEOUT = 10.0  # seconds, connect and each read; also the cap on reading the body
+DEFAULT_MAX_RESPONSE_BYTES = 1 << 20
+DEFAULT_WAIT = 5  # RFC 9635 §3.1: "If no wait value is provided, ... SHOULD wait at least 5 s"
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError("duplicate member")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError("non-standard JSON constant")
+
+
+def parse_json(data: bytes) -> Any:
+    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity; ResponseError."""
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                          parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ResponseError("body is not valid JSON", path="$") from None
+
+
+def _redact(text: str, secrets: Iterable[str]) -> str:
+    """Server-supplied text for an error message: printable, short, our secrets blanked."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[secure]")
+    text = "".join(c if " " <= c <= "~" else "?" for c in text)
+    return text[:200]
+
+
+class Client:
+    """Open Payments grant client: signs with ``key`` under ``key_id`` and sends with requests.
+
+    ``session`` (a requests.Session) is honoured for proxies and CA bundles; it must not be
+    configured to retry POSTs. ``allow_http`` permits plain http to loopback hosts only.
+    """
+
+    def __init__(self, key: PrivateKey, key_id: str, *, session: Any = None,
+                 timeout: float = DEFAULT_TIMEOUT, allow_http: bool = False,
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+        if not isinstance(key, PrivateKey):
+            raise UsageError("key: expected a PrivateKey")
+        _check_key_id(key_id)
+        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 600):
+            raise UsageError("timeout: expected seconds in (0, 600]")
+        self.key, self.key_id = key, key_id
+        self.timeout, self.allow_http = float(timeout), allow_http
+        self.max_response_bytes = max_response_bytes
+        self._session = session
+        self.clock = time.monotonic
+        self.sleep = time.sleep
+
+    def __repr__(self) -> str:
+        return f"Client(key_id={self.key_id!r}, key=<secret>)"
+
+    # --- building requests (also the CLI's --dry-run) ---
+
+    def sign(self, method: str, url: str, *, access_token: Optional[str] = None,
+             body: Optional[bytes] = None, created: Optional[int] = None) -> SignedRequest:
+        return sign_request(method, url, key=self.key, key_id=self.key_id,
+                            access_token=access_token, body=body, created=created,
+                            allow_http=self.allow_http)
+
+    # --- the operations ---
+
+    def request_grant(self, grant_endpoint: str, body: Mapping[str, Any],
+                      created: Optional[int] = None) -> Grant:
+        """POST a grant request (RFC 9635 §2), signed without Authorization (§7.3.1)."""
+        signed = self.sign("POST", grant_endpoint, body=json_body(body), created=created)
+        return self._grant(signed, ())
+
+    def continue_grant(self, uri: str, access_token: str, interact_ref: str,
+                       created: Optional[int] = None) -> Grant:
+        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried."""
+        signed = self.sign("POST", uri, access_token=access_token,
+                           body=continue_body(interact_ref), created=created)
+        return self._grant(signed, (access_token, interact_ref))
+
+    def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
+        """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
+        signed = self.sign("POST", uri, access_token=access_token, created=created)
+        return self._grant(signed, (access_token,))
+
+    def poll_until_done(self, cont: Continue, *, timeout: float) -> Grant:
+        """Poll until the grant is finalized, the AS answers an error, or ``timeout`` seconds
+        pass (then the last pending grant is returned). Never polls sooner than ``wait``;
+        on ``too_fast`` it doubles the wait (RFC 9635 §3.6: "did not respect the timeout")."""
+        deadline = self.clock() + timeout
+        wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+        grant = Grant(continue_=cont)
+        while self.clock() + wait <= deadline:
+            self.sleep(wait)
+            try:
+                grant = self.poll(cont.uri, cont.access_token)
+            except GrantError as exc:
+                if exc.code != "too_fast":
+                    raise
+                wait = min(max(2 * wait, 1), MAX_WAIT_SECONDS)
+                continue
+            if grant.is_finalized or grant.continue_ is None:
+                return grant
+            cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
+            wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+        return grant
+
+    def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
+        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4)."""
+        signed = self.sign("DELETE", uri, access_token=access_token, created=created)
+        self._exchange(signed, (access_token,), empty=True)
+
+    def rotate(self, manage_url: str, access_token: str,
+               created: Optional[int] = None) -> AccessToken:
+        """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
+        signed = self.sign("POST", manage_url, access_token=access_token, created=created)
+        obj = self._exchange(signed, (access_token,))
+        ctx = _Ctx(self.allow_http)
+        return AccessToken.from_json(_obj(obj, "$").get("access_token"), "$.access_token", ctx)
+
+    def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
+        """Revoke an access token: DELETE its manage URL (RFC 9635 §6.2)."""
+        signed = self.sign("DELETE", manage_url, access_token=access_token, created=created)
+        self._exchange(signed, (access_token,), empty=True)
+
+    # --- transport ---
+
+    def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
+        return Grant.from_json(self._exchange(signed, secrets), "$", _Ctx(self.allow_http))
+
+    def _exchange(self, signed: SignedRequest, secrets: Sequence[str],
+                  empty: bool = False) -> Any:
+        status, content_type, data = self.send(signed)
+        return _interpret(status, content_type, data, secrets, empty)
+
+    def send(self, signed: SignedRequest) -> Tuple[int, str, bytes]:
+        """Send once; return (status, Content-Type, decoded body). TransportError on failure."""
+        import requests  # lazy: the offline commands never pay for it
+
+        session = self._session if self._session is not None else _default_session()
+        start = self.clock()
+        try:
+            response = session.request(
+                signed.method, signed.url, headers=dict(signed.headers),
+                data=signed.body if signed.body else None, timeout=self.timeout,
+                allow_redirects=False, stream=True)
+        except requests.exceptions.RequestException as exc:
+            raise _transport_error(exc) from None
+        try:
+            data = bytearray()
+            for chunk in response.iter_content(65536):
+                data += chunk
+                if len(data) > self.max_response_bytes:
+                    raise ResponseError(f"body exceeds {self.max_response_bytes} bytes",
+                                        path="$", status=response.status_code)
+                if self.clock() - start > self.timeout:
+                    raise TransportError("response too slow: read deadline passed",
+                                         request_sent=True)
+        except requests.exceptions.RequestException as exc:
+            raise _transport_error(exc, sent=True) from None
+        finally:
+            response.close()
+        return response.status_code, response.headers.get("Content-Type", ""), bytes(data)
+
+
+_SESSION: List[Any] = []
+
+
+def _default_session() -> Any:
+    import requests
+
+    if not _SESSION:
+        session = requests.Session()
+        session.trust_env = True
+        _SESSION.append(session)
+    return _SESSION[0]
+
+
+def _transport_error(exc: BaseException, sent: Optional[bool] = None) -> TransportError:
+    """Map a requests exception to TransportError; ``request_sent`` is False only when the
+    connection was never made (refused, DNS, connect timeout, TLS handshake)."""
+    import requests
+    import urllib3.exceptions
+
+    if sent is None:
+        sent = True
+        reason: Any = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)) \
+                or isinstance(reason, urllib3.exceptions.NewConnectionError):
+            sent = False
+    kind = type(exc).__name__
+    if sent:
+        return TransportError(f"{kind}: the request may have reached the server; an "
+                              "interact_ref sent with it may be spent", request_sent=True)
+    return TransportError(f"{kind}: could not connect; nothing was sent", request_sent=False)
+
+
+def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[str],
+               empty: bool) -> Any:
+    """Turn an HTTP answer into parsed JSON, or raise GrantError / ResponseError."""
+    if 300 <= status < 400:
+        raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
+                            path="", status=status)
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    is_json = media == "application/json" or media.endswith("+json")
+    obj: Any = None
+    if data and is_json:
+        try:
+            obj = parse_json(data)
+        except ResponseError:
+            if status < 400:
+                raise
+            obj = None
+    if status >= 400 or (isinstance(obj, dict) and "error" in obj):
+        error = grant_error_from_json(status, obj)
+        if error is not None:
+            if error.description:
+                description = _redact(error.description, secrets)
+                error = GrantError(status, error.code, description)
+            raise error
+        what = "JSON" if obj is not None else (media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media)
+                                                else "unknown content")
+        raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
+                            path="", status=status)
+    if empty and status in (200, 202, 204):
+        return None
+    if status != 200:
+        raise ResponseError(f"unexpected HTTP status {status}", path="", status=status)
+    if not is_json:
+        raise ResponseError("body is not JSON (Content-Type is not application/json)",
+                            path="$", status=status)
+    if obj is None:
+        raise ResponseError("empty body", path="$", status=status)
+    return obj
+
+
+class _GnapAuth:
+    """requests auth: sign any Open Payments request (GNAP token + RFC 9421 + Content-Digest).
+
+    ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``. A JSON body is
+    re-serialized compactly before signing (see json_body for why); other bodies are refused.
+    """
+
+    def __init__(self, key: PrivateKey, key_id: str, access_token: Optional[str] = None, *,
+                 allow_http: bool = False) -> None:
+        _check_key_id(key_id)
+        if access_token is not None:
+            _check_text(access_token, "access token")
+        self.key, self.key_id, self.allow_http = key, key_id, allow_http
+        self._access_token = access_token
+
+    def __repr__(self) -> str:
+        return f"GnapAuth(key_id={self.key_id!r}, access_token=[secure])"
+
+    def __call__(self, r: Any) -> Any:
+        body = r.body
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if body is not None and not isinstance(body, bytes):
+            raise UsageError("GnapAuth: the body must be bytes or str (no streams or files)")
+        if body:
+            body = json_body(parse_json(body))
+        signed = sign_request(r.method, r.url, key=self.key, key_id=self.key_id,
+                              access_token=self._access_token, body=body or None,
+                              allow_http=self.allow_http)
+        if body:
+            for name in ("Content-Length", "Transfer-Encoding"):
+                r.headers.pop(name, None)
+        r.url = signed.url
+        r.body = signed.body if body else None
+        r.headers.update(dict(signed.headers))
+        return r
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: build GnapAuth on first use, so importing this module never imports requests."""
+    if name == "GnapAuth":
+        import requests.auth
+
+        cls = type("GnapAuth", (_GnapAuth, requests.auth.AuthBase),
+                   {"__module__": __name__, "__doc__": _GnapAuth.__doc__})
+        globals()["GnapAuth"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# =============================================================================
+# 12. Command line: op-continue (or python op_continue.py)
+# =============================================================================
+# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish) never import
+# requests. Secrets come from the environment, a file or stdin, never from argv (except the
+# teaching command "hash", whose inputs the issue's contract names as flags).
+
+_ENV_HELP = """environment (names as in the Open Payments docs):
+  CONTINUE_URI, CONTINUE_ACCESS_TOKEN, INTERACT_REF, PRIVATE_KEY_PATH, KEY_ID, WALLET_ADDRESS,
+  MANAGE_URL, ACCESS_TOKEN
+exit codes: 0 ok/finalized, 1 invalid (verify, hash --verify, finish), 2 usage,
+  3 still pending, 4 GNAP error, 5 malformed response, 6 transport error"""
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        data: bytes = sys.stdin.buffer.read()
+        return data
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path!r}: {exc.strerror}") from None
+
+
+def _field_types(pairs: Sequence[str]) -> Dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, kind = pair.partition("=")
+        if not sep or kind not in ("item", "list", "dictionary"):
+            raise UsageError("--field-type takes NAME=item|list|dictionary")
+        out[name.lower()] = kind
+    return out
+
+
+def _pick_params(value: str, label: Optional[str]) -> Tuple[str, InnerList]:
+    members = parse_dictionary(value)
+    if label is None:
+        if len(members) != 1:
+            raise UsageError("--signature-input has several members: choose one with --label")
+        label = next(iter(members))
+    member = members.get(label)
+    if not isinstance(member, InnerList):
+        raise UsageError("--signature-input has no Inner List member with that label")
+    return label, member
+
+
+def _setting(args: Any, attr: str, env: str, required: bool = True) -> Optional[str]:
+    value = getattr(args, attr, None) or os.environ.get(env)
+    if required and not value:
+        raise UsageError(f"{env} is not set (environment, or --{attr.replace('_', '-')})")
+    return value
+
+
+def _secret_setting(args: Any, attr: str, env: str) -> str:
+    """A secret: from --<name>-file (``-`` for stdin) or the environment, never argv."""
+    path = getattr(args, attr + "_file", None)
+    if path:
+        value = _read_input(path).decode("utf-8", "replace").strip()
+    else:
+        value = os.environ.get(env, "")
+    if not value:
+        raise UsageError(f"{env} is not set (environment, or --{attr.replace('_', '-')}-file)")
+    return value
+
+
+def _client(args: Any) -> Client:
+    key_path = _setting(args, "private_key", "PRIVATE_KEY_PATH")
+    key_id = _setting(args, "key_id", "KEY_ID")
+    assert key_path is not None and key_id is not None
+    return Client(load_private_key(key_path), key_id, timeout=args.timeout,
+                  allow_http=args.allow_http)
+
+
+def _print_signed(signed: SignedRequest, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(signed.to_json(), ensure_ascii=False))
+        return
+    parts = _split_uri(signed.url)
+    target = (parts["path"] or "/") + ("?" + parts["query"] if parts["query"] is not None else "")
+    print(f"{signed.method} {target} HTTP/1.1")
+    print(f"Host: {parts['authority']}")
+    for name, value in signed.headers:
+        print(f"{name}: {value}")
+    print()
+    if signed.body:
+        print(signed.body.decode("utf-8"))
+
+
+def _token_lines(token: AccessToken, prefix: Optional[str] = None) -> List[str]:
+    if prefix is None:
+        kinds = {a.type for a in token.access}
+        prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
+    return [f"{prefix}ACCESS_TOKEN = {token.value}",
+            f"{prefix}ACCESS_TOKEN_MANAGE_URL = {token.manage}"]
+
+
+def _report_grant(grant: Grant, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(grant.to_json(), ensure_ascii=False))
+    if grant.is_finalized:
+        assert grant.access_token is not None
+        if not as_json:
+            print("\n".join(_token_lines(grant.access_token)))
+        return EXIT_OK
+    if grant.subject is not None and grant.continue_ is None:
+        return EXIT_OK
+    if not as_json and grant.continue_ is not None:
+        wait = DEFAULT_WAIT if grant.continue_.wait is None else grant.continue_.wait
+        print(f"CONTINUE_URI = {grant.continue_.uri}")
+        print(f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}")
+        print(f"CONTINUE_WAIT_SECONDS = {wait}")
+        if grant.interact is not None:
+            print(f"INTERACT_REDIRECT = {grant.interact.redirect}")
+            print(f"INTERACT_FINISH = {grant.interact.finish}")
+    return EXIT_OK if grant.subject is not None else EXIT_PENDING
+
+
+def _cmd_base(args: Any) -> int:
+    message = parse_message(_read_input(args.message), args.scheme)
+    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    _, params = _pick_params(args.signature_input, args.label)
+    print(signature_base(message, params, request, _field_types(args.field_type)))
+    return EXIT_OK
+
+
+def _cmd_sign(args: Any) -> int:
+    message = parse_message(_read_input(args.message), args.scheme)
+    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    label, params = _pick_params(args.signature_input, args.label)
+    key = load_private_key(args.key)
+    sig_input, signature = sign_message(message, key, params, label=label, request=request,
+                                        field_types=_field_types(args.field_type))
+    print(f"Signature-Input: {sig_input}\nSignature: {signature}")
+    return EXIT_OK
+
+
+def _cmd_verify(args: Any) -> int:
+    message = parse_message(_read_input(args.message), args.scheme)
+    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    keys = load_public_key(_read_input(args.key))
+    verify_message(message, keys, label=args.label, request=request,
+                   field_types=_field_types(args.field_type), max_age=args.max_age)
+    print("valid")
+    return EXIT_OK
+
+
+def _cmd_digest(args: Any) -> int:
+    print(content_digest(_read_input(args.file), [args.algorithm]))
+    return EXIT_OK
+
+
+def _cmd_keygen(args: Any) -> int:
+    key = PrivateKey.generate()
+    key.write_pem(args.out)
+    if args.key_id:
+        print(json.dumps(jwks({args.key_id: key.public_key})))
+    return EXIT_OK
+
+
+def _cmd_jwk(args: Any) -> int:
+    key = load_private_key(args.key)
+    print(json.dumps(jwks({args.key_id: key.public_key})))
+    return EXIT_OK
+
+
+def _cmd_hash(args: Any) -> int:
+    interact_ref = args.interact_ref or _secret_setting(args, "interact_ref", "INTERACT_REF")
+    if args.verify is not None:
+        verify_interaction_hash(args.verify, args.client_nonce, args.server_nonce, interact_ref,
+                                args.grant_endpoint, hash_method=args.hash_method)
+        print("valid")
+    else:
+        print(interaction_hash(args.client_nonce, args.server_nonce, interact_ref,
+                               args.grant_endpoint, args.hash_method))
+    return EXIT_OK
+
+
+def _cmd_finish(args: Any) -> int:
+    redirect = args.redirect or _secret_setting(args, "redirect", "FINISH_REDIRECT")
+    finish = parse_finish_redirect(redirect)
+    verify_interaction_hash(finish.hash, args.client_nonce, args.server_nonce,
+                            finish.interact_ref, args.grant_endpoint,
+                            hash_method=args.hash_method)
+    print(f"INTERACT_REF = {finish.interact_ref}")
+    return EXIT_OK
+
+
+def _cmd_grant(args: Any) -> int:
+    client = _client(args)
+    wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
+    assert wallet is not None
+    try:
+        access = json.loads(args.access)
+    except ValueError:
+        raise UsageError("--access must be a JSON array of access items") from None
+    if not isinstance(access, list):
+        raise UsageError("--access must be a JSON array of access items")
+    nonce = new_nonce()
+    body = grant_request_body(client=wallet, access=access, finish_uri=args.finish_uri,
+                              nonce=nonce if args.finish_uri else None)
+    if args.dry_run:
+        _print_signed(client.sign("POST", args.grant_endpoint, body=json_body(body),
+                                  created=args.created), args.json)
+        return EXIT_OK
+    grant = client.request_grant(args.grant_endpoint, body, created=args.created)
+    if args.finish_uri and not args.json:
+        print(f"CLIENT_NONCE = {nonce}")
+    return _report_grant(grant, args.json)
+
+
+def _cmd_continue(args: Any) -> int:
+    client = _client(args)
+    uri = _setting(args, "continue_uri", "CONTINUE_URI")
+    assert uri is not None
+    token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
+    ref = _secret_setting(args, "interact_ref", "INTERACT_REF") if args.command == "continue" \
+        else None
+    method = "DELETE" if args.command == "cancel" else "POST"
+    if args.dry_run:
+        _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
+                                  created=args.created), args.json)
+        return EXIT_OK
+    if args.command == "cancel":
+        client.cancel(uri, token, created=args.created)
+        return EXIT_OK
+    if ref is not None:
+        grant = client.continue_grant(uri, token, ref, created=args.created)
+    else:
+        grant = client.poll(uri, token, created=args.created)
+    return _report_grant(grant, args.json)
+
+
+def _cmd_token(args: Any) -> int:
+    client = _client(args)
+    manage = _setting(args, "manage_url", "MANAGE_URL")
+    assert manage is not None
+    token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
+    method = "POST" if args.command == "rotate" else "DELETE"
+    if args.dry_run:
+        _print_signed(client.sign(method, manage, access_token=token, created=args.created),
+                      args.json)
+        return EXIT_OK
+    if args.command == "revoke":
+        client.revoke(manage, token, created=args.created)
+        return EXIT_OK
+    new = client.rotate(manage, token, created=args.created)
+    if args.json:
+        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=False))
+    else:
+        print("\n".join(_token_lines(new, prefix="")))
+    return EXIT_OK
+
+
+def _parser() -> Any:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="op-continue", epilog=_ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Open Payments grant continuation (RFC 9635 §5) with RFC 9421 signatures.")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def message_args(p: Any) -> None:
+        p.add_argument("--message", required=True, help="HTTP/1.1 message file ('-': stdin)")
+        p.add_argument("--request", help="the request a response answers (for ;req)")
+        p.add_argument("--scheme", default="https", help="scheme of the target URI")
+        p.add_argument("--field-type", action="append", default=[], metavar="NAME=TYPE",
+                       help="structured type of a field: item, list or dictionary")
+        p.add_argument("--label", help="which signature (dictionary member) to use")
+
+    p = sub.add_parser("base", help="print the RFC 9421 signature base of a message")
+    message_args(p)
+    p.add_argument("--signature-input", required=True, metavar="VALUE")
+    p.set_defaults(run=_cmd_base)
+    p = sub.add_parser("sign", help="print Signature-Input and Signature for a message")
+    message_args(p)
+    p.add_argument("--signature-input", required=True, metavar="VALUE")
+    p.add_argument("--key", required=True, help="Ed25519 private key file (PKCS#8 PEM)")
+    p.set_defaults(run=_cmd_sign)
+    p = sub.add_parser("verify", help="verify a signed message; prints 'valid' or exits 1")
+    message_args(p)
+    p.add_argument("--key", required=True, help="public key: SPKI PEM, JWK or JWKS file")
+    p.add_argument("--max-age", type=int, help="reject signatures older than this (seconds)")
+    p.set_defaults(run=_cmd_verify)
+    p = sub.add_parser("digest", help="print the Content-Digest of a file (RFC 9530)")
+    p.add_argument("--algorithm", default="sha-512", choices=sorted(DIGEST_ALGORITHMS))
+    p.add_argument("file")
+    p.set_defaults(run=_cmd_digest)
+    p = sub.add_parser("keygen", help="write a new Ed25519 key (PKCS#8 PEM, mode 0600)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--key-id", help="also print the JWKS for this key id")
+    p.set_defaults(run=_cmd_keygen)
+    p = sub.add_parser("jwk", help="print the JWKS a wallet address serves at /jwks.json")
+    p.add_argument("--key", required=True)
+    p.add_argument("--key-id", required=True)
+    p.set_defaults(run=_cmd_jwk)
+    p = sub.add_parser("hash", help="compute or check the RFC 9635 §4.2.3 interaction hash")
+    p.add_argument("--client-nonce", required=True)
+    p.add_argument("--server-nonce", required=True)
+    p.add_argument("--interact-ref", help="(or INTERACT_REF, or --interact-ref-file)")
+    p.add_argument("--interact-ref-file", help=argparse.SUPPRESS)
+    p.add_argument("--grant-endpoint", required=True)
+    p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS))
+    p.add_argument("--verify", metavar="HASH")
+    p.set_defaults(run=_cmd_hash)
+    p = sub.add_parser("finish", help="check the finish redirect's hash; print INTERACT_REF")
+    p.add_argument("--redirect", help="the redirect URL (or FINISH_REDIRECT, or --redirect-file)")
+    p.add_argument("--redirect-file")
+    p.add_argument("--client-nonce", required=True)
+    p.add_argument("--server-nonce", required=True)
+    p.add_argument("--grant-endpoint", required=True)
+    p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS))
+    p.set_defaults(run=_cmd_finish)
+
+    def online_args(p: Any) -> None:
+        p.add_argument("--private-key", help="key file (or PRIVATE_KEY_PATH)")
+        p.add_argument("--key-id", help="(or KEY_ID)")
+        p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds")
+        p.add_argument("--allow-http", action="store_true",
+                       help="permit plain http to a loopback address (tests, demos)")
+        p.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+        p.add_argument("--json", action="store_true", help="print JSON")
+        p.add_argument("--created", type=int, metavar="UNIX", help="fix the signature time")
+
+    p = sub.add_parser("grant", help="request a grant (RFC 9635 §2)")
+    online_args(p)
+    p.add_argument("--grant-endpoint", required=True)
+    p.add_argument("--wallet-address", help="the client's wallet address (or WALLET_ADDRESS)")
+    p.add_argument("--access", required=True, help="JSON array of access items")
+    p.add_argument("--finish-uri", help="interactive: where the AS redirects the user back")
+    p.set_defaults(run=_cmd_grant)
+    for name, text in (("continue", "continue with INTERACT_REF (RFC 9635 §5.1)"),
+                       ("poll", "continue without interact_ref (RFC 9635 §5.2)"),
+                       ("cancel", "cancel the grant request (RFC 9635 §5.4)")):
+        p = sub.add_parser(name, help=text)
+        online_args(p)
+        p.add_argument("--continue-uri", help="(or CONTINUE_URI)")
+        p.add_argument("--continue-access-token-file", help="file with the token ('-': stdin)")
+        if name == "continue":
+            p.add_argument("--interact-ref-file", help="file with the interact_ref ('-': stdin)")
+        p.set_defaults(run=_cmd_continue)
+    for name, text in (("rotate", "rotate an access token (RFC 9635 §6.1)"),
+                       ("revoke", "revoke an access token (RFC 9635 §6.2)")):
+        p = sub.add_parser(name, help=text)
+        online_args(p)
+        p.add_argument("--manage-url", help="(or MANAGE_URL)")
+        p.add_argument("--access-token-file", help="file with the token ('-': stdin)")
+        p.set_defaults(run=_cmd_token)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The op-continue command. Returns the exit code (see _ENV_HELP)."""
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except (UsageError, SignatureBaseError) as exc:
+        print(f"op-continue: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except VerificationError as exc:
+        print(f"op-continue: invalid: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except GrantError as exc:
+        print(f"op-continue: error: {exc}", file=sys.stderr)
+        return EXIT_GRANT_ERROR
+    except ResponseError as exc:
+        print(f"op-continue: error: malformed response: {exc}", file=sys.stderr)
+        return EXIT_RESPONSE_ERROR
+    except TransportError as exc:
+        print(f"op-continue: error: {exc}", file=sys.stderr)
+        return EXIT_TRANSPORT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
