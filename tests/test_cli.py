@@ -1,0 +1,174 @@
+"""The op-continue command line: the offline subcommands against the published vectors."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, text, vectors_of
+
+import op_continue as oc
+
+BASES = [v for v in vectors_of("signature_base") if v["result"] == "valid"]
+KEYS = {v["id"]: v for v in vectors_of("key")}
+B26 = next(v for v in BASES if v["id"] == "rfc9421-B.2.6")
+
+
+def run(capsys, *argv):
+    code = oc.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return str(path)
+
+
+def key_file(tmp_path, key_id="rfc9421-B.1.4", kind="private_pem"):
+    path = write(tmp_path, kind + ".pem", text(KEYS[key_id]["input"][kind]) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.mark.parametrize("vec", BASES, ids=[v["id"] for v in BASES])
+def test_base_prints_the_printed_base(vec, tmp_path, capsys):
+    inp = vec["input"]
+    argv = ["base", "--message", write(tmp_path, "m.txt", text(inp["message"])),
+            "--signature-input", inp["signature_input"], "--label", inp["label"],
+            "--scheme", inp.get("scheme", "https")]
+    if "request" in inp:
+        argv += ["--request", write(tmp_path, "r.txt", text(inp["request"]))]
+    for name, kind in inp.get("field_types", {}).items():
+        argv += ["--field-type", f"{name}={kind}"]
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    assert out == text(vec["expected"]["signature_base"]) + "\n"
+
+
+def test_base_reads_stdin(tmp_path, monkeypatch, capsys):
+    import io
+    inp = B26["input"]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text(inp["message"]).encode())))
+    code, out, _ = run(capsys, "base", "--message", "-", "--signature-input",
+                       inp["signature_input"])
+    assert code == 0
+    assert out == text(B26["expected"]["signature_base"]) + "\n"
+
+
+def test_base_failure_is_a_clean_error(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", text(B26["input"]["message"]))
+    code, out, err = run(capsys, "base", "--message", msg, "--signature-input",
+                         'sig=("x-missing");created=1')
+    assert code == 2 and out == ""
+    assert err.startswith("op-continue: error: ") and "not in the message" in err
+
+
+def test_base_needs_a_label_for_several_members(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", text(B26["input"]["message"]))
+    code, _, err = run(capsys, "base", "--message", msg, "--signature-input",
+                       'a=("@method"), b=("@path")')
+    assert code == 2 and "--label" in err
+
+
+def test_sign_reproduces_rfc9421_b26(tmp_path, capsys):
+    inp, exp = B26["input"], B26["expected"]
+    code, out, _ = run(capsys, "sign", "--message", write(tmp_path, "m.txt", text(inp["message"])),
+                       "--key", key_file(tmp_path), "--signature-input", inp["signature_input"])
+    assert code == 0
+    assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
+
+
+@pytest.mark.parametrize("kind", ["public_pem", "jwk", "private_pem"])
+def test_verify_valid_and_tampered(tmp_path, capsys, kind):
+    inp, exp = B26["input"], B26["expected"]
+    if kind == "jwk":
+        jwk = {k: v for k, v in KEYS["rfc9421-B.1.4"]["input"]["jwk"].items() if k != "d"}
+        key = write(tmp_path, "k.json", json.dumps(jwk))
+    else:
+        key = key_file(tmp_path, kind=kind)
+    lines = list(inp["message"])
+    blank = lines.index("")
+    signed = [*lines[:blank], f"Signature-Input: {inp['signature_input']}",
+              f"Signature: {exp['signature']}", *lines[blank:]]
+    code, out, _ = run(capsys, "verify", "--message", write(tmp_path, "s.txt", "\n".join(signed)),
+                       "--key", key)
+    assert (code, out) == (0, "valid\n")
+    tampered = [line.replace("POST", "PUT") for line in signed]
+    code, out, err = run(capsys, "verify", "--message",
+                         write(tmp_path, "t.txt", "\n".join(tampered)), "--key", key)
+    assert code == 1 and out == "" and "does not verify" in err
+
+
+def test_verify_unreadable_key_is_usage(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", text(B26["input"]["message"]))
+    code, _, err = run(capsys, "verify", "--message", msg, "--key", str(tmp_path / "nope"))
+    assert code == 2 and "cannot read" in err
+
+
+@pytest.mark.parametrize("vec", [v for v in vectors_of("digest") if "," not in
+                                 v["expected"]["field"]], ids=lambda v: v["id"])
+def test_digest(vec, tmp_path, capsys):
+    inp = vec["input"]
+    code, out, _ = run(capsys, "digest", "--algorithm", inp["algorithm"],
+                       write(tmp_path, "body", inp["body"]))
+    assert (code, out) == (0, vec["expected"]["field"] + "\n")
+
+
+def test_jwk_prints_the_sdk_shape(tmp_path, capsys):
+    jwk = KEYS["rfc9421-B.1.4"]["input"]["jwk"]
+    code, out, _ = run(capsys, "jwk", "--key", key_file(tmp_path), "--key-id", "k1")
+    assert code == 0
+    expected = {"keys": [{"alg": "EdDSA", "kid": "k1", "kty": "OKP", "crv": "Ed25519",
+                          "x": jwk["x"]}]}
+    assert out == json.dumps(expected) + "\n"  # same member order as the official SDK
+
+
+def test_keygen_writes_0600_and_never_overwrites(tmp_path, capsys):
+    out_path = tmp_path / "new.pem"
+    code, out, _ = run(capsys, "keygen", "--out", str(out_path), "--key-id", "k2")
+    assert code == 0
+    assert stat.S_IMODE(out_path.stat().st_mode) == 0o600
+    key = oc.load_private_key(out_path)
+    assert json.loads(out)["keys"][0]["x"] == key.public_key.jwk("k2")["x"]
+    code, _, err = run(capsys, "keygen", "--out", str(out_path))
+    assert code == 2 and "exists" in err
+
+
+HASHES = vectors_of("interaction_hash")
+
+
+@pytest.mark.parametrize("vec", HASHES, ids=[v["id"] for v in HASHES])
+def test_hash(vec, capsys):
+    inp = vec["input"]
+    argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
+            "--interact-ref", inp["interact_ref"], "--grant-endpoint", inp["grant_endpoint"],
+            "--hash-method", inp["hash_method"]]
+    assert run(capsys, *argv)[:2] == (0, vec["expected"]["hash"] + "\n")
+    assert run(capsys, *argv, "--verify", vec["expected"]["hash"])[:2] == (0, "valid\n")
+    code, out, _ = run(capsys, *argv, "--verify", "A" + vec["expected"]["hash"][1:])
+    assert (code, out) == (1, "")
+
+
+def test_vendored_copy_runs_alone(tmp_path):
+    """`python op_continue.py ...` from a copied file, and no requests import offline."""
+    shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
+    body = write(tmp_path, "body", '{"hello": "world"}')
+    code = ("import sys, op_continue; rc = op_continue.main(['digest', sys.argv[1]]); "
+            "assert 'requests' not in sys.modules; sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, body], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([sys.executable, "op_continue.py", "--help"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "op-continue" in proc.stdout
+
+
+def test_console_script_installed():
+    exe = shutil.which("op-continue", path=os.path.dirname(sys.executable))
+    assert exe, "the op-continue console script is not installed in this environment"
+    proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
+    assert proc.stdout.strip() == oc.__version__
