@@ -1956,6 +1956,7 @@ def grant_error_from_json(status: int, obj: object) -> Optional[GrantError]:
 DEFAULT_TIMEOUT = 10.0  # seconds, connect and each read; also the cap on reading the body
 DEFAULT_MAX_RESPONSE_BYTES = 1 << 20
 DEFAULT_WAIT = 5  # RFC 9635 §3.1: "If no wait value is provided, ... SHOULD wait at least 5 s"
+MIN_POLL_INTERVAL = 1  # poll_until_done never polls more often, whatever "wait" says
 
 
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -2047,7 +2048,7 @@ class Client:
         pass (then the last pending grant is returned). Never polls sooner than ``wait``;
         on ``too_fast`` it doubles the wait (RFC 9635 §3.6: "did not respect the timeout")."""
         deadline = self.clock() + timeout
-        wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+        wait = _poll_wait(cont.wait)
         grant = Grant(continue_=cont)
         while self.clock() + wait <= deadline:
             self.sleep(wait)
@@ -2061,7 +2062,7 @@ class Client:
             if grant.is_finalized or grant.continue_ is None:
                 return grant
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
-            wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+            wait = _poll_wait(cont.wait)
         return grant
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
@@ -2120,6 +2121,12 @@ class Client:
         finally:
             response.close()
         return response.status_code, response.headers.get("Content-Type", ""), bytes(data)
+
+
+def _poll_wait(wait: Optional[int]) -> int:
+    """The seconds to sleep before the next poll: the AS's wait, DEFAULT_WAIT when it gave
+    none, and never under MIN_POLL_INTERVAL, so a "wait": 0 cannot make a busy loop."""
+    return DEFAULT_WAIT if wait is None else max(wait, MIN_POLL_INTERVAL)
 
 
 _SESSION: List[Any] = []
@@ -2333,10 +2340,11 @@ def _print_signed(signed: SignedRequest, as_json: bool) -> None:
         print(signed.body.decode("utf-8"))
 
 
-def _token_lines(token: AccessToken, prefix: Optional[str] = None) -> List[str]:
-    if prefix is None:
-        kinds = {a.type for a in token.access}
-        prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
+def _token_lines(token: AccessToken) -> List[str]:
+    """The Open Payments docs' lines: OUTGOING_PAYMENT_ACCESS_TOKEN = ... for an outgoing-payment
+    grant; the prefix names the access type (none when the grant mixes types)."""
+    kinds = {a.type for a in token.access}
+    prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
     return [f"{prefix}ACCESS_TOKEN = {token.value}",
             f"{prefix}ACCESS_TOKEN_MANAGE_URL = {token.manage}"]
 
@@ -2494,7 +2502,7 @@ def _cmd_token(args: Any) -> int:
     if args.json:
         print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=False))
     else:
-        print("\n".join(_token_lines(new, prefix="")))
+        print(f"ACCESS_TOKEN = {new.value}\nMANAGE_URL = {new.manage}")
     return EXIT_OK
 
 
