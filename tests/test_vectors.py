@@ -217,3 +217,23 @@ def test_every_vector_is_exercised():
 def test_ids_are_unique():
     ids = _ids(VECTORS)
     assert len(ids) == len(set(ids))
+
+
+# The corpus never changes silently (cryptography's Wycheproof guard): adding or removing a
+# vector means editing this table in the same commit.
+INVENTORY = {
+    "op-sdk-requests-generated.json": 7, "rfc9421-2.1.json": 7, "rfc9421-2.1.1.json": 2,
+    "rfc9421-2.1.2.json": 4, "rfc9421-2.1.3.json": 4, "rfc9421-2.2.json": 19,
+    "rfc9421-2.4.json": 2, "rfc9421-2.5.json": 1, "rfc9421-B.1.json": 5, "rfc9421-B.2.json": 6,
+    "rfc9421-B.3.json": 1, "rfc9421-B.4.json": 7, "rfc9421-failures.json": 20,
+    "rfc9530-2.json": 2, "rfc9530-B.json": 10, "rfc9635-4.2.3.json": 2,
+}
+
+
+def test_vector_inventory():
+    counts = {}
+    for vec in VECTORS:
+        counts[vec["_file"]] = counts.get(vec["_file"], 0) + 1
+    assert counts == INVENTORY
+    b2 = {v["id"] for v in VECTORS if v["_file"] == "rfc9421-B.2.json"}
+    assert b2 == {f"rfc9421-B.2.{i}" for i in range(1, 7)}
