@@ -341,39 +341,37 @@ class _SFParser:
 
     def list_(self) -> List[Member]:  # §4.2.1
         members: List[Member] = []
-        while self.pos < len(self.text):
+        while self.more_members(first=not members):
             members.append(self.item_or_inner_list())
-            self.skip_ows()
-            if self.pos == len(self.text):
-                return members
-            if self.peek() != ",":
-                raise self.fail("expected ','")
-            self.pos += 1
-            self.skip_ows()
-            if self.pos == len(self.text):
-                raise self.fail("trailing ','")
         return members
 
     def dictionary(self) -> Dict[str, Member]:  # §4.2.2
         members: Dict[str, Member] = {}
-        while self.pos < len(self.text):
+        count = 0
+        while self.more_members(first=count == 0):
+            count += 1
             key = self.key()
             if self.peek() == "=":
                 self.pos += 1
-                member = self.item_or_inner_list()
+                members[key] = self.item_or_inner_list()
             else:
-                member = Item(True, self.params())
-            members[key] = member
-            self.skip_ows()
-            if self.pos == len(self.text):
-                return members
-            if self.peek() != ",":
-                raise self.fail("expected ','")
-            self.pos += 1
-            self.skip_ows()
-            if self.pos == len(self.text):
-                raise self.fail("trailing ','")
+                members[key] = Item(True, self.params())
         return members
+
+    def more_members(self, first: bool) -> bool:
+        """The comma handling shared by §4.2.1 and §4.2.2: True while a member follows."""
+        if first:
+            return self.pos < len(self.text)
+        self.skip_ows()
+        if self.pos == len(self.text):
+            return False
+        if self.peek() != ",":
+            raise self.fail("expected ','")
+        self.pos += 1
+        self.skip_ows()
+        if self.pos == len(self.text):
+            raise self.fail("trailing ','")
+        return True
 
     def item_or_inner_list(self) -> Member:  # §4.2.1.1
         return self.inner_list() if self.peek() == "(" else self.item()
