@@ -2332,9 +2332,9 @@ def _print_signed(signed: SignedRequest, as_json: bool) -> None:
     print(f"Host: {parts['authority']}")
     for name, value in signed.headers:
         print(f"{name}: {value}")
-    print()
-    if signed.body:
-        print(signed.body.decode("utf-8"))
+    print(flush=True)
+    # the body exactly, with no newline added: the output is a valid message for base/verify
+    sys.stdout.write(signed.body.decode("utf-8"))
 
 
 def _token_lines(token: AccessToken) -> List[str]:

@@ -35,3 +35,33 @@ def test_vectors_readme_lists_every_file():
         doc = json.loads(path.read_text())
         assert f"`{path.name}`" in listed, path.name
         assert str(doc["numberOfTests"]) in listed
+
+
+def _walkthrough_steps():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    steps = []
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, output = chunk.partition("\n")
+            steps.append((command, output))
+    return steps
+
+
+def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
+    """Runs the README walkthrough in one shell, with the op-continue of this environment."""
+    import os
+    import subprocess
+    import sys
+
+    steps = _walkthrough_steps()
+    assert len(steps) >= 10
+    marker = "@@STEP@@"
+    script = "set -e\n" + "".join(f"echo {marker}\n{cmd}\n" for cmd, _ in steps)
+    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    outputs = proc.stdout.split(marker + "\n")[1:]
+    for (command, expected), got in zip(steps, outputs):
+        assert got.rstrip("\n") == expected.rstrip("\n"), command
