@@ -40,6 +40,7 @@ import os
 import re
 import stat
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -237,7 +238,7 @@ def serialize_bare_item(value: BareItem) -> str:
         return str(value)
     if isinstance(value, float):  # §4.1.5
         rounded = round(value, 3)
-        if abs(rounded) >= 1e12:
+        if not abs(rounded) < 1e12:  # also NaN and the infinities
             raise UsageError("structured field: decimal out of range")
         text = f"{rounded:.3f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
@@ -933,7 +934,10 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
     Lines may end in CRLF or LF; the content is every byte after the first empty line.
     ``scheme`` completes the target URI of an origin-form request (RFC 9112 §3.3).
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError:
+        raise UsageError("message: text is not encodable as UTF-8 (lone surrogate)") from None
     lines: List[str] = []
     pos = 0
     body = b""
@@ -1001,7 +1005,10 @@ def _normalized_authority(scheme: str, authority: str) -> str:
     if not match:
         raise SignatureBaseError("@authority: malformed authority (userinfo is not allowed)")
     host, port = match.group(1).lower(), match.group(2)
-    if not port or int(port) == DEFAULT_PORTS.get(scheme.lower()):
+    digits = (port or "").lstrip("0")
+    if len(digits) > 5 or int(digits or "0") > 65535:
+        raise SignatureBaseError("@authority: port out of range")
+    if not port or int(digits or "0") == DEFAULT_PORTS.get(scheme.lower()):
         return host
     return f"{host}:{port}"
 
@@ -1352,10 +1359,10 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
     if not isinstance(sig_value, Item) or not isinstance(sig_value.value, bytes):
         raise VerificationError("Signature member is not a Byte Sequence")
     params = sig_input.params
-    _check_alg(params)
     try:
+        _check_alg(params)
         _check_signature_params(params)
-    except SignatureBaseError as exc:
+    except UsageError as exc:  # SignatureBaseError is a UsageError too
         raise VerificationError(str(exc)) from None
     covered = tuple(serialize_item(item) for item in sig_input.items)
     missing = [name for name in required if name not in covered]
@@ -1372,8 +1379,14 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
     for item in sig_input.items:
         if item.value == "content-digest":  # RFC 9530 §6.3: check what the signature covers
             target = request if "req" in item.params and request is not None else message
-            verify_content_digest(component_value(message, item, request, field_types),
-                                  target.body)
+            if "bs" in item.params:  # the component value is the field, byte-wrapped
+                digest = ", ".join(v.strip(" \t") for v in target.field_values(item.value))
+            else:
+                digest = component_value(message, item, request, field_types)
+                member = item.params.get("key")
+                if isinstance(member, str):  # the value of one member: name it again
+                    digest = f"{member}={digest}"
+            verify_content_digest(digest, target.body)
     return VerifiedSignature(label, covered, dict(params),
                              keyid if isinstance(keyid, str) else None, base)
 
@@ -2002,6 +2015,9 @@ class Client:
         _check_key_id(key_id)
         if not (isinstance(timeout, (int, float)) and 0 < timeout <= 600):
             raise UsageError("timeout: expected seconds in (0, 600]")
+        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
+                or max_response_bytes < 1:
+            raise UsageError("max_response_bytes: expected a positive integer")
         self.key, self.key_id = key, key_id
         self.timeout, self.allow_http = float(timeout), allow_http
         self.max_response_bytes = max_response_bytes
@@ -2091,20 +2107,58 @@ class Client:
         return _interpret(status, content_type, data, secrets, empty)
 
     def send(self, signed: SignedRequest) -> Tuple[int, str, bytes]:
-        """Send once; return (status, Content-Type, decoded body). TransportError on failure."""
+        """Send once; return (status, Content-Type, decoded body). TransportError on failure.
+
+        The whole exchange must end within ``timeout`` seconds: requests' timeout bounds each
+        socket read only, so a server dripping bytes could hold the caller forever. The exchange
+        runs in a daemon thread; past the deadline it is abandoned and its response closed.
+        """
+        if self._session is not None and signed.method == "POST":
+            _refuse_post_retries(self._session, signed.url)
+        outcome: List[Any] = []
+        responses: List[Any] = []
+        finished = threading.Event()
+
+        def run() -> None:
+            try:
+                outcome.append((True, self._send_once(signed, responses)))
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append((False, exc))
+            finally:
+                finished.set()
+
+        threading.Thread(target=run, name="op_continue-send", daemon=True).start()
+        # a little grace, so that requests' own (more precise) connect/read timeouts win a tie
+        if not finished.wait(self.timeout + 0.25):
+            for response in responses:
+                response.close()
+            raise TransportError("response too slow: deadline passed", request_sent=True)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        result: Tuple[int, str, bytes] = value
+        return result
+
+    def _send_once(self, signed: SignedRequest, responses: List[Any]) -> Tuple[int, str, bytes]:
         import requests  # lazy: the offline commands never pay for it
 
         session = self._session if self._session is not None else _default_session()
         start = self.clock()
+        # Each TransportError is raised outside its except block, so that no __context__ keeps
+        # the requests exception, whose .request holds the Authorization header and the body.
+        failure: Optional[TransportError] = None
         try:
             response = session.request(
                 signed.method, signed.url, headers=dict(signed.headers),
                 data=signed.body if signed.body else None, timeout=self.timeout,
                 allow_redirects=False, stream=True)
         except requests.exceptions.RequestException as exc:
-            raise _transport_error(exc) from None
+            failure = _transport_error(exc)
+        if failure is not None:
+            raise failure
+        responses.append(response)
+        data = bytearray()
         try:
-            data = bytearray()
             for chunk in response.iter_content(65536):
                 data += chunk
                 if len(data) > self.max_response_bytes:
@@ -2114,10 +2168,27 @@ class Client:
                     raise TransportError("response too slow: read deadline passed",
                                          request_sent=True)
         except requests.exceptions.RequestException as exc:
-            raise _transport_error(exc, sent=True) from None
+            failure = _transport_error(exc, sent=True)
         finally:
             response.close()
+        if failure is not None:
+            raise failure
         return response.status_code, response.headers.get("Content-Type", ""), bytes(data)
+
+
+def _refuse_post_retries(session: Any, url: str) -> None:
+    """A caller's requests.Session must not re-send a POST: a continuation carries a single-use
+    interact_ref. Refuse an adapter whose urllib3 Retry would retry POST on a read error or a
+    status (connect retries, which never send, stay allowed by listing methods without POST)."""
+    adapter = session.get_adapter(url) if hasattr(session, "get_adapter") else None
+    retries = getattr(adapter, "max_retries", None)
+    if retries is None or not hasattr(retries, "total"):
+        return
+    allowed = retries.allowed_methods if hasattr(retries, "allowed_methods") \
+        else getattr(retries, "method_whitelist", None)
+    if retries.total not in (0, False) and (not allowed or "POST" in allowed):
+        raise UsageError("session: its adapter retries POST requests; a continuation must be "
+                         "sent once (set Retry(allowed_methods=...) without POST)")
 
 
 def _poll_wait(wait: Optional[int]) -> int:
@@ -2178,12 +2249,15 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     if status >= 400 or (isinstance(obj, dict) and "error" in obj):
         error = grant_error_from_json(status, obj)
         if error is not None:
-            if error.description:
-                description = _redact(error.description, secrets)
-                error = GrantError(status, error.code, description)
-            raise error
-        what = "JSON" if obj is not None else (media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media)
-                                                else "unknown content")
+            code = error.code
+            if any(secret and secret in code for secret in secrets):
+                code = "unknown"  # an echoed secret is no error code
+            description = _redact(error.description, secrets) if error.description else None
+            raise GrantError(status, code, description)
+        what = "JSON" if obj is not None else (
+            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media)
+            and not any(secret and secret.lower() in media for secret in secrets)
+            else "unknown content")
         raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
                             path="", status=status)
     if empty and status in (200, 202, 204):

@@ -301,3 +301,22 @@ def test_grant_parses_and_tolerates_unknown_members():
         oc.Grant.from_json({})
     with pytest.raises(AttributeError):
         grant.continue_ = None  # frozen
+
+
+def test_transport_error_keeps_no_request_on_its_chain():
+    """requests' exceptions carry .request (Authorization header, body): none may hang on the
+    TransportError's __context__ or __cause__, where a traceback logger would print it."""
+    import requests
+
+    class Refusing(requests.Session):
+        def request(self, method, url, **kw):
+            prepared = requests.Request(method, url, headers=kw["headers"],
+                                        data=kw["data"]).prepare()
+            raise requests.exceptions.ReadTimeout("read timed out", request=prepared)
+
+    client = oc.Client(SEED, "k1", session=Refusing())
+    with pytest.raises(oc.TransportError) as info:
+        client.continue_grant(URI, TOKEN, REF)
+    assert info.value.request_sent
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    no_secret(info.value)
