@@ -56,8 +56,8 @@ from typing import (
     Union,
 )
 
-import nacl.exceptions
-import nacl.signing
+# PyNaCl (nacl.signing, nacl.exceptions) is imported where a key is made, so the offline
+# commands that need no key (hash, digest, base) start without it.
 
 __version__ = "0.1.0+dev"
 __all__ = [
@@ -206,6 +206,9 @@ Member = Union[Item, InnerList]
 
 _TOKEN_RE = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*\Z")
 _KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*\Z")
+_PRINTABLE_RE = re.compile(r"[ -~]*\Z")  # printable ASCII, SP included
+_VISIBLE_RE = re.compile(r"[!-~]*\Z")  # printable ASCII without SP
+_BASE_VALUE_RE = re.compile(r"[\t -~]*\Z")  # what a signature base line may hold
 
 
 def b64encode(data: bytes) -> str:
@@ -247,7 +250,7 @@ def serialize_bare_item(value: BareItem) -> str:
             raise UsageError("structured field: invalid token")
         return str(value)
     if isinstance(value, str):  # §4.1.6
-        if any(not " " <= ch <= "~" for ch in value):
+        if not _PRINTABLE_RE.match(value):
             raise UsageError("structured field: string has a character outside printable ASCII")
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bytes):  # §4.1.8
@@ -621,6 +624,12 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
         raise UsageError(f"{what}: PEM body is not valid base64") from None
 
 
+def _bad_signature_error() -> Any:
+    import nacl.exceptions
+
+    return nacl.exceptions.BadSignatureError
+
+
 class PublicKey:
     """An Ed25519 public key (32 bytes).  Spec: RFC 8032 §5.1.5."""
 
@@ -630,6 +639,8 @@ class PublicKey:
         if not isinstance(raw, bytes) or len(raw) != 32:
             raise UsageError("Ed25519 public key must be 32 bytes")
         self.raw = raw
+        import nacl.signing
+
         self._verify_key = nacl.signing.VerifyKey(raw)
 
     @classmethod
@@ -666,7 +677,7 @@ class PublicKey:
             raise VerificationError("Ed25519 signature must be 64 bytes")
         try:
             self._verify_key.verify(message, signature)
-        except nacl.exceptions.BadSignatureError:
+        except _bad_signature_error():
             raise VerificationError("signature does not verify") from None
 
     def jwk(self, kid: str) -> Dict[str, str]:
@@ -697,6 +708,8 @@ class PrivateKey:
     def __init__(self, seed: bytes) -> None:
         if not isinstance(seed, bytes) or len(seed) != 32:
             raise UsageError("Ed25519 private key seed must be 32 bytes")
+        import nacl.signing
+
         self._signing_key = nacl.signing.SigningKey(seed)
         self.public_key = PublicKey(bytes(self._signing_key.verify_key))
 
@@ -833,7 +846,7 @@ def _check_key_id(kid: str) -> None:
     # but @interledger/http-signature-utils finds keyid by splitting Signature-Input on ";".
     if not isinstance(kid, str) or not kid:
         raise UsageError("key id must be a non-empty string")
-    if any(not "\x20" <= ch <= "\x7e" for ch in kid) or ";" in kid or '"' in kid or "\\" in kid:
+    if not _PRINTABLE_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
         raise UsageError("key id must be printable ASCII without ';', '\"' or '\\'")
 
 
@@ -846,6 +859,8 @@ def _check_key_id(kid: str) -> None:
 
 def content_digest(body: bytes, algorithms: Sequence[str] = ("sha-512",)) -> str:
     """The Content-Digest field value, e.g. ``sha-512=:...:``.  Spec: RFC 9530 §2."""
+    if algorithms == ("sha-512",):  # the default, on every signed request with a body
+        return "sha-512=:" + b64encode(hashlib.sha512(body).digest()) + ":"
     members = []
     for algorithm in algorithms:
         hash_fn = DIGEST_ALGORITHMS.get(algorithm)
@@ -999,9 +1014,12 @@ def _split_uri(uri: Optional[str]) -> Dict[str, Optional[str]]:
             "query": match.group(7), "fragment": match.group(9)}
 
 
+_AUTHORITY_RE = re.compile(r"(\[[^\]@]*\]|[^:@\[\]]*)(?::([0-9]*))?")
+
+
 def _normalized_authority(scheme: str, authority: str) -> str:
     """RFC 9110 §4.2.3: lower-case host, default port omitted."""
-    match = re.fullmatch(r"(\[[^\]@]*\]|[^:@\[\]]*)(?::([0-9]*))?", authority)
+    match = _AUTHORITY_RE.fullmatch(authority)
     if not match:
         raise SignatureBaseError("@authority: malformed authority (userinfo is not allowed)")
     host, port = match.group(1).lower(), match.group(2)
@@ -1218,7 +1236,7 @@ def component_value(message: Message, identifier: Item, request: Optional[Messag
             raise SignatureBaseError(f"{name}: unknown component parameter")
         value = _field_component(target, name, params, field_types or {})
     # The signature base is US-ASCII with one component per line (RFC 9421 §2.5).
-    if any(not " " <= ch <= "~" and ch != "\t" for ch in value):
+    if not _BASE_VALUE_RE.match(value):
         raise SignatureBaseError(f"{name}: value has a newline or non-ASCII character")
     return value
 
@@ -1433,6 +1451,10 @@ HASH_METHODS = {  # RFC 9635 §4.2.3: names from the IANA "Named Information Has
     "sha3-256": "sha3_256", "sha3-384": "sha3_384", "sha3-512": "sha3_512",
 }
 _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_METHOD_RE = re.compile(r"[A-Z]+")
+_PORT_SUFFIX_RE = re.compile(r":[0-9]+\Z")
+_DOT_SEGMENT_RE = re.compile(r"(^|/)\.\.?(/|$)")
+_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -1475,8 +1497,7 @@ def _check_text(value: object, what: str, allow_space: bool = False) -> str:
     split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5)."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
-    low = " " if allow_space else "!"
-    if any(not low <= ch <= "~" for ch in value):
+    if not (_PRINTABLE_RE if allow_space else _VISIBLE_RE).match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
     return value
 
@@ -1491,7 +1512,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ."""
     if not isinstance(url, str) or not url:
         raise UsageError(f"{what}: must be a non-empty string")
-    if any(not "!" <= ch <= "~" for ch in url):
+    if not _VISIBLE_RE.match(url):
         raise UsageError(f"{what}: must be ASCII without spaces or control characters")
     parts = _split_uri(url)
     scheme = (parts["scheme"] or "").lower()
@@ -1506,7 +1527,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
         host_port = _normalized_authority(scheme, authority)
     except SignatureBaseError:
         raise UsageError(f"{what}: malformed host") from None
-    host = re.sub(r":[0-9]+\Z", "", host_port)
+    host = _PORT_SUFFIX_RE.sub("", host_port)
     if scheme == "http":
         if not allow_http:
             raise UsageError(f"{what}: must use https (plain http only with allow_http)")
@@ -1515,7 +1536,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     elif scheme != "https":
         raise UsageError(f"{what}: must use https")
     path = parts["path"] or "/"
-    if re.search(r"(^|/)\.\.?(/|$)", path) or re.search(r"%(?![0-9A-Fa-f]{2})", url):
+    if _DOT_SEGMENT_RE.search(path) or _BAD_PERCENT_RE.search(url):
         raise UsageError(f"{what}: must be normalized (no dot segments, valid %-escapes)")
     query = "" if parts["query"] is None else "?" + parts["query"]
     return f"{scheme}://{host_port}{path}{query}"
@@ -1528,7 +1549,10 @@ def json_body(obj: Mapping[str, Any]) -> bytes:
     JSON.stringify(JSON.parse(body)), not the bytes received (RFC 9530 §2 says the content), so
     we send exactly that serialization and the two agree.
     """
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _COMPACT_JSON.encode(obj).encode("utf-8")
+
+
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
@@ -1539,7 +1563,7 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     Spec: RFC 9421 §3.1, RFC 9530 §2, RFC 9635 §7.3.1 "HTTP Message Signatures".
     """
     method = method.upper()
-    if not re.fullmatch(r"[A-Z]+", method):
+    if not _METHOD_RE.fullmatch(method):
         raise UsageError("method: must be letters only")
     url = normalize_url(url, "URL", allow_http)
     _check_key_id(key_id)
@@ -1547,30 +1571,51 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
         created = int(time.time())
     elif isinstance(created, bool) or not isinstance(created, int) or created < 0:
         raise UsageError("created: must be a non-negative integer (unix seconds)")
+    if created > 999_999_999_999_999:  # the Integer range serialize_bare_item enforces
+        raise UsageError("structured field: integer out of range")
+    # The signature base (RFC 9421 §2.5) is written directly: every value below was checked
+    # above to be printable ASCII without CR/LF (method, normalized URL, token, key id without
+    # '"' or '\\') or is generated here, so the generic section 6/7 machinery would only
+    # re-check it. tests/test_vectors.py pins this output to signature_base()'s and the SDK's.
     headers: List[Tuple[str, str]] = []
-    covered = list(COVERED_BASE)
+    lines = [f'"@method": {method}', f'"@target-uri": {url}']
     if access_token is not None:
         # RFC 9635 §7.2: "Authorization: GNAP <token>"
-        headers.append(("Authorization", "GNAP " + _check_text(access_token, "access token")))
-        covered += COVERED_AUTHORIZATION
+        authorization = "GNAP " + _check_text(access_token, "access token")
+        headers.append(("Authorization", authorization))
+        lines.append(f'"authorization": {authorization}')
     headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
     if body is not None:
-        headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
-        covered += COVERED_CONTENT
-    message = request_message(method, url, headers, body or b"")
-    params = signature_params(covered, [("keyid", key_id), ("created", created)])
-    base = signature_base(message, params)
+        length, digest = str(len(body)), content_digest(body)
+        headers += [("Content-Length", length), ("Content-Digest", digest)]
+        lines += [f'"content-digest": {digest}', f'"content-length": {length}',
+                  '"content-type": application/json']
+    params = (_COVERED_LISTS[access_token is not None, body is not None]
+              + f';keyid="{key_id}";created={created}')
+    lines.append(f'"@signature-params": {params}')
+    base = "\n".join(lines)
     signature = sign_ed25519(key, base)
-    headers += [("Signature-Input", f"{LABEL}={serialize_member(params)}"),
+    headers += [("Signature-Input", f"{LABEL}={params}"),
                 ("Signature", f"{LABEL}=:{b64encode(signature)}:")]
     return SignedRequest(method, url, tuple(headers), body or b"", base)
+
+
+# The serialized covered-component Inner Lists of sign_request, by (authorization?, body?).
+_COVERED_LISTS = {
+    (auth, content): "(" + " ".join(f'"{name}"' for name in COVERED_BASE
+                                    + (COVERED_AUTHORIZATION if auth else ())
+                                    + (COVERED_CONTENT if content else ())) + ")"
+    for auth in (False, True) for content in (False, True)
+}
 
 
 def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
     """RFC 9635 §5.1: {"interact_ref": ...}; no body at all for a poll (§5.2)."""
     if interact_ref is None:
         return None
-    return json_body({"interact_ref": _check_text(interact_ref, "interact_ref")})
+    # == json_body({"interact_ref": ...}); encode_basestring escapes '"' and '\\' as it does
+    return ('{"interact_ref":' + json.encoder.encode_basestring(
+        _check_text(interact_ref, "interact_ref")) + "}").encode("ascii")
 
 
 def new_nonce() -> str:

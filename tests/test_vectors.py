@@ -237,3 +237,19 @@ def test_vector_inventory():
     assert counts == INVENTORY
     b2 = {v["id"] for v in VECTORS if v["_file"] == "rfc9421-B.2.json"}
     assert b2 == {f"rfc9421-B.2.{i}" for i in range(1, 7)}
+
+
+@pytest.mark.parametrize("token", [None, "TOKEN-1"])
+@pytest.mark.parametrize("body", [None, b'{"interact_ref":"REF-1"}'])
+def test_sign_request_base_is_the_generic_base(token, body):
+    """sign_request writes its base directly (the hot path); it must equal what the generic
+    RFC 9421 §2.5 machinery builds from the request it returns."""
+    key = _private_key("rfc9421-B.1.4")
+    signed = oc.sign_request("POST", "https://as.example/continue/1?x=y", key=key, key_id="k1",
+                             access_token=token, body=body, created=1618884473)
+    message = oc.request_message(signed.method, signed.url, signed.headers, signed.body)
+    _, params = next(iter(oc.parse_dictionary(signed.header("Signature-Input")).items()))
+    assert signed.signature_base == oc.signature_base(message, params)
+    oc.verify_message(message.with_fields([("Signature-Input", signed.header("Signature-Input")),
+                                           ("Signature", signed.header("Signature"))]),
+                      key.public_key)
