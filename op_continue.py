@@ -35,6 +35,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
@@ -243,7 +244,8 @@ def serialize_bare_item(value: BareItem) -> str:
         rounded = round(value, 3)
         if not abs(rounded) < 1e12:  # also NaN and the infinities
             raise UsageError("structured field: decimal out of range")
-        text = f"{rounded:.3f}".rstrip("0")
+        # "If input_decimal is less than (but not equal to) 0" -- after rounding (§4.1.5 step 2)
+        text = ("-" if rounded < 0 else "") + f"{abs(rounded):.3f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
     if isinstance(value, Token):  # §4.1.7
         if not _TOKEN_RE.match(value):
@@ -791,24 +793,23 @@ def _pem_encode(label: str, der: bytes) -> str:
     return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
 
 
-def _read_key_file(path: Union[str, os.PathLike], what: str) -> bytes:  # type: ignore[type-arg]
+def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
+                   what: str) -> Tuple[bytes, int]:
+    """The file's first 64 KiB and its st_mode, both from the one open file."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(1 << 16)
+            mode = os.fstat(handle.fileno()).st_mode
     except FileNotFoundError:
         raise UsageError(f"{what}: file not found") from None
     except OSError as exc:
         raise UsageError(f"{what}: cannot read file: {exc.strerror}") from None
-    return data
+    return data, mode
 
 
 def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: ignore[type-arg]
     """Read a PKCS#8 PEM (or base64-of-PEM) private key file; warn if others may read it."""
-    data = _read_key_file(path, "private key")
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:  # pragma: no cover - the file was just read
-        mode = 0
+    data, mode = _read_key_file(path, "private key")
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         warnings.warn("private key file is readable by other users; chmod 600 it",
                       UserWarning, stacklevel=2)
@@ -1005,9 +1006,7 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
                    fields=tuple(fields), body=body)
 
 
-def _split_uri(uri: Optional[str]) -> Dict[str, Optional[str]]:
-    if uri is None:
-        raise SignatureBaseError("the message has no target URI (missing Host field?)")
+def _split_uri(uri: str) -> Dict[str, Optional[str]]:
     match = _URI_RE.match(uri)
     assert match  # the RFC 3986 regex matches every string
     return {"scheme": match.group(2), "authority": match.group(4), "path": match.group(5),
@@ -1175,7 +1174,11 @@ def _field_component(message: Message, name: str, params: Params,
     if "bs" in params:  # §2.1.3 Binary-Wrapped HTTP Fields
         if "sf" in params or "key" in params:
             raise SignatureBaseError(f"{name}: bs cannot be combined with sf or key")
-        return ", ".join(":" + b64encode(value.encode("latin-1")) + ":" for value in values)
+        try:
+            raw = [value.encode("latin-1") for value in values]
+        except UnicodeEncodeError:
+            raise SignatureBaseError(f"{name}: value has a character outside Latin-1") from None
+        return ", ".join(":" + b64encode(value) + ":" for value in raw)
     combined = ", ".join(values)
     if "sf" not in params and "key" not in params:
         return combined
@@ -1503,7 +1506,12 @@ def _check_text(value: object, what: str, allow_space: bool = False) -> str:
 
 
 def _is_loopback(host: str) -> bool:
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:  # an IPv4 literal in 127.0.0.0/8, not a DNS name that merely starts with "127."
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> str:
@@ -1512,6 +1520,9 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ."""
     if not isinstance(url, str) or not url:
         raise UsageError(f"{what}: must be a non-empty string")
+    cached = _NORMALIZED_URLS.get((url, allow_http))
+    if cached is not None:  # the same continue URI is signed again and again: check it once
+        return cached
     if not _VISIBLE_RE.match(url):
         raise UsageError(f"{what}: must be ASCII without spaces or control characters")
     parts = _split_uri(url)
@@ -1528,6 +1539,9 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     except SignatureBaseError:
         raise UsageError(f"{what}: malformed host") from None
     host = _PORT_SUFFIX_RE.sub("", host_port)
+    if host != host_port:  # a WHATWG parser reads the port as a number: ":08443" is ":8443"
+        port = int(host_port[len(host) + 1:])
+        host_port = host if port == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
     if scheme == "http":
         if not allow_http:
             raise UsageError(f"{what}: must use https (plain http only with allow_http)")
@@ -1539,7 +1553,14 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     if _DOT_SEGMENT_RE.search(path) or _BAD_PERCENT_RE.search(url):
         raise UsageError(f"{what}: must be normalized (no dot segments, valid %-escapes)")
     query = "" if parts["query"] is None else "?" + parts["query"]
-    return f"{scheme}://{host_port}{path}{query}"
+    normalized = f"{scheme}://{host_port}{path}{query}"
+    if len(_NORMALIZED_URLS) >= 256:
+        _NORMALIZED_URLS.clear()
+    _NORMALIZED_URLS[(url, allow_http)] = normalized
+    return normalized
+
+
+_NORMALIZED_URLS: Dict[Tuple[str, bool], str] = {}  # only URLs that passed every check
 
 
 def json_body(obj: Mapping[str, Any]) -> bytes:
@@ -1736,10 +1757,6 @@ def _int(value: object, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ResponseError("expected an integer", path=path)
     return value
-
-
-def _opt(obj: Mapping[str, Any], name: str) -> Any:
-    return obj.get(name)
 
 
 def _secret(value: object, path: str) -> str:
@@ -2342,7 +2359,10 @@ class _GnapAuth:
         if body is not None and not isinstance(body, bytes):
             raise UsageError("GnapAuth: the body must be bytes or str (no streams or files)")
         if body:
-            body = json_body(parse_json(body))
+            try:
+                body = json_body(parse_json(body))
+            except ResponseError:
+                raise UsageError("GnapAuth: the body must be JSON") from None
         signed = sign_request(r.method, r.url, key=self.key, key_id=self.key_id,
                               access_token=self._access_token, body=body or None,
                               allow_http=self.allow_http)
@@ -2465,9 +2485,9 @@ def _token_lines(token: AccessToken) -> List[str]:
             f"{prefix}ACCESS_TOKEN_MANAGE_URL = {token.manage}"]
 
 
-def _report_grant(grant: Grant, as_json: bool) -> int:
+def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] = None) -> int:
     if as_json:
-        print(json.dumps(grant.to_json(), ensure_ascii=False))
+        print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=False))
     if grant.is_finalized:
         assert grant.access_token is not None
         if not as_json:
@@ -2521,6 +2541,8 @@ def _cmd_digest(args: Any) -> int:
 
 
 def _cmd_keygen(args: Any) -> int:
+    if args.key_id:
+        _check_key_id(args.key_id)  # before the key file is created
     key = PrivateKey.generate()
     key.write_pem(args.out)
     if args.key_id:
@@ -2576,7 +2598,7 @@ def _cmd_grant(args: Any) -> int:
     grant = client.request_grant(args.grant_endpoint, body, created=args.created)
     if args.finish_uri and not args.json:
         print(f"CLIENT_NONCE = {nonce}")
-    return _report_grant(grant, args.json)
+    return _report_grant(grant, args.json, {"client_nonce": nonce} if args.finish_uri else None)
 
 
 def _cmd_continue(args: Any) -> int:

@@ -145,6 +145,8 @@ def test_http_only_for_loopback_and_only_when_allowed():
 def test_url_is_normalized_like_whatwg():
     assert sign(url="HTTPS://Auth.Example:443").url == "https://auth.example/"
     assert sign(url="https://auth.example:8443/c?x=1").url == "https://auth.example:8443/c?x=1"
+    assert sign(url="https://auth.example:08443/c").url == "https://auth.example:8443/c"
+    assert sign(url="https://auth.example:0443/c").url == "https://auth.example/c"
 
 
 @pytest.mark.parametrize("bad", ["", "a\r\nb", "a\nb", "a\x00b", "tök", "a b", 5, None])

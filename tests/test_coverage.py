@@ -1,0 +1,1217 @@
+"""Issue 5, "Strength of the tests": the lines and branches of op_continue.py that the rest of
+the suite does not reach, each pinned to its real behaviour (error class, message, output).
+
+Grouped by the module's sections; each test names the function it covers. A test under a
+"Regression (fixed)" comment pinned a bug found here, since fixed.
+"""
+import base64
+import json
+import os
+import re
+import runpy
+import stat
+import sys
+import threading
+
+import pytest
+import requests
+from conftest import ROOT
+from local_as import LocalAS
+
+import op_continue as oc
+
+KEY = oc.PrivateKey.from_seed(bytes(range(32)))
+PUB = KEY.public_key.raw
+SEED = bytes(range(32))
+KID = "cov-key"
+NOW = 1_700_000_000
+TOKEN = "SECRET-CONT-TOKEN-9"
+REF = "SECRET-INTERACT-REF-9"
+FINISH_URI = "https://client.example/finish"
+OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
+             "identifier": "https://wallet.example/alice",
+             "limits": {"debitAmount": {"value": "500", "assetCode": "USD", "assetScale": 2}}}]
+
+
+def exact(message):
+    """A pytest.raises pattern matching ``message`` exactly."""
+    return "^" + re.escape(message) + "$"
+
+
+def no_secret(exc, *secrets):
+    blob = f"{exc}|{exc!r}|{getattr(exc, 'args', ())!r}"
+    for secret in secrets:
+        assert secret not in blob
+
+
+def pem(label, der):
+    return f"-----BEGIN {label}-----\n{base64.b64encode(der).decode()}\n-----END {label}-----\n"
+
+
+def h(text):
+    return bytes.fromhex(text)
+
+
+# =============================================================================
+# 3. Structured fields
+# =============================================================================
+
+# --- serialize_bare_item ---
+
+@pytest.mark.parametrize("value", [10**15, -(10**15)])
+def test_serialize_bare_item_integer_out_of_range(value):
+    with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
+        oc.serialize_bare_item(value)
+    assert oc.serialize_bare_item(10**15 - 1) == "999999999999999"
+
+
+def test_serialize_bare_item_invalid_token():
+    with pytest.raises(oc.UsageError, match=exact("structured field: invalid token")):
+        oc.serialize_bare_item(oc.Token("1abc"))
+
+
+def test_serialize_bare_item_string_outside_printable_ascii():
+    with pytest.raises(oc.UsageError, match="string has a character outside printable ASCII"):
+        oc.serialize_bare_item("caf\u00e9")
+
+
+@pytest.mark.parametrize("value, name", [(None, "NoneType"), ([1], "list")])
+def test_serialize_bare_item_unsupported_type(value, name):
+    with pytest.raises(oc.UsageError, match=exact(f"structured field: cannot serialize {name}")):
+        oc.serialize_bare_item(value)
+
+
+# Regression (fixed): RFC 8941 §4.1.5 writes '-' only when the decimal, after rounding, is less
+# than 0: -0.0 and -0.0004 must serialize as 0.0
+@pytest.mark.parametrize("value", [-0.0, -0.0004])
+def test_serialize_bare_item_negative_zero(value):
+    assert oc.serialize_bare_item(value) == "0.0"
+    assert oc.serialize_item(oc.parse_item("-0.0")) == "0.0"
+
+
+def test_serialize_bare_item_rounds_decimals():
+    assert [oc.serialize_bare_item(v) for v in (-1.0004, 2.5, 0.1236, 0.0625, -12.0)] == \
+        ["-1.0", "2.5", "0.124", "0.062", "-12.0"]  # 0.0625: ties to even
+
+
+# --- serialize_params / _check_key ---
+
+def test_serialize_params_invalid_key():
+    with pytest.raises(oc.UsageError, match=exact("structured field: invalid key")):
+        oc.serialize_params({"Key": 1})
+
+
+# --- _SFParser.more_members, number, string, byte_sequence, boolean ---
+
+@pytest.mark.parametrize("text, message", [
+    ("a, ", "trailing ',' at offset 3"),
+    ("a,", "trailing ',' at offset 2"),
+])
+def test_parse_list_trailing_comma(text, message):
+    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
+        oc.parse_list(text)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("-a", "expected a digit at offset 0"),
+    ("1234567890123456", "integer too long at offset 0"),
+    ("1.2345", "malformed decimal at offset 0"),
+    ("1234567890123.5", "malformed decimal at offset 0"),
+    ("1.", "malformed decimal at offset 0"),
+    ('"a\\b"', "bad escape in string at offset 3"),
+    ('"a\\', "bad escape in string at offset 3"),
+    (":YWJj", "unterminated byte sequence at offset 0"),
+    ("?2", "expected ?0 or ?1 at offset 0"),
+])
+def test_parse_item_failures(text, message):
+    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
+        oc.parse_item(text)
+
+
+def test_parse_item_longest_integer_and_decimal():
+    assert oc.parse_item("-999999999999999").value == -999_999_999_999_999
+    assert oc.parse_item("123456789012.123").value == 123456789012.123
+
+
+# --- _parse_structured / _serialize_structured (via ;sf on a field, RFC 9421 §2.1.1) ---
+
+def _msg(*fields, url="https://as.example/x?a=1"):
+    return oc.request_message("GET", url, fields)
+
+
+def test_sf_field_with_an_unknown_type_name():
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("x: not a valid structured field (structured field type must "
+                                   "be item, list or dictionary)")):
+        oc.component_value(_msg(("X", "a")), oc.Item("x", {"sf": True}), field_types={"x": "set"})
+
+
+def test_sf_field_list_is_strictly_reserialized():
+    msg = _msg(("X", "a,   b;q=1.50"), ("X", "(c  d)"))
+    item = oc.Item("x", {"sf": True})
+    assert oc.component_value(msg, item, field_types={"x": "list"}) == "a, b;q=1.5, (c d)"
+
+
+def test_sf_field_item_is_strictly_reserialized():
+    msg = _msg(("X", "  ?1;a=2.000  "))
+    item = oc.Item("x", {"sf": True})
+    assert oc.component_value(msg, item, field_types={"x": "item"}) == "?1;a=2.0"
+
+
+# =============================================================================
+# 4. Keys
+# =============================================================================
+
+SPKI = h("302a300506032b6570032100") + PUB
+PKCS8 = h("302e020100300506032b657004220420") + SEED
+
+
+# --- _der_next ---
+
+def test_der_length_of_three_octets_is_refused():
+    with pytest.raises(oc.UsageError, match=exact("public key: unsupported DER length")):
+        oc.PublicKey.from_pem(pem("PUBLIC KEY", h("3083000001") + b"\x00"))
+
+
+def test_der_truncated_header():
+    with pytest.raises(oc.UsageError, match=exact("public key: truncated DER")):
+        oc.PublicKey.from_pem(pem("PUBLIC KEY", h("30")))
+
+
+# --- _der_algorithm ---
+
+def test_algorithm_identifier_without_an_oid():
+    der = h("3027" "30020500" "032100") + PUB
+    with pytest.raises(oc.UsageError, match=exact("public key: malformed AlgorithmIdentifier")):
+        oc.PublicKey.from_pem(pem("PUBLIC KEY", der))
+
+
+# --- _pem_body ---
+
+def test_pem_non_ascii_bytes():
+    with pytest.raises(oc.UsageError, match=exact("public key: not a PEM text (non-ASCII bytes)")):
+        oc.PublicKey.from_pem(b"\xff-----BEGIN PUBLIC KEY-----")
+
+
+def test_pem_base64_of_something_else():
+    text = base64.b64encode(b"just some text").decode()
+    with pytest.raises(oc.UsageError, match=exact("private key: not a PEM text or base64 of one")):
+        oc.PrivateKey.from_pem(text)
+
+
+def test_pem_body_bad_base64():
+    text = "-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----\n"
+    with pytest.raises(oc.UsageError, match=exact("public key: PEM body is not valid base64")):
+        oc.PublicKey.from_pem(text)
+
+
+# --- PublicKey ---
+
+@pytest.mark.parametrize("raw", [b"\x00" * 31, "x" * 32])
+def test_public_key_needs_32_bytes(raw):
+    with pytest.raises(oc.UsageError, match=exact("Ed25519 public key must be 32 bytes")):
+        oc.PublicKey(raw)
+
+
+def test_public_key_spki_with_trailing_bytes():
+    with pytest.raises(oc.UsageError, match=exact("public key: malformed SubjectPublicKeyInfo")):
+        oc.PublicKey.from_pem(pem("PUBLIC KEY", SPKI + b"\x00"))
+
+
+def test_public_key_bit_string_with_unused_bits():
+    der = h("302a300506032b6570032101") + PUB
+    with pytest.raises(oc.UsageError, match=exact("public key: malformed Ed25519 public key")):
+        oc.PublicKey.from_pem(pem("PUBLIC KEY", der))
+
+
+def test_public_key_verify_needs_64_byte_signature():
+    sig = KEY.sign(b"m")
+    with pytest.raises(oc.VerificationError, match=exact("Ed25519 signature must be 64 bytes")):
+        KEY.public_key.verify(b"m", sig[:63])
+    KEY.public_key.verify(b"m", sig)
+
+
+def test_public_key_to_pem_round_trip_and_hash():
+    text = KEY.public_key.to_pem()
+    assert text == pem("PUBLIC KEY", SPKI)
+    again = oc.PublicKey.from_pem(text)
+    assert again == KEY.public_key
+    assert {again, KEY.public_key} == {KEY.public_key}
+    assert hash(again) == hash(PUB)
+
+
+# --- PrivateKey.from_pem ---
+
+@pytest.mark.parametrize("der, message", [
+    (PKCS8 + b"\x00", "malformed PKCS#8"),
+    (h("302e020100300506032b657003220420") + SEED, "malformed PKCS#8 privateKey"),
+    (h("302d020100300506032b65700421041f") + SEED[:31], "malformed Ed25519 private key"),
+    (h("3030020101300506032b657004220420") + SEED + h("8200"), "malformed PKCS#8"),
+    (h("3051020101300506032b657004220420") + SEED + h("81210000") + PUB[1:],
+     "embedded public key does not match the private key"),
+])
+def test_private_key_pkcs8_failures(der, message):
+    with pytest.raises(oc.UsageError, match=exact(f"private key: {message}")) as info:
+        oc.PrivateKey.from_pem(pem("PRIVATE KEY", der))
+    no_secret(info.value, SEED.hex(), base64.b64encode(SEED).decode())
+
+
+def test_private_key_pkcs8_v2_with_attributes_and_public_key():
+    der = h("3053020101300506032b657004220420") + SEED + h("a000" "812100") + PUB
+    key = oc.PrivateKey.from_pem(pem("PRIVATE KEY", der))
+    assert key.public_key == KEY.public_key
+
+
+# --- PrivateKey.from_jwk ---
+
+def test_private_key_jwk_d_wrong_length():
+    jwk = dict(KEY.public_key.jwk("k"), d=oc.b64url_encode(SEED[:31]))
+    with pytest.raises(oc.UsageError, match=exact("JWK d: expected 32 bytes")):
+        oc.PrivateKey.from_jwk(jwk)
+
+
+def test_private_key_jwk_x_does_not_match_d():
+    other = oc.PrivateKey.from_seed(b"\x07" * 32)
+    jwk = dict(other.public_key.jwk("k"), d=oc.b64url_encode(SEED))
+    with pytest.raises(oc.UsageError, match=exact("JWK: x does not match d")) as info:
+        oc.PrivateKey.from_jwk(jwk)
+    no_secret(info.value, oc.b64url_encode(SEED))
+    assert oc.PrivateKey.from_jwk(dict(KEY.public_key.jwk("k"), d=oc.b64url_encode(SEED))) \
+        .public_key == KEY.public_key
+
+
+# --- PrivateKey.write_pem ---
+
+def test_write_pem_into_a_missing_directory(tmp_path):
+    with pytest.raises(oc.UsageError,
+                       match=exact("cannot create key file: No such file or directory")) as info:
+        KEY.write_pem(tmp_path / "missing" / "k.pem")
+    no_secret(info.value, KEY.to_pem().splitlines()[1])
+
+
+# --- _read_key_file / load_private_key ---
+
+def test_load_private_key_from_a_directory(tmp_path):
+    with pytest.raises(oc.UsageError, match=exact("private key: cannot read file: Is a directory")):
+        oc.load_private_key(tmp_path)
+
+
+# --- load_public_key ---
+
+def test_load_public_key_invalid_json():
+    with pytest.raises(oc.UsageError, match=exact("public key: invalid JSON")):
+        oc.load_public_key('{"kty": ')
+
+
+@pytest.mark.parametrize("doc", ['{"keys": []}', '{"keys": {"kty": "OKP"}}'])
+def test_load_public_key_jwks_keys_must_be_a_non_empty_array(doc):
+    with pytest.raises(oc.UsageError,
+                       match=exact("public key: JWKS 'keys' must be a non-empty array")):
+        oc.load_public_key(doc)
+
+
+# =============================================================================
+# 5. Content digest
+# =============================================================================
+
+BODY = b'{"hello": "world"}'
+
+
+def test_content_digest_unsupported_algorithm():
+    with pytest.raises(oc.UsageError,
+                       match=exact("unsupported digest algorithm (use sha-256 or sha-512)")):
+        oc.content_digest(BODY, ["md5"])
+
+
+def test_verify_content_digest_ignores_unknown_algorithms():
+    field = "md5=:AAAA:, " + oc.content_digest(BODY, ["sha-256"])
+    oc.verify_content_digest(field, BODY)  # md5 skipped, sha-256 checked
+    with pytest.raises(oc.VerificationError, match="sha-256 does not match the body"):
+        oc.verify_content_digest(field, BODY + b" ")
+
+
+def test_verify_content_digest_only_unknown_algorithms():
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Content-Digest: no supported algorithm (sha-256, sha-512)")):
+        oc.verify_content_digest("md5=:AAAA:, sha-1=:AAAA:", BODY)
+
+
+@pytest.mark.parametrize("field", ["sha-256=1", "sha-256=(:AAAA:)", 'sha-256="x"'])
+def test_verify_content_digest_member_not_a_byte_sequence(field):
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Content-Digest: sha-256 is not a byte sequence")):
+        oc.verify_content_digest(field, BODY)
+
+
+# =============================================================================
+# 6. Messages and components
+# =============================================================================
+
+RESPONSE = oc.Message(status=200, fields=(("x", "1"),))
+
+
+# --- parse_message ---
+
+@pytest.mark.parametrize("line", ["HTTP/1.1 20 OK", "HTTP/1.1 2000", "HTTP/1.1 200OK"])
+def test_parse_message_malformed_status_line(line):
+    with pytest.raises(oc.UsageError, match=exact("message: malformed status line")):
+        oc.parse_message(line + "\n\n")
+
+
+# --- _component_authority / _component_scheme / _component_request_target ---
+
+def test_authority_of_a_relative_target_uri():
+    msg = oc.Message(method="GET", target_uri="/x")
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("@authority: the target URI has no authority")):
+        oc.component_value(msg, oc.Item("@authority"))
+
+
+def test_scheme_of_a_scheme_relative_target_uri():
+    msg = oc.Message(method="GET", target_uri="//as.example/x")
+    with pytest.raises(oc.SignatureBaseError, match=exact("@scheme: the target URI has no scheme")):
+        oc.component_value(msg, oc.Item("@scheme"))
+    # @authority needs the scheme too (for the default port), so it fails the same way
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("@authority: the target URI has no authority")):
+        oc.component_value(msg, oc.Item("@authority"))
+
+
+@pytest.mark.parametrize("uri", ["https://user@as.example/x", "https://[::1/x"])
+def test_authority_malformed(uri):
+    # _normalized_authority
+    msg = oc.Message(method="GET", target_uri=uri)
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("@authority: malformed authority (userinfo is not allowed)")):
+        oc.component_value(msg, oc.Item("@authority"))
+
+
+def test_request_target_of_a_response():
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("@request-target: the message is not a request")):
+        oc.component_value(RESPONSE, oc.Item("@request-target"))
+
+
+# --- _request_uri ---
+
+@pytest.mark.parametrize("name", ["@path", "@target-uri", "@query", "@scheme"])
+def test_uri_component_of_a_response(name):
+    with pytest.raises(oc.SignatureBaseError,
+                       match=rf"^{name}: the message is a response \(use ;req\)$"):
+        oc.component_value(RESPONSE, oc.Item(name))
+
+
+def test_target_uri_without_host():
+    msg = oc.parse_message("GET /x HTTP/1.1\nAccept: */*\n\n")
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("@target-uri: the request has no target URI (missing Host?)")):
+        oc.component_value(msg, oc.Item("@target-uri"))
+    assert oc.component_value(msg, oc.Item("@request-target")) == "/x"
+
+
+# --- _field_component ---
+
+def test_field_component_name_must_be_lower_case():
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("component name of an HTTP field must be lower case")):
+        oc.component_value(_msg(("Content-Type", "a")), oc.Item("Content-Type"))
+
+
+def test_field_component_key_on_a_list_field():
+    with pytest.raises(oc.SignatureBaseError, match=exact("x: key needs a Dictionary field")):
+        oc.component_value(_msg(("X", "a, b")), oc.Item("x", {"key": "a"}),
+                           field_types={"x": "list"})
+
+
+# Regression (fixed): ;bs on a field value with a character above U+00FF raises UnicodeEncodeError
+# instead of SignatureBaseError
+def test_field_component_bs_with_a_non_latin1_value():
+    with pytest.raises(oc.SignatureBaseError, match=r"^x: "):
+        oc.component_value(_msg(("X", "\u20ac")), oc.Item("x", {"bs": True}))
+
+
+# --- component_value ---
+
+@pytest.mark.parametrize("name", [oc.Token("x"), 1, b"x"])
+def test_component_identifier_must_be_a_string(name):
+    with pytest.raises(oc.SignatureBaseError, match=exact("component identifier must be a String")):
+        oc.component_value(_msg(("X", "a")), oc.Item(name))
+
+
+@pytest.mark.parametrize("param, value", [("key", oc.Token("a")), ("name", 1)])
+def test_component_key_and_name_parameters_must_be_strings(param, value):
+    with pytest.raises(oc.SignatureBaseError, match=exact(f"{param} parameter must be a String")):
+        oc.component_value(_msg(("X", "a=1")), oc.Item("x", {param: value}))
+
+
+@pytest.mark.parametrize("param, value", [("sf", 1), ("bs", "1"), ("req", False)])
+def test_component_flag_parameters_must_be_true(param, value):
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact(f"{param} parameter must be a bare flag (true)")):
+        oc.component_value(_msg(("X", "a")), oc.Item("x", {param: value}))
+
+
+def test_req_parameter_without_the_request():
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("req parameter but no request message given")):
+        oc.component_value(RESPONSE, oc.Item("@method", {"req": True}))
+    assert oc.component_value(RESPONSE, oc.Item("@method", {"req": True}),
+                              request=_msg()) == "GET"
+
+
+@pytest.mark.parametrize("name, param", [("@method", "sf"), ("@path", "name"),
+                                         ("@query-param", "key")])
+def test_derived_component_parameter_not_allowed(name, param):
+    params = {param: "a"} if param in ("name", "key") else {param: True}
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact(f"{name}: parameter not allowed on this component")):
+        oc.component_value(_msg(), oc.Item(name, params))
+
+
+def test_component_value_with_a_non_ascii_character():
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact("x: value has a newline or non-ASCII character")):
+        oc.component_value(_msg(("X", "caf\u00e9")), oc.Item("x"))
+    assert oc.component_value(_msg(("X", "a\tb")), oc.Item("x")) == "a\tb"  # HTAB is allowed
+
+
+# =============================================================================
+# 7. Signature base: _check_signature_params
+# =============================================================================
+
+def test_signature_base_unregistered_parameter_is_kept():
+    params = oc.signature_params(["@method"], [("foo", oc.Token("bar")), ("created", NOW)])
+    assert oc.signature_base(_msg(), params) == \
+        f'"@method": GET\n"@signature-params": ("@method");foo=bar;created={NOW}'
+
+
+@pytest.mark.parametrize("name, value", [("created", "1700000000"), ("expires", True),
+                                         ("created", 1.5)])
+def test_signature_base_integer_parameters(name, value):
+    params = oc.signature_params(["@method"], [(name, value)])
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact(f"{name}: signature parameter must be an Integer")):
+        oc.signature_base(_msg(), params)
+
+
+@pytest.mark.parametrize("name, value", [("nonce", oc.Token("n")), ("tag", 1),
+                                         ("keyid", b"k"), ("alg", True)])
+def test_signature_base_string_parameters(name, value):
+    params = oc.signature_params(["@method"], [(name, value)])
+    with pytest.raises(oc.SignatureBaseError,
+                       match=exact(f"{name}: signature parameter must be a String")):
+        oc.signature_base(_msg(), params)
+
+
+# =============================================================================
+# 8. verify_message / _check_times
+# =============================================================================
+
+def _signed(params=(("keyid", "k"), ("created", NOW)), label="sig1", msg=None):
+    msg = msg or oc.request_message("POST", "https://as.example/x",
+                                    [("Content-Type", "application/json")], BODY)
+    inner = oc.signature_params(["@method", "@target-uri"], list(params))
+    sig_input, sig = oc.sign_message(msg, KEY, inner, label=label)
+    return msg.with_fields([("Signature-Input", sig_input), ("Signature", sig)])
+
+
+def test_verify_message_without_signature_input():
+    with pytest.raises(oc.VerificationError, match=exact("signature-input: field missing")):
+        oc.verify_message(_msg(), KEY.public_key)
+
+
+def test_verify_message_several_signatures_need_a_label():
+    msg = _signed(label="sig2", msg=_signed())
+    with pytest.raises(oc.VerificationError,
+                       match=exact("several signatures: choose one with a label")):
+        oc.verify_message(msg, KEY.public_key, now=NOW)
+    assert oc.verify_message(msg, KEY.public_key, label="sig2", now=NOW).label == "sig2"
+
+
+def test_verify_message_input_member_not_an_inner_list():
+    msg = _msg().with_fields([("Signature-Input", "sig1=:AAAA:"), ("Signature", "sig1=:AAAA:")])
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Signature-Input member is not an Inner List")):
+        oc.verify_message(msg, KEY.public_key)
+
+
+def test_verify_message_signature_member_not_a_byte_sequence():
+    msg = _msg().with_fields([("Signature-Input", 'sig1=("@method")'),
+                              ("Signature", 'sig1=("a")')])
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Signature member is not a Byte Sequence")):
+        oc.verify_message(msg, KEY.public_key)
+
+
+def test_verify_message_required_component_missing():
+    with pytest.raises(oc.VerificationError,
+                       match=exact('a required component is not covered: '
+                                   '"@path", "content-digest"')):
+        oc.verify_message(_signed(), KEY.public_key, now=NOW,
+                          required=['"@method"', '"@path"', '"content-digest"'])
+
+
+def test_verify_message_expired():
+    msg = _signed(params=[("created", NOW), ("expires", NOW + 10)])
+    assert oc.verify_message(msg, KEY.public_key, now=NOW + 10).params["expires"] == NOW + 10
+    with pytest.raises(oc.VerificationError, match=exact("signature expired")):
+        oc.verify_message(msg, KEY.public_key, now=NOW + 11)
+
+
+def test_verify_message_max_age_needs_created():
+    msg = _signed(params=[("keyid", "k")])
+    assert oc.verify_message(msg, KEY.public_key).keyid == "k"  # no max_age: created optional
+    with pytest.raises(oc.VerificationError, match=exact("created is required")):
+        oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW)
+
+
+def test_verify_message_max_age_window():
+    msg = _signed()
+    ok = oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW + 300)
+    assert (ok.label, ok.keyid, ok.covered) == ("sig1", "k", ('"@method"', '"@target-uri"'))
+    assert oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW - 60).keyid == "k"
+    with pytest.raises(oc.VerificationError, match=exact("created is in the future")):
+        oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW - 61)
+    with pytest.raises(oc.VerificationError, match=exact("signature is too old")):
+        oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW + 301)
+
+
+# =============================================================================
+# 9. Requests
+# =============================================================================
+
+# --- sign_request ---
+
+@pytest.mark.parametrize("method", ["GE T", "", "P0ST", "GET\r\n"])
+def test_sign_request_method_letters_only(method):
+    with pytest.raises(oc.UsageError, match=exact("method: must be letters only")):
+        oc.sign_request(method, "https://as.example/", key=KEY, key_id=KID)
+
+
+def test_sign_request_created_beyond_the_integer_range():
+    with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
+        oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID, created=10**15)
+    signed = oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID,
+                             created=10**15 - 1)
+    assert signed.header("Signature-Input").endswith(";created=999999999999999")
+
+
+# --- normalize_url / _is_loopback ---
+
+def test_normalize_url_http_loopback_literals():
+    for url in ("http://127.0.0.1:8000/x", "http://127.1.2.3/x", "http://localhost/x",
+                "http://[::1]:9/x"):
+        assert oc.normalize_url(url, allow_http=True) == url
+    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
+        oc.normalize_url("http://as.example/x", allow_http=True)
+
+
+# Regression (fixed): _is_loopback takes any host starting with '127.' as loopback, so a DNS name
+# like 127.attacker.example gets plain http
+def test_normalize_url_http_refuses_dns_names_starting_with_127():
+    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
+        oc.normalize_url("http://127.attacker.example/x", allow_http=True)
+
+
+# --- interaction_hash / verify_interaction_hash ---
+
+def test_interaction_hash_unsupported_method():
+    with pytest.raises(oc.UsageError, match=exact("unsupported hash_method")):
+        oc.interaction_hash("c", "s", REF, "https://as.example/", "md5")
+
+
+@pytest.mark.parametrize("received", [None, b"abc", "a!b", "abc=", ""])
+def test_verify_interaction_hash_unparseable(received):
+    with pytest.raises(oc.VerificationError,
+                       match=exact("interaction hash does not match; "
+                                   "refusing to continue")) as info:
+        oc.verify_interaction_hash(received, "c", "s", REF, "https://as.example/")
+    no_secret(info.value, REF)
+
+
+# --- parse_finish_redirect ---
+
+def test_parse_finish_redirect_not_a_string():
+    with pytest.raises(oc.UsageError, match=exact("finish redirect: must be a string")):
+        oc.parse_finish_redirect(b"https://client.example/finish?hash=a&interact_ref=b")
+
+
+@pytest.mark.parametrize("query", [f"interact_ref={REF}", f"hash=a&interact_ref={REF}&hash=b",
+                                   f"hash=a&interact_ref={REF}&interact_ref={REF}", ""])
+def test_parse_finish_redirect_needs_one_hash_and_one_ref(query):
+    with pytest.raises(oc.UsageError, match=exact("finish redirect: needs exactly one hash "
+                                                  "and one interact_ref")) as info:
+        oc.parse_finish_redirect(f"{FINISH_URI}?{query}")
+    no_secret(info.value, REF)
+
+
+# =============================================================================
+# 10. Responses
+# =============================================================================
+
+CONT = {"access_token": {"value": TOKEN}, "uri": "https://as.example/continue/1"}
+
+
+def test_access_actions_must_be_an_array():
+    obj = {"access_token": {"value": TOKEN, "manage": "https://as.example/token/1",
+                            "access": [{"type": "quote", "actions": "create"}]}}
+    with pytest.raises(oc.ResponseError,
+                       match=exact("$.access_token.access[0].actions: expected an array")) as e:
+        oc.Grant.from_json(obj)
+    assert e.value.path == "$.access_token.access[0].actions"
+    no_secret(e.value, TOKEN)
+
+
+@pytest.mark.parametrize("finish", ["", "a\nb", "caf\u00e9"])
+def test_interact_finish_must_be_printable(finish):
+    obj = {"continue": CONT, "interact": {"redirect": "https://as.example/i", "finish": finish}}
+    with pytest.raises(oc.ResponseError,
+                       match=exact("$.interact.finish: expected non-empty printable ASCII")) as e:
+        oc.Grant.from_json(obj)
+    no_secret(e.value, TOKEN)
+
+
+# =============================================================================
+# 11. Client
+# =============================================================================
+
+# --- _redact ---
+
+def test_redact_skips_empty_secrets():
+    # "".replace("", x) would insert x between every character; an empty secret is skipped.
+    assert oc._redact("a SECRET b", ["", "SECRET"]) == "a [secure] b"
+    assert oc._redact("x" * 300 + "\n", []) == "x" * 200
+
+
+# --- Client.poll_until_done ---
+
+@pytest.fixture
+def las():
+    server = LocalAS(wait=0).start()
+    server.wallet = server.add_wallet("alice", oc.jwks({KID: KEY.public_key}))
+    yield server
+    server.stop()
+
+
+def test_poll_until_done_reraises_other_grant_errors(las):
+    client = oc.Client(KEY, KID, allow_http=True, timeout=5)
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI,
+                                 nonce=oc.new_nonce())
+    grant = client.request_grant(las.grant_endpoint, body)
+    sleeps = []
+    client.clock, client.sleep = (lambda: 0.0), sleeps.append
+    with pytest.raises(oc.GrantError,
+                       match=exact("HTTP 401: request_denied: grant cannot be polled")):
+        client.poll_until_done(grant.continue_, timeout=10)
+    assert sleeps == [1]  # wait 0 is floored at MIN_POLL_INTERVAL, then one poll, no retry
+
+
+# --- Client.send / Client._send_once / _refuse_post_retries, with a stand-in session ---
+
+class FakeResponse:
+    def __init__(self, chunks, block=None):
+        self.status_code = 200
+        self.headers = {"Content-Type": "application/json"}
+        self.chunks, self.block, self.closed = chunks, block, False
+
+    def iter_content(self, size):
+        for chunk in self.chunks:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield chunk
+        if self.block is not None:
+            self.block.wait(5)
+
+    def close(self):
+        self.closed = True
+        if self.block is not None:
+            self.block.set()
+
+
+class FakeSession:
+    """No get_adapter: _refuse_post_retries has no adapter to inspect and lets the POST go."""
+
+    def __init__(self, response):
+        self.response, self.calls = response, []
+
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        return self.response
+
+
+def test_send_with_a_session_without_adapters():
+    response = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, ',
+                             b'"uri": "https://as.example/continue/2", "wait": 7}}'])
+    session = FakeSession(response)
+    client = oc.Client(KEY, KID, session=session, timeout=3)
+    grant = client.poll("https://as.example/continue/1", TOKEN, created=NOW)
+    assert grant.continue_ == oc.Continue("NEXT", "https://as.example/continue/2", 7)
+    [(method, url, kwargs)] = session.calls
+    assert (method, url) == ("POST", "https://as.example/continue/1")
+    assert (kwargs["allow_redirects"], kwargs["stream"], kwargs["timeout"]) == (False, True, 3.0)
+    assert kwargs["headers"]["Authorization"] == "GNAP " + TOKEN
+    assert response.closed
+
+
+def test_send_deadline_closes_a_stalled_response():
+    response = FakeResponse([b"{"], block=threading.Event())
+    client = oc.Client(KEY, KID, session=FakeSession(response), timeout=0.05)
+    with pytest.raises(oc.TransportError,
+                       match=exact("response too slow: deadline passed")) as info:
+        client.continue_grant("https://as.example/continue/1", TOKEN, REF)
+    assert info.value.request_sent is True
+    assert response.closed
+    no_secret(info.value, TOKEN, REF)
+
+
+def test_send_once_read_deadline():
+    ticks = iter([0.0, 1.0, 99.0])
+    response = FakeResponse([b'{"a"', b":1}"])
+    client = oc.Client(KEY, KID, session=FakeSession(response), timeout=5)
+    client.clock = lambda: next(ticks)
+    with pytest.raises(oc.TransportError,
+                       match=exact("response too slow: read deadline passed")) as info:
+        client.poll("https://as.example/continue/1", TOKEN)
+    assert info.value.request_sent is True
+    assert response.closed
+
+
+def test_send_once_error_while_reading_the_body():
+    response = FakeResponse([b"{", requests.exceptions.ChunkedEncodingError("boom " + TOKEN)])
+    client = oc.Client(KEY, KID, session=FakeSession(response), timeout=5)
+    with pytest.raises(oc.TransportError) as info:
+        client.continue_grant("https://as.example/continue/1", TOKEN, REF)
+    assert str(info.value) == ("ChunkedEncodingError: the request may have reached the server; "
+                               "an interact_ref sent with it may be spent")
+    assert info.value.request_sent is True
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert response.closed
+    no_secret(info.value, TOKEN, REF)
+
+
+# --- _GnapAuth.__call__ ---
+
+def _verify_prepared(prepared, required):
+    msg = oc.request_message(prepared.method, prepared.url, prepared.headers.items(),
+                             prepared.body or b"")
+    return oc.verify_message(msg, KEY.public_key, required=required)
+
+
+def test_gnap_auth_without_token_and_without_body():
+    auth = oc.GnapAuth(KEY, KID)
+    prepared = requests.Request("GET", "https://AS.example:443/x", auth=auth).prepare()
+    assert prepared.url == "https://as.example/x"
+    assert prepared.body is None
+    assert "Authorization" not in prepared.headers
+    assert _verify_prepared(prepared, ()).covered == ('"@method"', '"@target-uri"')
+
+
+def test_gnap_auth_str_body_is_reserialized_and_digested():
+    auth = oc.GnapAuth(KEY, KID, TOKEN)
+    prepared = requests.Request("POST", "https://as.example/x", data='{"a": [1, 2]}',
+                                auth=auth).prepare()
+    assert prepared.body == b'{"a":[1,2]}'
+    assert prepared.headers["Content-Length"] == "11"
+    assert prepared.headers["Authorization"] == "GNAP " + TOKEN
+    verified = _verify_prepared(prepared, ['"content-digest"', '"authorization"'])
+    assert verified.keyid == KID
+
+
+def test_gnap_auth_refuses_streamed_bodies():
+    auth = oc.GnapAuth(KEY, KID)
+    with pytest.raises(oc.UsageError,
+                       match=exact("GnapAuth: the body must be bytes or str "
+                                   "(no streams or files)")):
+        requests.Request("POST", "https://as.example/x", data=iter([b"{}"]), auth=auth).prepare()
+
+
+# Regression (fixed): a non-JSON body given to GnapAuth is the caller's input, but it raises
+# ResponseError ('malformed response'), not UsageError
+def test_gnap_auth_refuses_a_non_json_body_as_a_usage_error():
+    auth = oc.GnapAuth(KEY, KID, TOKEN)
+    with pytest.raises(oc.UsageError, match="GnapAuth"):
+        requests.Request("POST", "https://as.example/x", data="a=b", auth=auth).prepare()
+
+
+# =============================================================================
+# 12. Command line
+# =============================================================================
+
+def run(capsys, *argv):
+    code = oc.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(path)
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    path = write(tmp_path, "key.pem", KEY.to_pem())
+    os.chmod(path, 0o600)
+    for name in ("CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "INTERACT_REF", "WALLET_ADDRESS",
+                 "MANAGE_URL", "ACCESS_TOKEN", "FINISH_REDIRECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", path)
+    monkeypatch.setenv("KEY_ID", KID)
+    return monkeypatch
+
+
+def canned(monkeypatch, status, content_type, obj):
+    data = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
+    sent = []
+
+    def send(self, signed):
+        sent.append(signed)
+        return status, content_type, data
+
+    monkeypatch.setattr(oc.Client, "send", send)
+    return sent
+
+
+SIG_MESSAGE = "GET /x HTTP/1.1\nHost: as.example\nX:  a,   b\n\n"
+
+
+# --- _field_types ---
+
+def test_cli_base_field_type(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, out, err = run(capsys, "base", "--message", msg, "--signature-input",
+                         'sig1=("x";sf "@path")', "--field-type", "X=list")
+    assert (code, err) == (0, "")
+    assert out == '"x";sf: a, b\n"@path": /x\n"@signature-params": ("x";sf "@path")\n'
+
+
+@pytest.mark.parametrize("pair", ["x", "x=token"])
+def test_cli_base_bad_field_type(tmp_path, capsys, pair):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, out, err = run(capsys, "base", "--message", msg, "--signature-input",
+                         'sig1=("x";sf)', "--field-type", pair)
+    assert (code, out) == (2, "")
+    assert err == "op-continue: error: --field-type takes NAME=item|list|dictionary\n"
+
+
+# --- _pick_params ---
+
+@pytest.mark.parametrize("sig_input", ['sig1=("@path")', "sig2=:AAAA:"])
+def test_cli_base_label_without_an_inner_list(tmp_path, capsys, sig_input):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, _, err = run(capsys, "base", "--message", msg, "--signature-input", sig_input,
+                       "--label", "sig2")
+    assert code == 2
+    assert err == ("op-continue: error: --signature-input has no Inner List member with that "
+                   "label\n")
+
+
+# --- _setting ---
+
+def test_cli_grant_without_wallet_address(env, capsys):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--access", "[]", "--dry-run")
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: WALLET_ADDRESS is not set (environment, or "
+                   "--wallet-address)\n")
+
+
+# --- _cmd_grant ---
+
+@pytest.mark.parametrize("access", ["{not json", '{"type": "quote"}', '"quote"'])
+def test_cli_grant_access_must_be_a_json_array(env, capsys, access):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access", access)
+    assert (code, out) == (2, "")
+    assert err == "op-continue: error: --access must be a JSON array of access items\n"
+
+
+def test_cli_grant_dry_run_json(env, capsys):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://AS.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access",
+                         json.dumps(OUTGOING), "--finish-uri", FINISH_URI, "--dry-run",
+                         "--json", "--created", str(NOW))
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert (doc["method"], doc["url"]) == ("POST", "https://as.example/")
+    body = json.loads(doc["body"])
+    assert body["client"] == "https://wallet.example/alice"
+    assert body["access_token"]["access"] == OUTGOING
+    assert body["interact"]["finish"]["uri"] == FINISH_URI
+    assert f"created={NOW}" in doc["headers"]["Signature-Input"]
+
+
+def test_cli_grant_then_finish_against_the_local_as(env, capsys, las):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", las.grant_endpoint,
+                         "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                         "--finish-uri", FINISH_URI, "--allow-http")
+    assert (code, err) == (3, "")
+    lines = dict(line.split(" = ", 1) for line in out.splitlines())
+    assert list(lines) == ["CLIENT_NONCE", "CONTINUE_URI", "CONTINUE_ACCESS_TOKEN",
+                           "CONTINUE_WAIT_SECONDS", "INTERACT_REDIRECT", "INTERACT_FINISH"]
+    assert lines["CONTINUE_WAIT_SECONDS"] == "0"
+    assert lines["INTERACT_REDIRECT"].startswith(las.url + "/interact/")
+    # _cmd_finish: the redirect from the environment, the hash checked with our nonce
+    redirect = las.approve(lines["CONTINUE_URI"])
+    env.setenv("FINISH_REDIRECT", redirect)
+    argv = ["finish", "--client-nonce", lines["CLIENT_NONCE"], "--server-nonce",
+            lines["INTERACT_FINISH"], "--grant-endpoint", las.grant_endpoint]
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    ref = oc.parse_finish_redirect(redirect).interact_ref
+    assert out == f"INTERACT_REF = {ref}\n"
+    # a wrong client nonce: exit 1, and the interact_ref is not printed anywhere
+    argv[2] = oc.new_nonce()
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (1, "")
+    assert err == ("op-continue: invalid: interaction hash does not match; refusing to "
+                   "continue\n")
+
+
+# Regression (fixed): 'grant --json --finish-uri' never outputs the client nonce it generated, so
+# the finish hash can never be checked
+def test_cli_grant_json_reports_the_client_nonce(env, capsys, las):
+    code, out, _ = run(capsys, "grant", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                       "--finish-uri", FINISH_URI, "--allow-http", "--json")
+    assert code == 3
+    doc = json.loads(out)
+    finish = oc.parse_finish_redirect(las.approve(doc["continue"]["uri"]))
+    oc.verify_interaction_hash(finish.hash, doc["client_nonce"], doc["interact"]["finish"],
+                               finish.interact_ref, las.grant_endpoint)
+
+
+# --- _report_grant ---
+
+SUBJECT = {"subject": {"sub_ids": [{"id": "https://wallet.example/alice", "format": "uri"}]}}
+
+
+def test_cli_grant_subject_only_json(env, capsys):
+    canned(env, 200, "application/json", SUBJECT)
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access", "[]",
+                         "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == SUBJECT
+
+
+def test_cli_poll_pending_json(env, capsys):
+    sent = canned(env, 200, "application/json", {"continue": dict(CONT, wait=30)})
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1")
+    env.setenv("CONTINUE_ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "poll", "--json")
+    assert (code, err) == (3, "")
+    assert json.loads(out) == {"continue": dict(CONT, wait=30)}
+    assert sent[0].body == b"" and sent[0].header("Authorization") == "GNAP " + TOKEN
+
+
+# --- _secret_setting (from a file) and _print_signed (HTTP/1.1 text) ---
+
+def test_cli_continue_dry_run_prints_a_verifiable_message(env, capsys, tmp_path):
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1?x=1")
+    token_file = write(tmp_path, "token", TOKEN + "\n")
+    ref_file = write(tmp_path, "ref", REF)
+    code, out, err = run(capsys, "continue", "--dry-run", "--created", str(NOW),
+                         "--continue-access-token-file", token_file,
+                         "--interact-ref-file", ref_file)
+    assert (code, err) == (0, "")
+    head, body = out.split("\n\n", 1)
+    assert head.splitlines()[:4] == ["POST /continue/1?x=1 HTTP/1.1", "Host: as.example",
+                                     f"Authorization: GNAP {TOKEN}", "Accept: application/json"]
+    assert body == json.dumps({"interact_ref": REF}, separators=(",", ":"))
+    msg = oc.parse_message(out)
+    verified = oc.verify_message(msg, KEY.public_key, now=NOW,
+                                 required=['"authorization"', '"content-digest"'])
+    assert verified.params == {"keyid": KID, "created": NOW}
+
+
+# --- _cmd_keygen ---
+
+def test_cli_keygen_without_key_id(tmp_path, capsys):
+    out_path = tmp_path / "new.pem"
+    code, out, err = run(capsys, "keygen", "--out", str(out_path))
+    assert (code, out, err) == (0, "", "")
+    assert stat.S_IMODE(os.stat(out_path).st_mode) == 0o600
+    assert isinstance(oc.load_private_key(out_path), oc.PrivateKey)
+
+
+# Regression (fixed): keygen writes the key file before checking --key-id, so a bad key id leaves a
+# key behind and the retry fails 'already exists'
+def test_cli_keygen_bad_key_id_writes_nothing(tmp_path, capsys):
+    out_path = tmp_path / "new.pem"
+    code, _, err = run(capsys, "keygen", "--out", str(out_path), "--key-id", "a;b")
+    assert code == 2 and "key id must be printable ASCII" in err
+    assert not out_path.exists()
+
+
+# --- _cmd_token ---
+
+def test_cli_rotate_and_revoke_dry_run(env, capsys):
+    env.setenv("MANAGE_URL", "https://as.example/token/1")
+    env.setenv("ACCESS_TOKEN", TOKEN)
+    for command, method in (("rotate", "POST"), ("revoke", "DELETE")):
+        code, out, err = run(capsys, command, "--dry-run", "--created", str(NOW))
+        assert (code, err) == (0, "")
+        assert out.startswith(f"{method} /token/1 HTTP/1.1\nHost: as.example\n"
+                              f"Authorization: GNAP {TOKEN}\n")
+        assert out.endswith("\n\n")  # no body
+        verified = oc.verify_message(oc.parse_message(out), KEY.public_key, now=NOW)
+        assert verified.covered == ('"@method"', '"@target-uri"', '"authorization"')
+
+
+def test_cli_rotate_json_without_expires_in(env, capsys):
+    new = {"value": "NEW-TOKEN", "manage": "https://as.example/token/2",
+           "access": [{"type": "quote", "actions": ["create", "read"]}]}
+    canned(env, 200, "application/json", {"access_token": new})
+    env.setenv("MANAGE_URL", "https://as.example/token/1")
+    env.setenv("ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "rotate", "--json")
+    assert (code, err) == (0, "")
+    assert out == json.dumps({"access_token": {"value": "NEW-TOKEN",
+                                               "manage": "https://as.example/token/2",
+                                               "access": new["access"]}}) + "\n"
+
+
+# --- main: ResponseError -> exit 5 ---
+
+def test_cli_malformed_response_exit_code(env, capsys):
+    canned(env, 200, "text/html", b"<html>" + TOKEN.encode() + b"</html>")
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1")
+    env.setenv("CONTINUE_ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "poll")
+    assert (code, out) == (5, "")
+    assert err == ("op-continue: error: malformed response: $: body is not JSON "
+                   "(Content-Type is not application/json)\n")
+
+
+# --- if __name__ == "__main__" ---
+
+def test_module_runs_as_a_script(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, "body.json", BODY)
+    monkeypatch.setattr(sys, "argv", ["op_continue.py", "digest", "--algorithm", "sha-256",
+                                      path])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "op_continue.py"), run_name="__main__")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == oc.content_digest(BODY, ["sha-256"]) + "\n"
+
+
+# =============================================================================
+# Deterministic twins: lines that otherwise only the Hypothesis tests (test_properties.py) reach,
+# so that 100% does not depend on what Hypothesis happens to draw.
+# =============================================================================
+
+# --- 3. serialize_bare_item (bytes), serialize_dictionary (bare-true member) ---
+
+def test_serialize_byte_sequence_and_true_dictionary_member():
+    assert oc.serialize_bare_item(b"\x00\xff") == ":AP8=:"
+    members = {"a": oc.Item(True, {"p": 1}), "b": oc.Item(2), "c": oc.Item(False)}
+    assert oc.serialize_dictionary(members) == "a;p=1, b=2, c=?0"
+
+
+# --- 3. _SFParser ---
+
+@pytest.mark.parametrize("parse, text, message", [
+    (oc.parse_item, "a\x7f", "value has a character outside printable ASCII"),
+    (oc.parse_item, "a b", "unexpected character at offset 2"),
+    (oc.parse_list, "a b", "expected ',' at offset 2"),
+    (oc.parse_list, "(a,b)", "expected ' ' or ')' in inner list at offset 2"),
+    (oc.parse_item, "@", "expected a bare item at offset 0"),
+    (oc.parse_dictionary, "A=1", "expected a key at offset 0"),
+    (oc.parse_item, '"abc', "unterminated string at offset 4"),
+])
+def test_sf_parser_failures(parse, text, message):
+    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
+        parse(text)
+
+
+def test_sf_parser_string_escapes_and_list():
+    assert oc.parse_item('"a\\"b\\\\c"').value == 'a"b\\c'
+    assert oc.parse_list('a;q=1, (b "c");x, ?0') == [
+        oc.Item(oc.Token("a"), {"q": 1}),
+        oc.InnerList((oc.Item(oc.Token("b")), oc.Item("c")), {"x": True}),
+        oc.Item(False)]
+
+
+# --- 6. parse_message ---
+
+def test_parse_message_crlf_lines_and_body():
+    msg = oc.parse_message(b"GET /p?q HTTP/1.1\r\nHost: h.example\r\nX:  1 \r\n\r\nbody\r\n")
+    assert (msg.method, msg.target_uri, msg.request_target) == \
+        ("GET", "https://h.example/p?q", "/p?q")
+    assert msg.fields == (("host", "h.example"), ("x", "1"))
+    assert msg.body == b"body\r\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "message: empty"),
+    ("\r\n\r\nbody", "message: empty"),
+    ("GET / HTTP/1.1\n  folded\n\n", "message: continuation line before any field"),
+    ("GET / HTTP/1.1\nno colon\n\n", "message: malformed field line"),
+    ("GET / HTTP/1.1\nHost : h\n\n", "message: malformed field line"),
+    ("GET /\n\n", "message: malformed request line"),
+    ("GET  / HTTP/1.1\n\n", "message: malformed request line"),
+])
+def test_parse_message_failures(text, message):
+    with pytest.raises(oc.UsageError, match=exact(message)):
+        oc.parse_message(text)
+
+
+# --- 8. verify_message (_combined_dictionary, labels, digests, _select_key) ---
+
+def test_verify_message_malformed_signature_input():
+    msg = _msg().with_fields([("Signature-Input", "sig1=("), ("Signature", "sig1=:AAAA:")])
+    with pytest.raises(oc.VerificationError, match=exact("signature-input: malformed field")):
+        oc.verify_message(msg, KEY.public_key)
+
+
+def test_verify_message_label_not_found():
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Signature-Input and Signature have no matching label")):
+        oc.verify_message(_signed(), KEY.public_key, label="sig2", now=NOW)
+
+
+@pytest.mark.parametrize("component", [oc.Item("content-digest", {"bs": True}),
+                                       oc.Item("content-digest", {"key": "sha-512"})])
+def test_verify_message_checks_a_wrapped_or_keyed_content_digest(component):
+    msg = oc.request_message("POST", "https://as.example/x",
+                             [("Content-Digest", oc.content_digest(BODY))], BODY)
+    inner = oc.signature_params(["@method", component], [("created", NOW)])
+    sig_input, sig = oc.sign_message(msg, KEY, inner)
+    signed = msg.with_fields([("Signature-Input", sig_input), ("Signature", sig)])
+    assert oc.verify_message(signed, KEY.public_key, now=NOW).covered[1] == \
+        oc.serialize_item(component)
+    tampered = oc.Message(signed.method, signed.target_uri, signed.request_target, None,
+                          signed.fields, BODY + b" ")
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Content-Digest: sha-512 does not match the body")):
+        oc.verify_message(tampered, KEY.public_key, now=NOW)
+
+
+def test_verify_message_no_key_for_the_keyid():
+    with pytest.raises(oc.VerificationError, match=exact("no key for this keyid")):
+        oc.verify_message(_signed(), {"other": KEY.public_key}, now=NOW)
+    assert oc.verify_message(_signed(), {"k": KEY.public_key}, now=NOW).keyid == "k"
+    assert oc.verify_message(_signed(), {None: KEY.public_key}, now=NOW).keyid == "k"
+
+
+# --- 10. Grant.from_json (subject) ---
+
+@pytest.mark.parametrize("sub_ids", [[], None, {"id": "x"}])
+def test_grant_subject_needs_sub_ids(sub_ids):
+    with pytest.raises(oc.ResponseError,
+                       match=exact("$.subject.sub_ids: expected a non-empty array")):
+        oc.Grant.from_json({"subject": {"sub_ids": sub_ids}})
+
+
+def test_normalize_url_cache_is_bounded():
+    """normalize_url: the cache of checked URLs never grows past 256 entries, and a cached
+    answer is the same as a fresh one (only URLs that passed every check are cached)."""
+    first = oc.normalize_url("HTTPS://Cache.Example:443/a")
+    for i in range(300):
+        assert oc.normalize_url(f"https://cache.example/{i}") == f"https://cache.example/{i}"
+        assert len(oc._NORMALIZED_URLS) <= 256
+    assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
+    with pytest.raises(oc.UsageError, match="https"):
+        oc.normalize_url("http://cache.example/a")  # refused again: failures are not cached
