@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from typing import (
     Any,
@@ -2086,6 +2087,9 @@ class Client:
         self._session = session
         self.clock = time.monotonic
         self.sleep = time.sleep
+        self._workers_lock = threading.Lock()
+        self._idle_workers: List[_Worker] = []
+        weakref.finalize(self, _stop_workers, self._idle_workers)
 
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
@@ -2173,7 +2177,9 @@ class Client:
 
         The whole exchange must end within ``timeout`` seconds: requests' timeout bounds each
         socket read only, so a server dripping bytes could hold the caller forever. The exchange
-        runs in a daemon thread; past the deadline it is abandoned and its response closed.
+        runs on a worker thread (kept idle between requests: starting a thread per request
+        costs more than the signature); past the deadline the worker is abandoned, never
+        reused, and the response closed.
         """
         if self._session is not None and signed.method == "POST":
             _refuse_post_retries(self._session, signed.url)
@@ -2181,7 +2187,7 @@ class Client:
         responses: List[Any] = []
         finished = threading.Event()
 
-        def run() -> None:
+        def job() -> None:
             try:
                 outcome.append((True, self._send_once(signed, responses)))
             except BaseException as exc:  # handed to the caller's thread below
@@ -2189,12 +2195,17 @@ class Client:
             finally:
                 finished.set()
 
-        threading.Thread(target=run, name="op_continue-send", daemon=True).start()
+        with self._workers_lock:
+            worker = self._idle_workers.pop() if self._idle_workers else _Worker()
+        worker.jobs.put(job)
         # a little grace, so that requests' own (more precise) connect/read timeouts win a tie
         if not finished.wait(self.timeout + 0.25):
+            worker.jobs.put(None)  # it ends once its stuck job does
             for response in responses:
                 response.close()
             raise TransportError("response too slow: deadline passed", request_sent=True)
+        with self._workers_lock:
+            self._idle_workers.append(worker)
         ok, value = outcome[0]
         if not ok:
             raise value
@@ -2236,6 +2247,30 @@ class Client:
         if failure is not None:
             raise failure
         return response.status_code, response.headers.get("Content-Type", ""), bytes(data)
+
+
+class _Worker:
+    """A daemon thread that runs one job at a time from its queue; None ends it."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.jobs: Any = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="op_continue-send", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            job()
+            del job  # while idle, hold no closure (and so no Client) alive
+
+
+def _stop_workers(workers: List[_Worker]) -> None:
+    """weakref.finalize of a Client: end its idle workers."""
+    for worker in workers:
+        worker.jobs.put(None)
 
 
 def _refuse_post_retries(session: Any, url: str) -> None:

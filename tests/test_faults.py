@@ -503,3 +503,39 @@ BAD_INPUT_CENSUS = {
     "more bad responses": 11,
 }
 
+
+
+def _send_threads():
+    import threading
+    return [t for t in threading.enumerate() if t.name == "op_continue-send"]
+
+
+def test_send_workers_are_reused_and_a_stuck_one_is_abandoned(key, las):
+    """Client.send runs each exchange on an idle worker thread: one worker serves sequential
+    requests; a worker stuck past the deadline is never reused."""
+    client = make_client(key)
+    cont, ref = approved(client, las)
+    assert len(client._idle_workers) == 1
+    worker = client._idle_workers[0]
+    start_grant(client, las)
+    assert client._idle_workers == [worker]  # the same thread served the second request
+    las.fault = "drip"  # every read returns in time; only the overall deadline stops it
+    with pytest.raises(oc.TransportError, match="deadline"):
+        client.poll(cont.uri, cont.access_token)
+    assert client._idle_workers == []  # the stuck worker is not put back
+    assert client.continue_grant(cont.uri, cont.access_token, ref).is_finalized  # a new one
+    assert len(client._idle_workers) == 1 and client._idle_workers[0] is not worker
+
+
+def test_a_collected_clients_idle_workers_end(key, las):
+    import gc
+
+    before = set(_send_threads())
+    client = make_client(key)
+    start_grant(client, las)
+    mine = [t for t in _send_threads() if t not in before]
+    assert len(mine) == 1 and mine[0].is_alive()
+    del client
+    gc.collect()
+    mine[0].join(timeout=5)
+    assert not mine[0].is_alive()
