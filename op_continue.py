@@ -746,7 +746,7 @@ class PrivateKey:
         key = cls(seed)
         while pos < len(info):  # [0] attributes, [1] publicKey (v2)
             tag, value, pos = _der_next(info, pos, what)
-            if tag == 0x81 and value[1:] != key.public_key.raw:
+            if tag == 0x81 and value != b"\x00" + key.public_key.raw:  # BIT STRING, 0 unused
                 raise UsageError(f"{what}: embedded public key does not match the private key")
             if tag not in (0xA0, 0x81):
                 raise UsageError(f"{what}: malformed PKCS#8")

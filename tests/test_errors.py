@@ -322,3 +322,19 @@ def test_transport_error_keeps_no_request_on_its_chain():
     assert info.value.request_sent
     assert info.value.__context__ is None and info.value.__cause__ is None
     no_secret(info.value)
+
+
+def test_pkcs8_v2_with_its_public_key():
+    """RFC 5958 §2 OneAsymmetricKey (v2) carries the public key as [1] BIT STRING: accepted
+    when it matches; refused when it does not or when its unused-bits byte is not 0."""
+    seed, pub = bytes.fromhex(SEED_HEX), SEED.public_key.raw
+    head = bytes.fromhex("3051020101300506032b657004220420") + seed
+
+    def v2(bits):
+        return _pem("PRIVATE KEY", head + b"\x81\x21" + bits)
+
+    assert oc.PrivateKey.from_pem(v2(b"\x00" + pub)).public_key == SEED.public_key
+    for bad in (b"\x00" + bytes(32), b"\x01" + pub):
+        with pytest.raises(oc.UsageError, match="does not match") as info:
+            oc.PrivateKey.from_pem(v2(bad))
+        no_secret(info.value, SEED_HEX)
