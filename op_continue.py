@@ -1431,10 +1431,10 @@ def _select_key(keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
                 keyid: Optional[str]) -> PublicKey:
     if isinstance(keys, PublicKey):
         return keys
-    if keyid is not None and keyid in keys:
+    if keyid in keys:
         return keys[keyid]
-    if len(keys) == 1 and None in keys:
-        return keys[None]
+    if len(keys) == 1 and (keyid is None or None in keys):  # one key, nothing to choose
+        return next(iter(keys.values()))
     raise VerificationError("no key for this keyid")
 
 

@@ -1,0 +1,204 @@
+"""Details of the public contract that the broader tests leave loose (found by mutation
+testing): exact error messages, key selection by keyid in a JWKS, the CLI's --label, --max-age,
+--request and --field-type, the request target of a built request, and form-urlencoded parsing."""
+import json
+
+import pytest
+from conftest import text, vectors_of
+
+import op_continue as oc
+
+KEYS = {v["id"]: v for v in vectors_of("key")}
+ED = KEYS["rfc9421-B.1.4"]["input"]
+PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
+PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
+B26 = next(v for v in vectors_of("signature_base") if v["id"] == "rfc9421-B.2.6")
+
+
+@pytest.mark.parametrize("jwk, message", [
+    ("x", "JWK: expected a JSON object"),
+    ({"kty": "EC"}, "JWK: expected kty OKP and crv Ed25519"),
+    ({**PUBLIC_JWK, "alg": "ES256"}, "JWK: alg must be EdDSA"),
+    ({**PUBLIC_JWK, "x": "AAAA"}, "JWK x: expected 32 bytes"),
+    ({**PUBLIC_JWK, "x": "A+A"}, "JWK x: expected unpadded base64url"),
+])
+def test_public_jwk_messages(jwk, message):
+    with pytest.raises(oc.UsageError) as info:
+        oc.PublicKey.from_jwk(jwk)
+    assert str(info.value) == message
+
+
+def test_public_jwk_alg_names():
+    for alg in ("EdDSA", "Ed25519"):  # RFC 8037 EdDSA, and the fully-specified name
+        assert oc.PublicKey.from_jwk({**PUBLIC_JWK, "alg": alg}).raw == PRIVATE.public_key.raw
+    with pytest.raises(oc.UsageError):
+        oc.PublicKey.from_jwk({**PUBLIC_JWK, "alg": "ed25519"})  # JOSE names are case-sensitive
+
+
+@pytest.mark.parametrize("d, message", [
+    ("A+A", "JWK d: expected unpadded base64url"),
+    ("AAAA", "JWK d: expected 32 bytes"),
+    (None, "JWK d: expected unpadded base64url"),
+])
+def test_private_jwk_messages(d, message):
+    jwk = {**PUBLIC_JWK, "d": d} if d is not None else dict(PUBLIC_JWK)
+    with pytest.raises(oc.UsageError) as info:
+        oc.PrivateKey.from_jwk(jwk)
+    assert str(info.value) == message
+
+
+def test_private_jwk_must_match_its_x():
+    other = oc.PrivateKey.generate().public_key.jwk("k")
+    with pytest.raises(oc.UsageError) as info:
+        oc.PrivateKey.from_jwk({**other, "d": ED["jwk"]["d"]})
+    assert str(info.value) == "JWK: x does not match d"
+
+
+# --- key sets ------------------------------------------------------------------------------
+
+def test_jwks_keys_are_found_by_kid():
+    second = oc.PrivateKey.generate()
+    doc = json.dumps(oc.jwks({"first": PRIVATE.public_key, "second": second.public_key}))
+    keys = oc.load_public_key("\n  " + doc)  # leading white space before the JSON
+    assert keys == {"first": PRIVATE.public_key, "second": second.public_key}
+    message = oc.request_message("GET", "https://as.example/x")
+    for kid, key in (("first", PRIVATE), ("second", second)):
+        params = oc.signature_params(["@method"], [("keyid", kid), ("created", 1)])
+        sig_input, signature = oc.sign_message(message, key, params)
+        signed = message.with_fields([("Signature-Input", sig_input), ("Signature", signature)])
+        assert oc.verify_message(signed, keys).keyid == kid
+    params = oc.signature_params(["@method"], [("keyid", "third")])
+    sig_input, signature = oc.sign_message(message, second, params)
+    signed = message.with_fields([("Signature-Input", sig_input), ("Signature", signature)])
+    with pytest.raises(oc.VerificationError, match="no key for this keyid"):
+        oc.verify_message(signed, keys)
+
+
+def test_jwk_without_kid_and_bad_bytes():
+    assert oc.load_public_key(json.dumps(PUBLIC_JWK).encode()) == {
+        "test-key-ed25519": PRIVATE.public_key}
+    assert oc.load_public_key(json.dumps({k: v for k, v in PUBLIC_JWK.items() if k != "kid"})) \
+        == {None: PRIVATE.public_key}
+    with pytest.raises(oc.UsageError):  # not UnicodeDecodeError
+        oc.load_public_key(b"\xff\xfe{")
+    with pytest.raises(oc.UsageError, match="non-empty array"):
+        oc.load_public_key('{"keys": []}')
+
+
+# --- lazily built GnapAuth ----------------------------------------------------------------
+
+def test_gnap_auth_is_a_named_class_of_this_module():
+    cls = oc.GnapAuth
+    assert (cls.__name__, cls.__module__) == ("GnapAuth", "op_continue")
+    assert cls.__doc__ and "requests auth" in cls.__doc__
+    assert oc.GnapAuth is cls  # built once
+    with pytest.raises(AttributeError, match="module 'op_continue' has no attribute 'Nope'"):
+        oc.Nope  # noqa: B018
+
+
+# --- built requests -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, target", [
+    ("https://as.example", "/"),
+    ("https://as.example/c/1", "/c/1"),
+    ("https://as.example/c?x=1", "/c?x=1"),
+    ("https://as.example/c?", "/c?"),
+])
+def test_request_message_request_target(url, target):
+    message = oc.request_message("POST", url, [("X-A", "1")], b"b")
+    assert oc.component_value(message, oc.Item("@request-target")) == target
+    assert message.fields == (("x-a", "1"),) and message.body == b"b"
+    assert message.method == "POST" and message.target_uri == url
+
+
+@pytest.mark.parametrize("query, name, value", [
+    ("a=1&&b=2", "b", "2"),
+    ("a+b=c+d", "a%20b", "c%20d"),
+    ("a=%zz", "a", "%25zz"),
+    ("flag", "flag", ""),
+    ("t=~*-._", "t", "%7E*-._"),
+    ("q=%C3%A7", "q", "%C3%A7"),
+])
+def test_query_param_parsing_and_encoding(query, name, value):
+    message = oc.request_message("GET", f"https://as.example/p?{query}")
+    item = oc.Item("@query-param", {"name": name})
+    assert oc.component_value(message, item) == value
+
+
+# --- command line -------------------------------------------------------------------------
+
+def _two_signatures(tmp_path):
+    inp = B26["input"]
+    lines = list(inp["message"])
+    message = oc.parse_message("\n".join(lines).encode())
+    extra = []
+    for label, created in (("sig-a", 1618884473), ("sig-b", 1618884474)):
+        params = oc.signature_params(["@method", "@authority"],
+                                     [("created", created), ("keyid", "test-key-ed25519")])
+        sig_input, signature = oc.sign_message(message, PRIVATE, params, label=label)
+        extra += [f"Signature-Input: {sig_input}", f"Signature: {signature}"]
+    blank = lines.index("")
+    path = tmp_path / "signed.txt"
+    path.write_text("\n".join([*lines[:blank], *extra, *lines[blank:]]))
+    key = tmp_path / "jwks.json"
+    key.write_text(json.dumps(oc.jwks({"test-key-ed25519": PRIVATE.public_key})))
+    return str(path), str(key)
+
+
+def test_cli_verify_label_and_max_age(tmp_path, capsys):
+    message, key = _two_signatures(tmp_path)
+    assert oc.main(["verify", "--message", message, "--key", key]) == oc.EXIT_INVALID
+    assert "several signatures" in capsys.readouterr().err
+    assert oc.main(["verify", "--message", message, "--key", key, "--label", "sig-b"]) == 0
+    assert capsys.readouterr().out == "valid\n"
+    assert oc.main(["verify", "--message", message, "--key", key, "--label", "sig-b",
+                    "--max-age", "60"]) == oc.EXIT_INVALID
+    assert "too old" in capsys.readouterr().err
+
+
+def test_cli_sign_and_verify_a_response_with_req(tmp_path, capsys):
+    response = tmp_path / "response.txt"
+    response.write_text("HTTP/1.1 200 OK\nExample-Dict: a=1, b=2\nContent-Length: 0\n\n")
+    request = tmp_path / "request.txt"
+    request.write_text("GET /x?y=1 HTTP/1.1\nHost: Example.COM:443\n\n")
+    key = tmp_path / "k.pem"
+    key.write_text(text(ED["private_pem"]) + "\n")
+    key.chmod(0o600)
+    sig_input = 'r=("@status" "example-dict";key="b" "@authority";req "@query";req);created=5'
+    common = ["--message", str(response), "--request", str(request),
+              "--field-type", "Example-Dict=dictionary"]
+    assert oc.main(["sign", *common, "--key", str(key), "--signature-input", sig_input,
+                    "--label", "r"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Signature-Input: {sig_input}\nSignature: r=:")
+    assert oc.main(["base", *common, "--signature-input", sig_input]) == 0
+    assert capsys.readouterr().out == (
+        '"@status": 200\n"example-dict";key="b": 2\n"@authority";req: example.com\n'
+        '"@query";req: ?y=1\n"@signature-params": ("@status" "example-dict";key="b" '
+        '"@authority";req "@query";req);created=5\n')
+    signed = response.read_text().replace("\n\n", "\n" + out + "\n", 1)
+    response.write_text(signed)
+    pub = tmp_path / "pub.json"
+    pub.write_text(json.dumps(PUBLIC_JWK))
+    assert oc.main(["verify", *common, "--key", str(pub)]) == 0
+    assert capsys.readouterr().out == "valid\n"
+    assert oc.main(["base", "--message", str(response), "--signature-input", sig_input,
+                    "--field-type", "example-dict=map"]) == oc.EXIT_USAGE
+    assert "NAME=item|list|dictionary" in capsys.readouterr().err
+
+
+def test_cli_hash_reads_interact_ref_from_env_or_file(tmp_path, monkeypatch, capsys):
+    vec = vectors_of("interaction_hash")[0]
+    inp = vec["input"]
+    argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
+            "--grant-endpoint", inp["grant_endpoint"]]
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
+    assert oc.main(argv) == 0
+    assert capsys.readouterr().out == vec["expected"]["hash"] + "\n"
+    monkeypatch.delenv("INTERACT_REF")
+    ref = tmp_path / "ref"
+    ref.write_text(inp["interact_ref"] + "\n")
+    assert oc.main([*argv, "--interact-ref-file", str(ref)]) == 0
+    assert capsys.readouterr().out == vec["expected"]["hash"] + "\n"
+    assert oc.main(argv) == oc.EXIT_USAGE
+    assert "INTERACT_REF is not set" in capsys.readouterr().err
