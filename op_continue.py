@@ -74,10 +74,20 @@ __all__ = [
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
-    "Message", "parse_message", "signature_base", "component_line",
+    "Message", "parse_message", "request_message", "component_value", "component_line",
+    "signature_base",
     # signing (section 8)
     "signature_params", "sign_message", "verify_message", "VerifiedSignature",
     "sign_ed25519", "verify_ed25519",
+    # requests and the interaction finish (section 9)
+    "SignedRequest", "sign_request", "normalize_url", "json_body", "continue_body",
+    "grant_request_body", "new_nonce", "interaction_hash", "verify_interaction_hash",
+    "InteractionFinish", "parse_finish_redirect",
+    # responses (section 10)
+    "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
+    "grant_error_from_json", "parse_json",
+    # client (section 11) and command line (section 12)
+    "Client", "GnapAuth", "main",
 ]
 
 

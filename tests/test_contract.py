@@ -202,3 +202,9 @@ def test_cli_hash_reads_interact_ref_from_env_or_file(tmp_path, monkeypatch, cap
     assert capsys.readouterr().out == vec["expected"]["hash"] + "\n"
     assert oc.main(argv) == oc.EXIT_USAGE
     assert "INTERACT_REF is not set" in capsys.readouterr().err
+
+
+def test_all_names_exist():
+    for name in oc.__all__:
+        assert getattr(oc, name) is not None, name
+    assert len(set(oc.__all__)) == len(oc.__all__)
