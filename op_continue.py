@@ -87,7 +87,8 @@ __all__ = [
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
     # client (section 11) and command line (section 12)
-    "Client", "GnapAuth", "main",
+    "Client", "main",
+    "GnapAuth",  # noqa: F822 - built on first use by the module __getattr__ (PEP 562)
 ]
 
 
