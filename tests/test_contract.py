@@ -208,3 +208,148 @@ def test_all_names_exist():
     for name in oc.__all__:
         assert getattr(oc, name) is not None, name
     assert len(set(oc.__all__)) == len(oc.__all__)
+
+
+# --- verify_message in full -------------------------------------------------------------------
+
+def _signed(message, covered, params=(("created", 1),), key=PRIVATE, label="sig1", request=None,
+            field_types=None):
+    params = oc.signature_params(covered, list(params))
+    sig_input, signature = oc.sign_message(message, key, params, label=label, request=request,
+                                           field_types=field_types)
+    return message.with_fields([("Signature-Input", sig_input), ("Signature", signature)])
+
+
+def test_verified_signature_reports_what_was_checked():
+    message = oc.request_message("POST", "https://as.example/c", [("Content-Type", "a/b")], b"")
+    signed = _signed(message, ["@method", "content-type"], [("keyid", "k"), ("created", 7)])
+    result = oc.verify_message(signed, PRIVATE.public_key, now=8)
+    assert result.label == "sig1" and result.keyid == "k"
+    assert result.covered == ('"@method"', '"content-type"')
+    assert result.params == {"keyid": "k", "created": 7}
+    assert result.base == ('"@method": POST\n"content-type": a/b\n"@signature-params": '
+                           '("@method" "content-type");keyid="k";created=7')
+
+
+def test_verify_checks_the_requests_digest_for_a_req_component():
+    body = b'{"a":1}'
+    request = oc.request_message("POST", "https://as.example/c",
+                                 [("Content-Digest", oc.content_digest(body))], body)
+    response = oc.Message(status=200, fields=(("content-type", "x/y"),))
+    signed = _signed(response, [oc.Item("@status"), oc.Item("content-digest", {"req": True})],
+                     request=request)
+    oc.verify_message(signed, PRIVATE.public_key, request=request)
+    tampered = oc.Message(request.method, request.target_uri, request.request_target, None,
+                          request.fields, b'{"a":2}')
+    with pytest.raises(oc.VerificationError, match="does not match the body"):
+        oc.verify_message(signed, PRIVATE.public_key, request=tampered)
+    with pytest.raises(oc.VerificationError, match="cannot build the signature base"):
+        oc.verify_message(signed, PRIVATE.public_key)
+
+
+def test_verify_uses_the_field_types_given():
+    message = oc.request_message("GET", "https://as.example/", [("Example-Dict", "a=1,  b=2")])
+    item = oc.Item("example-dict", {"sf": True})
+    types = {"example-dict": "dictionary"}
+    signed = _signed(message, [item], field_types=types)
+    oc.verify_message(signed, PRIVATE.public_key, field_types=types)
+    with pytest.raises(oc.VerificationError, match="structured type unknown"):
+        oc.verify_message(signed, PRIVATE.public_key)
+
+
+def test_max_age_uses_the_clock_when_no_now_is_given():
+    import time
+
+    message = oc.request_message("GET", "https://as.example/")
+    fresh = _signed(message, ["@method"], [("created", int(time.time()))])
+    oc.verify_message(fresh, PRIVATE.public_key, max_age=60)
+    stale = _signed(message, ["@method"], [("created", int(time.time()) - 120)])
+    with pytest.raises(oc.VerificationError, match="too old"):
+        oc.verify_message(stale, PRIVATE.public_key, max_age=60)
+
+
+@pytest.mark.parametrize("sig_input, signature", [
+    ('sig1=("@method");created=1', "sig2=:AAAA:"),
+    ('sig2=("@method");created=1', "sig1=:AAAA:"),
+])
+def test_labels_that_do_not_pair(sig_input, signature):
+    message = oc.request_message("GET", "https://as.example/").with_fields(
+        [("Signature-Input", sig_input), ("Signature", signature)])
+    with pytest.raises(oc.VerificationError) as info:
+        oc.verify_message(message, PRIVATE.public_key)
+    assert str(info.value) == "Signature-Input and Signature have no matching label"
+
+
+# --- Byte Sequences (RFC 8941 §4.2.7) --------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    (":YQ==:", b"a"), (":YQ:", b"a"), (":YWI=:", b"ab"), (":YWI:", b"ab"), ("::", b""),
+])
+def test_byte_sequences(text, value):
+    assert oc.parse_item(text).value == value
+
+
+@pytest.mark.parametrize("text, message", [
+    (":YQ", "structured field: unterminated byte sequence at offset 0"),
+    (":", "structured field: unterminated byte sequence at offset 0"),
+    (":Y:", "structured field: byte sequence is not base64 at offset 0"),
+    (":YQ=:", "structured field: byte sequence is not base64 at offset 0"),
+    (":YQ===:", "structured field: byte sequence is not base64 at offset 0"),
+    (":YWI==:", "structured field: byte sequence is not base64 at offset 0"),
+    (":Y Q:", "structured field: byte sequence is not base64 at offset 0"),
+])
+def test_bad_byte_sequences(text, message):
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_item(text)
+    assert str(info.value) == message
+
+
+# --- online commands without sending ------------------------------------------------------------
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text(text(ED["private_pem"]) + "\n")
+    key.chmod(0o600)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(key))
+    monkeypatch.setenv("KEY_ID", "kid-1")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command, method", [("rotate", "POST"), ("revoke", "DELETE")])
+def test_token_commands_dry_run(cli_env, capsys, command, method):
+    token = cli_env / "token"
+    token.write_text("ACCESS-1\n")
+    url = "https://as.example/token/1"
+    assert oc.main([command, "--manage-url", url, "--access-token-file", str(token),
+                    "--dry-run", "--json", "--created", "9"]) == 0
+    expected = oc.sign_request(method, url, key=PRIVATE, key_id="kid-1", access_token="ACCESS-1",
+                               created=9)
+    assert json.loads(capsys.readouterr().out) == expected.to_json()
+
+
+@pytest.mark.parametrize("command, method", [("poll", "POST"), ("cancel", "DELETE")])
+def test_continue_commands_dry_run(cli_env, capsys, monkeypatch, command, method):
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", "CONT-1")
+    url = "https://as.example/continue/1"
+    assert oc.main([command, "--continue-uri", url, "--key-id", "kid-2", "--dry-run",
+                    "--created", "9"]) == 0
+    out = capsys.readouterr().out
+    expected = oc.sign_request(method, url, key=PRIVATE, key_id="kid-2", access_token="CONT-1",
+                               created=9)
+    assert out.startswith(f"{method} /continue/1 HTTP/1.1\nHost: as.example\n")
+    assert f"Signature: {expected.header('Signature')}\n" in out
+
+
+def test_continue_reads_its_secrets_from_files(cli_env, capsys, monkeypatch):
+    import io
+    import sys
+
+    token, url = cli_env / "t", "https://as.example/continue/1"
+    token.write_text("CONT-1")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"REF-1\n")))
+    assert oc.main(["continue", "--continue-uri", url, "--continue-access-token-file", str(token),
+                    "--interact-ref-file", "-", "--dry-run", "--json", "--created", "3"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["headers"]["Authorization"] == "GNAP CONT-1"
+    assert printed["body"] == '{"interact_ref":"REF-1"}'
