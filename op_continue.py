@@ -1507,12 +1507,12 @@ class SignedRequest:
                 "body": self.body.decode("utf-8")}
 
 
-def _check_text(value: object, what: str, allow_space: bool = False) -> str:
+def _check_text(value: object, what: str) -> str:
     """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
     split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5)."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
-    if not (_PRINTABLE_RE if allow_space else _VISIBLE_RE).match(value):
+    if not _VISIBLE_RE.match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
     return value
 
