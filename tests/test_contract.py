@@ -353,3 +353,82 @@ def test_continue_reads_its_secrets_from_files(cli_env, capsys, monkeypatch):
     printed = json.loads(capsys.readouterr().out)
     assert printed["headers"]["Authorization"] == "GNAP CONT-1"
     assert printed["body"] == '{"interact_ref":"REF-1"}'
+
+
+# --- raw HTTP/1.1 messages (RFC 9112) ----------------------------------------------------------
+
+def test_parse_message_keeps_the_exact_body():
+    message = oc.parse_message(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\nline1\r\nline2\n")
+    assert (message.status, message.body) == (200, b"line1\r\nline2\n")
+    assert oc.parse_message(b"GET / HTTP/1.1\nHost: h").body == b""  # no blank line: no body
+    assert oc.parse_message("GET / HTTP/1.1\nHost: h\n\n\u00e9").body == "\u00e9".encode()
+
+
+def test_parse_message_field_lines():
+    message = oc.parse_message(b"GET / HTTP/1.1\nHost: h\nX-A: \t v1 \t\nX-Fold: a \t\n\t b\n")
+    assert message.field_values("x-a") == ["v1"]
+    assert message.field_values("x-fold") == ["a b"]  # obs-fold with tabs: one SP
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message(b"GET / HTTP/1.1\n continued\n")
+    assert str(info.value) == "message: continuation line before any field"
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message(b"GET / HTTP/1.1\nBad Name: x\n")
+    assert str(info.value) == "message: malformed field line"
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message("GET / HTTP/1.1\nX: \udc80\n")
+    assert str(info.value) == "message: text is not encodable as UTF-8 (lone surrogate)"
+
+
+@pytest.mark.parametrize("start, uri", [
+    ("OPTIONS * HTTP/1.1", "https://example.com"),
+    ("CONNECT example.org:8443 HTTP/1.1", "https://example.org:8443"),
+    ("get /p HTTP/1.1", "https://example.com/p"),
+    ("GET http://other.example/p?q HTTP/1.1", "http://other.example/p?q"),
+])
+def test_parse_message_target_uri_forms(start, uri):
+    message = oc.parse_message(f"{start}\nHost: example.com\n".encode())
+    assert message.target_uri == uri
+    assert message.method == start.split(" ")[0]  # case kept (RFC 9421 §2.2.1)
+
+
+def test_parse_message_without_host_has_no_target_uri():
+    for start in ("GET /p HTTP/1.1", "OPTIONS * HTTP/1.1"):
+        message = oc.parse_message(start.encode())
+        assert message.target_uri is None
+        with pytest.raises(oc.SignatureBaseError, match="no target URI"):
+            oc.component_value(message, oc.Item("@path"))
+
+
+# --- response paths --------------------------------------------------------------------------
+
+AMOUNT = {"value": "500", "assetCode": "USD", "assetScale": 2}
+
+
+@pytest.mark.parametrize("amount, path", [
+    ({**AMOUNT, "value": 5}, "$.l.debitAmount.value"),
+    ({**AMOUNT, "value": str(1 << 64)}, "$.l.debitAmount.value"),
+    ({**AMOUNT, "assetCode": 1}, "$.l.debitAmount.assetCode"),
+    ({**AMOUNT, "assetScale": "2"}, "$.l.debitAmount.assetScale"),
+    ("500", "$.l.debitAmount"),
+])
+def test_limit_amount_paths(amount, path):
+    with pytest.raises(oc.ResponseError) as info:
+        oc.Limits.from_json({"debitAmount": amount}, "$.l")
+    assert info.value.path == path
+
+
+def test_limits_and_amount_values():
+    top = str((1 << 64) - 1)
+    limits = oc.Limits.from_json({"receiver": "https://r.example/incoming-payments/1",
+                                  "interval": "R/2017-03-01T13:00:00Z/P1M",
+                                  "receiveAmount": {**AMOUNT, "value": top, "assetScale": 255},
+                                  "debitAmount": {**AMOUNT, "assetScale": 0}}, "$.l")
+    assert limits.receiveAmount == oc.Amount(top, "USD", 255)
+    assert limits.debitAmount == oc.Amount("500", "USD", 0)
+    assert limits.interval == "R/2017-03-01T13:00:00Z/P1M"
+    assert limits.receiver == "https://r.example/incoming-payments/1"
+    for bad, path in ((5, "$.l.receiver"), (5, "$.l.interval")):
+        key = path.rsplit(".", 1)[1]
+        with pytest.raises(oc.ResponseError) as info:
+            oc.Limits.from_json({key: bad}, "$.l")
+        assert info.value.path == path
