@@ -2534,12 +2534,10 @@ def _token_lines(token: AccessToken) -> List[str]:
 def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] = None) -> int:
     if as_json:
         print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=False))
-    if grant.is_finalized:
-        assert grant.access_token is not None
+    if grant.is_finalized or grant.subject is not None:  # access granted, or subject given
         if not as_json:
-            print("\n".join(_token_lines(grant.access_token)))
-        return EXIT_OK
-    if grant.subject is not None and grant.continue_ is None:
+            lines = _token_lines(grant.access_token) if grant.access_token is not None else []
+            print("\n".join(lines + [f"SUBJECT_ID = {s}" for s in grant.subject or ()]))
         return EXIT_OK
     if not as_json and grant.continue_ is not None:
         wait = DEFAULT_WAIT if grant.continue_.wait is None else grant.continue_.wait
@@ -2549,7 +2547,7 @@ def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] =
         if grant.interact is not None:
             print(f"INTERACT_REDIRECT = {grant.interact.redirect}")
             print(f"INTERACT_FINISH = {grant.interact.finish}")
-    return EXIT_OK if grant.subject is not None else EXIT_PENDING
+    return EXIT_PENDING
 
 
 def _cmd_base(args: Any) -> int:

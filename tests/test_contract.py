@@ -432,3 +432,15 @@ def test_limits_and_amount_values():
         with pytest.raises(oc.ResponseError) as info:
             oc.Limits.from_json({key: bad}, "$.l")
         assert info.value.path == path
+
+
+def test_cli_reports_a_subject_grant(capsys):
+    grant = oc.Grant.from_json({"subject": {"sub_ids": [{"id": "https://w.example/alice",
+                                                         "format": "uri"}]},
+                                "continue": {"access_token": {"value": "C"},
+                                             "uri": "https://as.example/continue/1"}})
+    assert oc._report_grant(grant, False) == oc.EXIT_OK
+    assert capsys.readouterr().out == "SUBJECT_ID = https://w.example/alice\n"
+    assert oc._report_grant(grant, True) == oc.EXIT_OK
+    assert json.loads(capsys.readouterr().out)["subject"]["sub_ids"][0]["id"] == \
+        "https://w.example/alice"
