@@ -444,3 +444,73 @@ def test_cli_reports_a_subject_grant(capsys):
     assert oc._report_grant(grant, True) == oc.EXIT_OK
     assert json.loads(capsys.readouterr().out)["subject"]["sub_ids"][0]["id"] == \
         "https://w.example/alice"
+
+
+# --- the argument parser: required options, defaults, choices, prog --------------------------
+
+@pytest.mark.parametrize("argv, missing", [
+    (["base", "--message", "m"], "--signature-input"),
+    (["base", "--signature-input", "x"], "--message"),
+    (["sign", "--message", "m", "--signature-input", "x"], "--key"),
+    (["sign", "--message", "m", "--key", "k"], "--signature-input"),
+    (["verify", "--message", "m"], "--key"),
+    (["keygen"], "--out"),
+    (["jwk", "--key", "k"], "--key-id"),
+    (["jwk", "--key-id", "k"], "--key"),
+    (["hash", "--server-nonce", "s", "--grant-endpoint", "g"], "--client-nonce"),
+    (["hash", "--client-nonce", "c", "--grant-endpoint", "g"], "--server-nonce"),
+    (["hash", "--client-nonce", "c", "--server-nonce", "s"], "--grant-endpoint"),
+    (["finish", "--client-nonce", "c", "--server-nonce", "s"], "--grant-endpoint"),
+    (["finish", "--server-nonce", "s", "--grant-endpoint", "g"], "--client-nonce"),
+    (["finish", "--client-nonce", "c", "--grant-endpoint", "g"], "--server-nonce"),
+    (["grant", "--access", "[]"], "--grant-endpoint"),
+    (["grant", "--grant-endpoint", "g"], "--access"),
+    ([], "command"),
+])
+def test_required_options(argv, missing, capsys):
+    with pytest.raises(SystemExit) as info:
+        oc.main(argv)
+    assert info.value.code == oc.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("usage: op-continue")
+    assert "op-continue" in err.splitlines()[-1] and "error: the following arguments are "\
+        "required: " in err and missing in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize("argv", [
+    ["digest", "--algorithm", "md5", "f"],
+    ["hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint", "g",
+     "--hash-method", "md5"],
+    ["finish", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint", "g",
+     "--hash-method", "sha1"],
+    ["verify", "--message", "m", "--key", "k", "--max-age", "soon"],
+    ["continue", "--created", "now"],
+    ["poll", "--timeout", "never"],
+])
+def test_invalid_choices_and_types(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        oc.main(argv)
+    assert info.value.code == oc.EXIT_USAGE
+    assert "invalid" in capsys.readouterr().err
+
+
+def test_defaults_and_version(tmp_path, capsys):
+    body = tmp_path / "b"
+    body.write_bytes(b"")
+    assert oc.main(["digest", str(body)]) == 0  # sha-512 by default
+    assert capsys.readouterr().out.startswith("sha-512=:z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpI")
+    message = tmp_path / "m"
+    message.write_text("GET /p HTTP/1.1\nHost: h\n")
+    assert oc.main(["base", "--message", str(message), "--signature-input",
+                    'a=("@scheme")']) == 0  # --scheme https by default
+    assert capsys.readouterr().out.splitlines()[0] == '"@scheme": https'
+    with pytest.raises(SystemExit) as info:
+        oc.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == oc.__version__ + "\n"
+    with pytest.raises(SystemExit):
+        oc.main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: op-continue")
+    assert "Open Payments grant continuation (RFC 9635 §5) with RFC 9421 signatures." in out
+    assert "CONTINUE_URI, CONTINUE_ACCESS_TOKEN, INTERACT_REF" in out
+    assert "3 still pending, 4 GNAP error, 5 malformed response, 6 transport error" in out
