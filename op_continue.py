@@ -2322,14 +2322,16 @@ def _transport_error(exc: BaseException, sent: Optional[bool] = None) -> Transpo
     """Map a requests exception to TransportError; ``request_sent`` is False only when the
     connection was never made (refused, DNS, connect timeout, TLS handshake)."""
     import requests
-    import urllib3.exceptions
 
     if sent is None:
         sent = True
         reason: Any = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)
-        if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError)) \
-                or isinstance(reason, urllib3.exceptions.NewConnectionError):
+        # urllib3's NewConnectionError (and its subclass NameResolutionError) means no
+        # connection was made; matched by name, as urllib3 is requests' dependency, not ours.
+        refused = any(c.__name__ == "NewConnectionError" for c in type(reason).__mro__)
+        if refused or isinstance(exc, (requests.exceptions.ConnectTimeout,
+                                       requests.exceptions.SSLError)):
             sent = False
     kind = type(exc).__name__
     if sent:
