@@ -2794,21 +2794,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         code: int = args.run(args)
         return code
-    except (UsageError, SignatureBaseError) as exc:
-        print(f"op-continue: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except VerificationError as exc:
-        print(f"op-continue: invalid: {exc}", file=sys.stderr)
-        return EXIT_INVALID
-    except GrantError as exc:
-        print(f"op-continue: error: {exc}", file=sys.stderr)
-        return EXIT_GRANT_ERROR
-    except ResponseError as exc:
-        print(f"op-continue: error: malformed response: {exc}", file=sys.stderr)
-        return EXIT_RESPONSE_ERROR
-    except TransportError as exc:
-        print(f"op-continue: error: {exc}", file=sys.stderr)
-        return EXIT_TRANSPORT_ERROR
+    except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
+        exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
+        print(f"op-continue: {what}{exc}", file=sys.stderr)
+        return exit_code
+
+
+# Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.
+_EXIT_CODES: Tuple[Tuple[type, int, str], ...] = (
+    (UsageError, EXIT_USAGE, "error: "),
+    (VerificationError, EXIT_INVALID, "invalid: "),
+    (GrantError, EXIT_GRANT_ERROR, "error: "),
+    (ResponseError, EXIT_RESPONSE_ERROR, "error: malformed response: "),
+    (TransportError, EXIT_TRANSPORT_ERROR, "error: "),
+)
 
 
 if __name__ == "__main__":

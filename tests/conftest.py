@@ -4,6 +4,8 @@ import pathlib
 import sys
 from typing import Any, Dict, List
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTOR_DIR = ROOT / "vectors"
 sys.path.insert(0, str(ROOT))  # test the working tree's op_continue.py, vendored-file style
@@ -34,3 +36,26 @@ def vectors_of(kind: str) -> List[Dict[str, Any]]:
 def text(lines: Any) -> str:
     """Multi-line values are arrays of lines joined with LF (vectors/FORMAT.md)."""
     return "\n".join(lines) if isinstance(lines, list) else lines
+
+
+@pytest.fixture
+def key():
+    """A fresh Ed25519 client key."""
+    import op_continue
+
+    return op_continue.PrivateKey.generate()
+
+
+@pytest.fixture
+def las(key, request):
+    """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under the
+    test module's KID."""
+    from local_as import LocalAS
+
+    import op_continue
+
+    server = LocalAS(wait=0).start()
+    server.wallet = server.add_wallet("alice", op_continue.jwks({request.module.KID:
+                                                                 key.public_key}))
+    yield server
+    server.stop()

@@ -22,18 +22,7 @@ class Clock:
     def __call__(self):
         return self.now
 
-
-@pytest.fixture
-def key():
-    return oc.PrivateKey.generate()
-
-
-@pytest.fixture
-def las(key):
-    server = LocalAS(wait=0).start()
-    server.wallet = server.add_wallet("alice", oc.jwks({KID: key.public_key}))
-    yield server
-    server.stop()
+# key and las (the local AS with a wallet for KID) come from conftest.py
 
 
 @pytest.fixture

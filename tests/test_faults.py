@@ -53,18 +53,7 @@ class FakeTime:
         assert len(self.sleeps) <= self.max_sleeps, "unbounded poll loop"
         self.now += seconds
 
-
-@pytest.fixture
-def key():
-    return oc.PrivateKey.generate()
-
-
-@pytest.fixture
-def las(key):
-    server = LocalAS(wait=0).start()
-    server.wallet = server.add_wallet("alice", oc.jwks({KID: key.public_key}))
-    yield server
-    server.stop()
+# key and las (the local AS with a wallet for KID) come from conftest.py
 
 
 def make_client(key, **kw):
