@@ -2709,11 +2709,13 @@ def _parser() -> Any:
 
     p = sub.add_parser("base", help="print the RFC 9421 signature base of a message")
     message_args(p)
-    p.add_argument("--signature-input", required=True, metavar="VALUE")
+    p.add_argument("--signature-input", required=True, metavar="VALUE",
+                   help="Signature-Input value naming the components and parameters")
     p.set_defaults(run=_cmd_base)
     p = sub.add_parser("sign", help="print Signature-Input and Signature for a message")
     message_args(p)
-    p.add_argument("--signature-input", required=True, metavar="VALUE")
+    p.add_argument("--signature-input", required=True, metavar="VALUE",
+                   help="Signature-Input value naming the components and parameters")
     p.add_argument("--key", required=True, help="Ed25519 private key file (PKCS#8 PEM)")
     p.set_defaults(run=_cmd_sign)
     p = sub.add_parser("verify", help="verify a signed message; prints 'valid' or exits 1")
@@ -2722,33 +2724,41 @@ def _parser() -> Any:
     p.add_argument("--max-age", type=int, help="reject signatures older than this (seconds)")
     p.set_defaults(run=_cmd_verify)
     p = sub.add_parser("digest", help="print the Content-Digest of a file (RFC 9530)")
-    p.add_argument("--algorithm", default="sha-512", choices=sorted(DIGEST_ALGORITHMS))
-    p.add_argument("file")
+    p.add_argument("--algorithm", default="sha-512", choices=sorted(DIGEST_ALGORITHMS),
+                   help="digest algorithm (default: sha-512, as Open Payments)")
+    p.add_argument("file", help="the content ('-': stdin)")
     p.set_defaults(run=_cmd_digest)
     p = sub.add_parser("keygen", help="write a new Ed25519 key (PKCS#8 PEM, mode 0600)")
-    p.add_argument("--out", required=True)
+    p.add_argument("--out", required=True, help="new key file (never overwritten)")
     p.add_argument("--key-id", help="also print the JWKS for this key id")
     p.set_defaults(run=_cmd_keygen)
     p = sub.add_parser("jwk", help="print the JWKS a wallet address serves at /jwks.json")
-    p.add_argument("--key", required=True)
-    p.add_argument("--key-id", required=True)
+    p.add_argument("--key", required=True, help="Ed25519 private key file (PKCS#8 PEM)")
+    p.add_argument("--key-id", required=True, help="the kid to publish it under")
     p.set_defaults(run=_cmd_jwk)
+    def nonce_args(p: Any) -> None:
+        p.add_argument("--client-nonce", required=True, help="the nonce the grant request sent")
+        p.add_argument("--server-nonce", required=True,
+                       help="interact.finish from the grant response")
+
+    def hash_args(p: Any) -> None:
+        p.add_argument("--grant-endpoint", required=True,
+                       help="the AS's grant endpoint URI, as the grant request used it")
+        p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS),
+                       help="from the grant request's finish (default: sha-256)")
+
     p = sub.add_parser("hash", help="compute or check the RFC 9635 §4.2.3 interaction hash")
-    p.add_argument("--client-nonce", required=True)
-    p.add_argument("--server-nonce", required=True)
+    nonce_args(p)
     p.add_argument("--interact-ref", help="(or INTERACT_REF, or --interact-ref-file)")
     p.add_argument("--interact-ref-file", help=argparse.SUPPRESS)
-    p.add_argument("--grant-endpoint", required=True)
-    p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS))
-    p.add_argument("--verify", metavar="HASH")
+    hash_args(p)
+    p.add_argument("--verify", metavar="HASH", help="check this hash instead; prints 'valid'")
     p.set_defaults(run=_cmd_hash)
     p = sub.add_parser("finish", help="check the finish redirect's hash; print INTERACT_REF")
     p.add_argument("--redirect", help="the redirect URL (or FINISH_REDIRECT, or --redirect-file)")
-    p.add_argument("--redirect-file")
-    p.add_argument("--client-nonce", required=True)
-    p.add_argument("--server-nonce", required=True)
-    p.add_argument("--grant-endpoint", required=True)
-    p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS))
+    p.add_argument("--redirect-file", help="file with the redirect URL ('-': stdin)")
+    nonce_args(p)
+    hash_args(p)
     p.set_defaults(run=_cmd_finish)
 
     def online_args(p: Any) -> None:
@@ -2763,7 +2773,7 @@ def _parser() -> Any:
 
     p = sub.add_parser("grant", help="request a grant (RFC 9635 §2)")
     online_args(p)
-    p.add_argument("--grant-endpoint", required=True)
+    p.add_argument("--grant-endpoint", required=True, help="the AS's grant endpoint URI")
     p.add_argument("--wallet-address", help="the client's wallet address (or WALLET_ADDRESS)")
     p.add_argument("--access", required=True, help="JSON array of access items")
     p.add_argument("--finish-uri", help="interactive: where the AS redirects the user back")

@@ -1,8 +1,10 @@
-"""The README's spec-to-code map matches the citations in op_continue.py, both ways, and
-vectors/README.md lists every vector file."""
+"""The README's spec-to-code map matches the citations in op_continue.py, both ways,
+vectors/README.md lists every vector file, and the README's command reference is the program's
+own --help."""
 import json
 import re
 
+import pytest
 from conftest import ROOT, VECTOR_DIR
 
 CITATION = re.compile(r"RFC (\d{4}) §([0-9A-Z][0-9A-Za-z.]*[0-9A-Za-z]|[0-9])")
@@ -65,3 +67,27 @@ def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
     outputs = proc.stdout.split(marker + "\n")[1:]
     for (command, expected), got in zip(steps, outputs):
         assert got.rstrip("\n") == expected.rstrip("\n"), command
+
+
+def _documented_help():
+    """(argv, text) for each `op-continue … --help` block of the README's command reference."""
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(r"^#### `op-continue ((?:[a-z]+ )?)--help`\n\n```text\n(.*?)\n```$",
+                      readme, re.M | re.S)
+
+
+def test_command_reference_is_every_commands_help(monkeypatch, capsys):
+    import op_continue
+
+    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal width
+    monkeypatch.setenv("NO_COLOR", "1")
+    documented = _documented_help()
+    commands = sorted(op_continue._parser()._subparsers._group_actions[0].choices)
+    assert sorted(argv.strip() for argv, _ in documented) == sorted(["", *commands])
+    for argv, expected in documented:
+        with pytest.raises(SystemExit) as exit_:
+            op_continue.main([*argv.split(), "--help"])
+        assert exit_.value.code == 0
+        printed = capsys.readouterr().out.rstrip("\n")
+        # Python < 3.10 heads the options "optional arguments:"; the README shows today's name.
+        assert printed.replace("\noptional arguments:\n", "\noptions:\n") == expected, argv
