@@ -1144,8 +1144,11 @@ def _form_urlencoded_parse(query: str) -> List[Tuple[str, str]]:
 
 
 def _percent_decode(text: str) -> str:
-    """WHATWG URL §1.3 "percent-decode", then UTF-8 decode without BOM or fail."""
-    raw = text.encode("utf-8")
+    """WHATWG URL §1.3 "percent-decode", then UTF-8 decode without BOM or fail.
+
+    The input is first made a USVString as a browser would: a lone surrogate (from argv's
+    surrogateescape, say) becomes U+FFFD instead of failing to encode."""
+    raw = re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
     out = bytearray()
     i = 0
     while i < len(raw):
@@ -1699,7 +1702,8 @@ def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
                                               grant_endpoint, hash_method), "hash")
     got = b""
     if isinstance(received, str):
-        if re.fullmatch(r"[A-Za-z0-9_-]+", received):
+        if re.fullmatch(r"[A-Za-z0-9_-]+", received) and len(received) % 4 != 1:
+            # (a length of 4n+1 is no base64 at all: binascii would raise, not compare)
             got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
         elif re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", received) and len(received) % 4 == 0:
             got = base64.b64decode(received)

@@ -620,7 +620,10 @@ def test_interaction_hash_unsupported_method():
         oc.interaction_hash("c", "s", REF, "https://as.example/", "md5")
 
 
-@pytest.mark.parametrize("received", [None, b"abc", "a!b", "abc=", ""])
+@pytest.mark.parametrize("received", [None, b"abc", "a!b", "abc=", "",
+                                      # 4n+1 base64url characters are no base64 at all
+                                      # (binascii.Error escaped here once: found by fuzzing)
+                                      "A", "A" * 45, "x4Jq-abc_" + "A" * 36])
 def test_verify_interaction_hash_unparseable(received):
     with pytest.raises(oc.VerificationError,
                        match=exact("interaction hash does not match; "
@@ -630,6 +633,15 @@ def test_verify_interaction_hash_unparseable(received):
 
 
 # --- parse_finish_redirect ---
+
+@pytest.mark.parametrize("url", ["https://c.example/f?hash=\udcff&interact_ref=r",
+                                 "https://c.example/f?hash=%ED%B3%BF&interact_ref=r"])
+def test_parse_finish_redirect_lone_surrogate(url):
+    # argv on POSIX carries undecodable bytes as lone surrogates; a browser would make each
+    # U+FFFD (WHATWG USVString), which no hash is made of (UnicodeEncodeError escaped here once)
+    with pytest.raises(oc.UsageError, match=exact("hash: must be printable ASCII without "
+                                                  "spaces or control characters")):
+        oc.parse_finish_redirect(url)
 
 def test_parse_finish_redirect_not_a_string():
     with pytest.raises(oc.UsageError, match=exact("finish redirect: must be a string")):

@@ -23,7 +23,7 @@ def atheris_available():
         pytest.skip(message)
 
 
-@pytest.mark.parametrize("target", ["message", "sf", "grant"])
+@pytest.mark.parametrize("target", ["message", "sf", "grant", "finish"])
 def test_fuzz_target_smoke(atheris_available, target, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

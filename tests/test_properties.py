@@ -452,3 +452,24 @@ def test_structured_field_parsers_arbitrary_text(text):
         serializer = {oc.parse_item: oc.serialize_item, oc.parse_list: oc.serialize_list,
                       oc.parse_dictionary: oc.serialize_dictionary}[parse]
         assert typed(parse(serializer(value))) == typed(value)
+
+
+FINISH = "https://client.example/finish?"
+
+
+@BOUNDED
+@given(st.one_of(st.text(max_size=60),
+                 st.text(alphabet=string.ascii_letters + string.digits + "-_+/=%&", max_size=60)
+                 .map(lambda tail: f"{FINISH}interact_ref=r&hash={tail}"),
+                 st.text(max_size=60).map(lambda tail: FINISH + tail)))
+def test_finish_redirect_from_arbitrary_text(url):
+    # the redirect back comes from the user's browser: whatever it holds, only the module's
+    # typed errors escape, and no hash made up here matches
+    try:
+        finish = oc.parse_finish_redirect(url)
+    except (oc.UsageError, oc.GrantError) as exc:
+        event(type(exc).__name__)
+        return
+    with pytest.raises(oc.VerificationError):
+        oc.verify_interaction_hash(finish.hash, "c", "s", finish.interact_ref,
+                                   "https://as.example/")

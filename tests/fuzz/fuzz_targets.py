@@ -1,11 +1,13 @@
-"""Coverage-guided fuzz targets (atheris, libFuzzer) for op_continue's three parsers.
+"""Coverage-guided fuzz targets (atheris, libFuzzer) for op_continue's parsers of what others send.
 
     python tests/fuzz/fuzz_targets.py message  -runs=100000
     python tests/fuzz/fuzz_targets.py sf       -max_total_time=60
     python tests/fuzz/fuzz_targets.py grant    -runs=100000 [CORPUS_DIR ...]
+    python tests/fuzz/fuzz_targets.py finish   -runs=100000
 
 Targets: ``message`` (parse_message), ``sf`` (parse_item / parse_list / parse_dictionary, and
-re-serialization of whatever parses), ``grant`` (Grant.from_json(parse_json(data))). Each lets
+re-serialization of whatever parses), ``grant`` (Grant.from_json(parse_json(data))), ``finish``
+(the redirect back from the AS: parse_finish_redirect, then verify_interaction_hash). Each lets
 only the module's typed errors escape; anything else is a crash libFuzzer reports (exit != 0).
 An empty (or no) corpus directory is filled with built-in seeds first (no directory: a new
 temporary one).
@@ -58,7 +60,17 @@ def fuzz_grant(data: bytes) -> None:
     grant.to_json()
 
 
-TARGETS = {"message": fuzz_message, "sf": fuzz_sf, "grant": fuzz_grant}
+def fuzz_finish(data: bytes) -> None:
+    try:
+        finish = oc.parse_finish_redirect(data.decode("utf-8", "surrogateescape"))
+        oc.verify_interaction_hash(finish.hash, "c-nonce", "s-nonce", finish.interact_ref,
+                                   "https://as.example/")
+    except (oc.UsageError, oc.GrantError, oc.VerificationError):
+        return
+    raise AssertionError("a fuzzed hash matched")  # it cannot, but for the seed below
+
+
+TARGETS = {"message": fuzz_message, "sf": fuzz_sf, "grant": fuzz_grant, "finish": fuzz_finish}
 
 _GRANT = {
     "access_token": {"value": "T", "manage": "https://as.example/token/1", "expires_in": 600,
@@ -96,6 +108,14 @@ SEEDS = {
         json.dumps({"subject": _GRANT["subject"]}).encode(),
         b'{"access_token":{"value":"x","manage":"http://127.0.0.1/t","access":[]}}',
         b'{"error":{"code":"too_fast"}}',
+    ],
+    "finish": [
+        b"https://client.example/finish?hash=bdplhM1pyGlj%2Bzd2pLxat%2BdXYWgx09RUeW%2BvsAldv2I%3D"
+        b"&interact_ref=22811cb9",
+        b"https://client.example/finish?hash=x4Jq-abc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        b"&interact_ref=r",
+        b"https://client.example/finish?result=grant_rejected",
+        b"/finish?interact_ref=a&hash=A&hash=B",
     ],
 }
 
