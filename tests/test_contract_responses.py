@@ -1,0 +1,506 @@
+"""The exact contract of building requests and reading responses (found by mutation testing):
+the error type, message, JSON path and HTTP status of every refusal in sections 9-11 of
+op_continue.py, both sides of each boundary, and the values the response dataclasses carry."""
+import base64
+import hashlib
+import json
+
+import pytest
+
+import op_continue as oc
+
+SECRET = "tok-SECRET"
+SERVER = "https://as.example"
+
+
+def _response_error(call, *args, **kwargs):
+    """(str, path, status) of the ResponseError raised, checking its type exactly."""
+    with pytest.raises(oc.ResponseError) as info:
+        call(*args, **kwargs)
+    assert type(info.value) is oc.ResponseError
+    return str(info.value), info.value.path, info.value.status
+
+
+def _usage_error(call, *args, **kwargs):
+    with pytest.raises(oc.UsageError) as info:
+        call(*args, **kwargs)
+    return str(info.value)
+
+
+# --- ResponseError itself (section 1) ---------------------------------------------------------
+
+def test_response_error_defaults_and_empty_path():
+    error = oc.ResponseError("bad")
+    assert (str(error), error.path, error.status) == ("$: bad", "$", None)
+    error = oc.ResponseError("bad", path="", status=502)
+    assert (str(error), error.path, error.status) == ("bad", "", 502)
+    error = oc.ResponseError("bad", path="$.x", status=200)
+    assert (str(error), error.path, error.status) == ("$.x: bad", "$.x", 200)
+
+
+# --- HTTP status and Content-Type of an answer (RFC 9635 §3, §3.6; RFC 9110 §15) -------------
+
+JSON = "application/json"
+GOOD = b'{"continue": 1}'
+
+
+@pytest.mark.parametrize("status, ctype, data, empty, result", [
+    (200, JSON, GOOD, False, {"continue": 1}),
+    (200, "Application/JSON; charset=utf-8; x=y", GOOD, False, {"continue": 1}),
+    (200, "application/problem+json", GOOD, False, {"continue": 1}),
+    (200, " application/json ;charset=utf-8", b"[1]", False, [1]),
+    (200, JSON, b"", True, None),         # RFC 9635 §5.4, §6.2: DELETE answers without a body
+    (202, JSON, b"", True, None),
+    (204, "", b"", True, None),
+    (200, JSON, GOOD, True, None),         # the body of a DELETE answer is not needed
+    (204, JSON, GOOD, True, None),
+])
+def test_interpret_success(status, ctype, data, empty, result):
+    assert oc._interpret(status, ctype, data, (SECRET,), empty) == result
+
+
+@pytest.mark.parametrize("status, ctype, data, empty, expected", [
+    # 3xx: never followed, whatever the body
+    (300, JSON, GOOD, False, "unexpected redirect (HTTP 300); redirects are never followed"),
+    (303, "text/html", b"<a>", True,
+     "unexpected redirect (HTTP 303); redirects are never followed"),
+    (399, JSON, b"", False, "unexpected redirect (HTTP 399); redirects are never followed"),
+    # other 2xx and 1xx
+    (299, JSON, GOOD, False, "unexpected HTTP status 299"),
+    (201, JSON, GOOD, False, "unexpected HTTP status 201"),
+    (201, JSON, b"", True, "unexpected HTTP status 201"),
+    (203, JSON, b"", True, "unexpected HTTP status 203"),
+    (202, JSON, GOOD, False, "unexpected HTTP status 202"),
+    (199, JSON, GOOD, False, "unexpected HTTP status 199"),
+    # 4xx/5xx without a GNAP error object: what the body was
+    (400, JSON, b"{not json", False, "HTTP 400 without a GNAP error object (application/json)"),
+    (500, "application/problem+json; charset=utf-8", b"{", False,
+     "HTTP 500 without a GNAP error object (application/problem+json)"),
+    (400, "text/html", b"<html>", False, "HTTP 400 without a GNAP error object (text/html)"),
+    (401, JSON, b'{"foo": 1}', False, "HTTP 401 without a GNAP error object (JSON)"),
+    (400, JSON, b'{"error": 5}', False, "HTTP 400 without a GNAP error object (JSON)"),
+    (404, JSON, b"[]", True, "HTTP 404 without a GNAP error object (JSON)"),
+    (503, "", b"", False, "HTTP 503 without a GNAP error object (unknown content)"),
+    (500, "Text/Weird Type", b"x", False,
+     "HTTP 500 without a GNAP error object (unknown content)"),
+    (500, "text/tok-secret", b"x", False,
+     "HTTP 500 without a GNAP error object (unknown content)"),  # a secret is never echoed
+    # a 200 that carries an error member but no valid error object
+    (200, JSON, b'{"error": {"code": "bad code!"}}', False,
+     "HTTP 200 without a GNAP error object (JSON)"),
+])
+def test_interpret_refusals_name_the_status(status, ctype, data, empty, expected):
+    assert _response_error(oc._interpret, status, ctype, data, (SECRET,), empty) == (
+        expected, "", status)
+
+
+@pytest.mark.parametrize("ctype, data, expected", [
+    ("text/html; charset=utf-8", b"<html></html>",
+     ("$: body is not JSON (Content-Type is not application/json)", "$", 200)),
+    ("application/json; charset=utf-8; x=y; z", b"", ("$: empty body", "$", 200)),
+    (JSON, b"{", ("$: body is not valid JSON", "$", None)),
+    (JSON, b'{"a": 1, "a": 2}', ("$: body is not valid JSON", "$", None)),
+])
+def test_interpret_body_refusals(ctype, data, expected):
+    assert _response_error(oc._interpret, 200, ctype, data, (), False) == expected
+
+
+@pytest.mark.parametrize("status, data, code, description", [
+    (400, b'{"error": {"code": "invalid_request", "description": "no"}}',
+     "invalid_request", "no"),
+    (401, b'{"error": "invalid_client"}', "invalid_client", None),
+    (200, b'{"error": {"code": "user_denied"}}', "user_denied", None),
+    (400, b'{"error": {"description": "body.access_token is required"}}', "unknown",
+     "body.access_token is required"),
+    (403, b'{"error": {"code": "a-tok-SECRET-b", "description": "x tok-SECRET y"}}', "unknown",
+     "x [secure] y"),
+])
+def test_interpret_gnap_errors(status, data, code, description):
+    with pytest.raises(oc.GrantError) as info:
+        oc._interpret(status, "application/json; charset=utf-8", data, (SECRET,), False)
+    error = info.value
+    assert (error.status, error.code, error.description) == (status, code, description)
+    text = f"HTTP {status}: {code}" + (f": {description}" if description else "")
+    assert str(error) == text
+
+
+# --- parse_json: strict RFC 8259 --------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [b"{", b'{"a":1,"a":2}', b"NaN", b"\xff", b""])
+def test_parse_json_refusals(data):
+    assert _response_error(oc.parse_json, data) == ("$: body is not valid JSON", "$", None)
+
+
+# --- GNAP error objects (RFC 9635 §3.6) --------------------------------------------------------
+
+@pytest.mark.parametrize("obj, expected", [
+    ({"error": "invalid_client"}, (401, "invalid_client", None)),
+    ({"error": {"code": "too_fast", "description": 5}}, (401, "too_fast", None)),
+    ({"error": {"code": "too_fast", "description": "slow down"}},
+     (401, "too_fast", "slow down")),
+    ({"error": {"description": "only text"}}, (401, "unknown", "only text")),
+])
+def test_grant_error_from_json(obj, expected):
+    error = oc.grant_error_from_json(401, obj)
+    assert type(error) is oc.GrantError
+    assert (error.status, error.code, error.description) == expected
+
+
+@pytest.mark.parametrize("obj", [None, [], {"x": 1}, {"error": {"description": 5}},
+                                 {"error": "bad code"}, {"error": "x" * 65}])
+def test_grant_error_from_json_not_an_error(obj):
+    assert oc.grant_error_from_json(400, obj) is None
+
+
+# --- Response members: RFC 9635 §3.1 continue, §3.2.1 access_token, §3.3 interact ------------
+
+MANAGE = "https://as.example/token/1"
+ACCESS = [{"type": "incoming-payment", "actions": ["create", "read"],
+           "identifier": "https://w.example/alice"}]
+TOKEN = {"value": "AT", "manage": MANAGE, "access": ACCESS}
+CONT = {"access_token": {"value": "CT"}, "uri": "https://as.example/continue/1"}
+INTERACT = {"redirect": "https://as.example/interact/1", "finish": "server nonce~!"}
+
+
+def _token(**changes):
+    obj = {**TOKEN, **changes}
+    return {k: v for k, v in obj.items() if v is not ...}
+
+
+@pytest.mark.parametrize("obj, path, message", [
+    ("x", "$.access_token", "expected an object"),
+    (_token(value=...), "$.access_token.value", "expected a non-empty printable ASCII token"),
+    (_token(value=""), "$.access_token.value", "expected a non-empty printable ASCII token"),
+    (_token(value="a b"), "$.access_token.value", "expected a non-empty printable ASCII token"),
+    (_token(value="a\x7f"), "$.access_token.value",
+     "expected a non-empty printable ASCII token"),
+    (_token(manage=...), "$.access_token.manage", "expected a string"),
+    (_token(manage="http://as.example/t"), "$.access_token.manage", "expected an https URL"),
+    (_token(manage="https://as.example/t#f"), "$.access_token.manage", "expected an https URL"),
+    (_token(access=...), "$.access_token.access", "expected an array"),
+    (_token(access={}), "$.access_token.access", "expected an array"),
+    (_token(access=["x"]), "$.access_token.access[0]", "expected an object"),
+    (_token(expires_in="5"), "$.access_token.expires_in", "expected an integer"),
+    (_token(expires_in=True), "$.access_token.expires_in", "expected an integer"),
+    (_token(expires_in=-1), "$.access_token.expires_in", "expected a non-negative integer"),
+])
+def test_access_token_refusals(obj, path, message):
+    # called without a path: "$.access_token" is the default
+    assert _response_error(oc.AccessToken.from_json, obj) == (f"{path}: {message}", path, None)
+
+
+@pytest.mark.parametrize("expires_in, expected", [(..., None), (None, None), (0, 0), (1, 1)])
+def test_access_token_values(expires_in, expected):
+    token = oc.AccessToken.from_json(_token(expires_in=expires_in, value="!a~"))
+    assert (token.value, token.manage, token.expires_in) == ("!a~", MANAGE, expected)
+    assert token.access == (oc.Access("incoming-payment", ("create", "read"),
+                                      "https://w.example/alice", None),)
+
+
+def _access(**changes):
+    obj = {"type": "outgoing-payment", "actions": ["create", "read"],
+           "identifier": "https://w.example/alice", **changes}
+    return {k: v for k, v in obj.items() if v is not ...}
+
+
+P = "$.access_token.access[1]"
+
+
+@pytest.mark.parametrize("item, path, message", [
+    ("x", P, "expected an object"),
+    (_access(type=...), P + ".type", "expected a string"),
+    (_access(type="payments"), P + ".type", "unknown access type"),
+    (_access(actions="create"), P + ".actions", "expected an array"),
+    (_access(actions=["read", 7]), P + ".actions[1]", "expected a string"),
+    (_access(actions=["read", "complete"]), P + ".actions[1]", "unknown action"),
+    (_access(identifier=5), P + ".identifier", "expected a string"),
+    (_access(identifier=...), P, "outgoing-payment access needs an identifier"),
+    (_access(limits=[]), P + ".limits", "expected an object"),
+    (_access(limits={"receiver": 1}), P + ".limits.receiver", "expected a string"),
+    (_access(limits={"interval": 1}), P + ".limits.interval", "expected a string"),
+    (_access(limits={"debitAmount": 1}), P + ".limits.debitAmount", "expected an object"),
+])
+def test_access_item_refusals(item, path, message):
+    obj = _token(access=[ACCESS[0], item])
+    assert _response_error(oc.AccessToken.from_json, obj, "$.access_token", oc._Ctx()) == (
+        f"{path}: {message}", path, None)
+
+
+def test_access_item_values():
+    limits = {"receiver": "https://w.example/bob/incoming/1",
+              "interval": "R/2026-01-01T00:00:00Z/P1M",
+              "debitAmount": {"value": "18446744073709551615", "assetCode": "USD",
+                              "assetScale": 255}}
+    access = oc.Access.from_json(_access(limits=limits), "$")
+    assert access == oc.Access(
+        "outgoing-payment", ("create", "read"), "https://w.example/alice",
+        oc.Limits("https://w.example/bob/incoming/1",
+                  oc.Amount("18446744073709551615", "USD", 255), None,
+                  "R/2026-01-01T00:00:00Z/P1M"))
+    assert oc.Access.from_json({"type": "quote", "actions": []}, "$") == oc.Access("quote", ())
+
+
+A = "$.a.debitAmount"
+
+
+@pytest.mark.parametrize("amount, path, message", [
+    ({"value": "18446744073709551616", "assetCode": "USD", "assetScale": 2}, A + ".value",
+     "expected an unsigned 64-bit integer string"),
+    ({"value": "-1", "assetCode": "USD", "assetScale": 2}, A + ".value",
+     "expected an unsigned 64-bit integer string"),
+    ({"value": "1", "assetCode": "USD", "assetScale": 256}, A + ".assetScale", "expected 0..255"),
+    ({"value": "1", "assetCode": "USD", "assetScale": -1}, A + ".assetScale", "expected 0..255"),
+    ({"value": "1", "assetCode": "USD", "assetScale": 2.0}, A + ".assetScale",
+     "expected an integer"),
+    ({"value": "1", "assetScale": 0}, A + ".assetCode", "expected a string"),
+])
+def test_amount_refusals(amount, path, message):
+    assert _response_error(oc.Limits.from_json, {"debitAmount": amount}, "$.a") == (
+        f"{path}: {message}", path, None)
+
+
+def _cont(**changes):
+    obj = {**CONT, **changes}
+    return {k: v for k, v in obj.items() if v is not ...}
+
+
+@pytest.mark.parametrize("obj, path, message", [
+    (7, "$.continue", "expected an object"),
+    (_cont(access_token="CT"), "$.continue.access_token", "expected an object"),
+    (_cont(access_token={"value": ""}), "$.continue.access_token.value",
+     "expected a non-empty printable ASCII token"),
+    (_cont(uri=...), "$.continue.uri", "expected a string"),
+    (_cont(uri="ftp://as.example/c"), "$.continue.uri", "expected an https URL"),
+    (_cont(wait="5"), "$.continue.wait", "expected an integer"),
+    (_cont(wait=-1), "$.continue.wait", "expected 0..3600 seconds"),
+    (_cont(wait=3601), "$.continue.wait", "expected 0..3600 seconds"),
+])
+def test_continue_refusals(obj, path, message):
+    assert _response_error(oc.Continue.from_json, obj) == (f"{path}: {message}", path, None)
+
+
+@pytest.mark.parametrize("wait", [..., None, 0, 3600])
+def test_continue_values(wait):
+    cont = oc.Continue.from_json(_cont(wait=wait))
+    assert (cont.access_token, cont.uri) == ("CT", "https://as.example/continue/1")
+    assert cont.wait is (None if wait is ... else wait)
+
+
+@pytest.mark.parametrize("obj, path, message", [
+    ([], "$.interact", "expected an object"),
+    ({"finish": "n"}, "$.interact.redirect", "expected a string"),
+    ({"redirect": "https://as.example:99999/", "finish": "n"}, "$.interact.redirect",
+     "expected an https URL"),
+    ({"redirect": INTERACT["redirect"]}, "$.interact.finish", "expected a string"),
+    ({"redirect": INTERACT["redirect"], "finish": ""}, "$.interact.finish",
+     "expected non-empty printable ASCII"),
+    ({"redirect": INTERACT["redirect"], "finish": "a\nb"}, "$.interact.finish",
+     "expected non-empty printable ASCII"),
+    ({"redirect": INTERACT["redirect"], "finish": "a\x7f"}, "$.interact.finish",
+     "expected non-empty printable ASCII"),
+])
+def test_interact_refusals(obj, path, message):
+    assert _response_error(oc.Interact.from_json, obj) == (f"{path}: {message}", path, None)
+
+
+def test_interact_values():
+    assert oc.Interact.from_json({**INTERACT, "finish": " ~"}) == oc.Interact(
+        INTERACT["redirect"], " ~")
+
+
+# --- The grant response as a whole (RFC 9635 §3) ---------------------------------------------
+
+@pytest.mark.parametrize("obj, path, message", [
+    ("x", "$.r", "expected an object"),
+    ({}, "$.r", "expected access_token, subject or continue"),
+    ({"interact": INTERACT}, "$.r", "expected access_token, subject or continue"),
+    ({"subject": []}, "$.r.subject", "expected an object"),
+    ({"subject": {}}, "$.r.subject.sub_ids", "expected a non-empty array"),
+    ({"subject": {"sub_ids": []}}, "$.r.subject.sub_ids", "expected a non-empty array"),
+    ({"subject": {"sub_ids": [{"id": "a"}, 1]}}, "$.r.subject.sub_ids[1]", "expected an object"),
+    ({"subject": {"sub_ids": [{"id": "a"}, {"id": 1}]}}, "$.r.subject.sub_ids[1].id",
+     "expected a string"),
+    ({"continue": CONT, "interact": {**INTERACT, "redirect": 1}}, "$.r.interact.redirect",
+     "expected a string"),
+    ({"continue": {**CONT, "wait": 1.5}}, "$.r.continue.wait", "expected an integer"),
+    ({"access_token": {**TOKEN, "value": 1}}, "$.r.access_token.value",
+     "expected a non-empty printable ASCII token"),
+])
+def test_grant_refusals_under_a_given_path(obj, path, message):
+    assert _response_error(oc.Grant.from_json, obj, "$.r") == (f"{path}: {message}", path, None)
+
+
+def test_grant_default_path():
+    assert _response_error(oc.Grant.from_json, {}) == (
+        "$: expected access_token, subject or continue", "$", None)
+    assert _response_error(oc.Grant.from_json, None) == ("$: expected an object", "$", None)
+
+
+def test_grant_round_trip():
+    obj = {"access_token": {**TOKEN, "expires_in": 600, "extra": 1},
+           "continue": {**CONT, "wait": 5},
+           "interact": INTERACT, "subject": {"sub_ids": [{"id": "https://w.example/a"}]},
+           "unknown": True}
+    grant = oc.Grant.from_json(obj)
+    assert grant.is_finalized and grant.is_pending
+    assert grant.subject == ("https://w.example/a",)
+    assert grant.to_json() == {
+        "access_token": {"value": "AT", "manage": MANAGE, "expires_in": 600, "access": ACCESS},
+        "continue": {"access_token": {"value": "CT"}, "uri": CONT["uri"], "wait": 5},
+        "interact": {"redirect": INTERACT["redirect"], "finish": INTERACT["finish"]},
+        "subject": {"sub_ids": [{"id": "https://w.example/a", "format": "uri"}]},
+    }
+    pending = oc.Grant.from_json({"continue": CONT})
+    assert not pending.is_finalized and not pending.is_pending
+    assert pending.to_json() == {"continue": {"access_token": {"value": "CT"},
+                                              "uri": CONT["uri"]}}
+
+
+# --- Signing a request (RFC 9421 §3.1, RFC 9635 §7.3.1) --------------------------------------
+
+def test_sign_request_header_names_and_safe_headers(key):
+    signed = oc.sign_request("post", "https://AS.example:443/c?x", key=key, key_id="k1",
+                             access_token="tok", body=b"{}", created=0)
+    assert signed.url == "https://as.example/c?x"
+    assert [name for name, _ in signed.headers] == [
+        "Authorization", "Accept", "Content-Type", "Content-Length", "Content-Digest",
+        "Signature-Input", "Signature"]
+    assert signed.header("signature-input").endswith(';keyid="k1";created=0')
+    safe = signed.safe_headers()
+    assert safe["Authorization"] == "[secure]"
+    assert {k: v for k, v in safe.items() if k != "Authorization"} == {
+        k: v for k, v in signed.headers if k != "Authorization"}
+    assert signed.to_json()["body"] == "{}"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"url": "ftp://as.example/"}, "URL: must use https"),
+    ({"url": "https://as.example:99999/"}, "URL: malformed host"),
+    ({"created": -1}, "created: must be a non-negative integer (unix seconds)"),
+    ({"created": True}, "created: must be a non-negative integer (unix seconds)"),
+    ({"access_token": ""}, "access token: must be a non-empty string"),
+    ({"access_token": "a b"},
+     "access token: must be printable ASCII without spaces or control characters"),
+])
+def test_sign_request_refusals(key, kwargs, message):
+    args = {"url": SERVER + "/", "key": key, "key_id": "k1", **kwargs}
+    url = args.pop("url")
+    assert _usage_error(oc.sign_request, "POST", url, **args) == message
+
+
+@pytest.mark.parametrize("url, message", [
+    ("ftp://as.example/", "URL: must use https"),
+    ("http://as.example/", "URL: must use https (plain http only with allow_http)"),
+    ("https://as.example:65536/", "URL: malformed host"),
+    ("https://as.example/a/../b", "URL: must be normalized (no dot segments, valid %-escapes)"),
+])
+def test_normalize_url_default_name(url, message):
+    assert _usage_error(oc.normalize_url, url) == message
+
+
+# --- Request bodies (RFC 9635 §2, §5.1) ------------------------------------------------------
+
+def test_grant_request_body_interactive():
+    body = oc.grant_request_body(client="https://w.example/alice", access=[{"type": "quote"}],
+                                 finish_uri="https://c.example/f", nonce="n1")
+    assert body == {"access_token": {"access": [{"type": "quote"}]},
+                    "client": "https://w.example/alice",
+                    "interact": {"start": ["redirect"],
+                                 "finish": {"method": "redirect", "uri": "https://c.example/f",
+                                            "nonce": "n1"}}}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"client": "ftp://w.example/a"}, "client wallet address: must use https"),
+    ({"finish_uri": "https://c.example/f"}, "nonce: must be a non-empty string"),
+    ({"finish_uri": "https://c.example/f", "nonce": "a b"},
+     "nonce: must be printable ASCII without spaces or control characters"),
+])
+def test_grant_request_body_refusals(kwargs, message):
+    args = {"client": "https://w.example/alice", "access": [], **kwargs}
+    assert _usage_error(oc.grant_request_body, **args) == message
+
+
+@pytest.mark.parametrize("ref, message", [
+    ("", "interact_ref: must be a non-empty string"),
+    ("a\nb", "interact_ref: must be printable ASCII without spaces or control characters"),
+])
+def test_continue_body_refusals(ref, message):
+    assert _usage_error(oc.continue_body, ref) == message
+
+
+def test_new_nonce_is_24_random_bytes():
+    nonce = oc.new_nonce()
+    assert len(nonce) == 32 and len(oc.b64url_decode(nonce, "nonce")) == 24
+    assert nonce != oc.new_nonce()
+
+
+# --- Interaction hash (RFC 9635 §4.2.3) -----------------------------------------------------
+
+HASH_ARGS = ("client-nonce", "server-nonce", "ref", "https://as.example/")
+
+
+def _sha256_hash():
+    return hashlib.sha256("\n".join(HASH_ARGS).encode()).digest()
+
+
+def test_interaction_hash_defaults_to_sha_256():
+    expected = base64.urlsafe_b64encode(_sha256_hash()).decode().rstrip("=")
+    assert oc.interaction_hash(*HASH_ARGS) == expected
+    oc.verify_interaction_hash(expected, *HASH_ARGS)
+
+
+@pytest.mark.parametrize("received", [
+    "A" * 50,  # well-formed unpadded base64url, wrong length
+    "A" * 43,
+    "!!!!" + base64.b64encode(b"\0" * 32).decode(),
+    5,
+])
+def test_verify_interaction_hash_refusals(received):
+    with pytest.raises(oc.VerificationError) as info:
+        oc.verify_interaction_hash(received, *HASH_ARGS)
+    assert str(info.value) == "interaction hash does not match; refusing to continue"
+
+
+def test_verify_interaction_hash_refuses_garbage_around_the_right_hash():
+    padded = base64.b64encode(_sha256_hash()).decode()  # Rafiki's encoding
+    oc.verify_interaction_hash(padded, *HASH_ARGS)
+    with pytest.raises(oc.VerificationError):
+        oc.verify_interaction_hash("!!!!" + padded, *HASH_ARGS)
+
+
+# --- Interaction finish redirect (RFC 9635 §4.2.1) -------------------------------------------
+
+@pytest.mark.parametrize("result, code", [
+    ("grant_rejected", "grant_rejected"),
+    ("grant_invalid", "grant_invalid"),
+    ("GRANT_INVALID", "unknown_result"),
+    ("other", "unknown_result"),
+])
+def test_finish_redirect_result(result, code):
+    with pytest.raises(oc.GrantError) as info:
+        oc.parse_finish_redirect(f"https://c.example/f?result={result}&hash=h&interact_ref=r")
+    error = info.value
+    assert (error.status, error.code, error.description) == (
+        0, code, "the interaction did not approve the grant")
+    assert str(error) == f"HTTP 0: {code}: the interaction did not approve the grant"
+
+
+@pytest.mark.parametrize("query, message", [
+    ("", "finish redirect: needs exactly one hash and one interact_ref"),
+    ("?hash=h", "finish redirect: needs exactly one hash and one interact_ref"),
+    ("?hash=h&interact_ref=", "interact_ref: must be a non-empty string"),
+    ("?hash=h&interact_ref=a+b",
+     "interact_ref: must be printable ASCII without spaces or control characters"),
+    ("?hash=&interact_ref=r", "hash: must be a non-empty string"),
+    ("?hash=%0A&interact_ref=r",
+     "hash: must be printable ASCII without spaces or control characters"),
+])
+def test_finish_redirect_refusals(query, message):
+    assert _usage_error(oc.parse_finish_redirect, "https://c.example/f" + query) == message
+
+
+def test_finish_redirect_values():
+    finish = oc.parse_finish_redirect("https://c.example/f?hash=h%2Bx&interact_ref=r1")
+    assert (finish.hash, finish.interact_ref) == ("h+x", "r1")
+    assert json.loads(oc.continue_body("r1")) == {"interact_ref": "r1"}
