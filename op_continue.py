@@ -1746,8 +1746,8 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
 # =============================================================================
 # Each class validates a parsed JSON value in from_json and raises ResponseError naming the JSON
 # path of the first mismatch, never its value. Unknown members are tolerated and dropped
-# (RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"), except
-# inside access items, where they are kept in ``extra`` so nothing the AS granted is lost.
+# (RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"); the
+# classes hold every member the Open Payments auth-server OpenAPI defines, access items included.
 
 MAX_WAIT_SECONDS = 3600  # a larger continue.wait is treated as malformed, not obeyed
 
@@ -2091,7 +2091,8 @@ class Client:
         if not isinstance(key, PrivateKey):
             raise UsageError("key: expected a PrivateKey")
         _check_key_id(key_id)
-        if not (isinstance(timeout, (int, float)) and 0 < timeout <= 600):
+        if isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
+                                             and 0 < timeout <= 600):
             raise UsageError("timeout: expected seconds in (0, 600]")
         if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
                 or max_response_bytes < 1:

@@ -1,0 +1,544 @@
+"""Contract details of the client (section 11) and the command line (section 12) that the
+broader tests leave loose (found by mutation testing): --created reaching every signature,
+argument validation messages, the session retry guard, the default session, the transport
+mapping, response limits, the lazily built GnapAuth class and exact CLI output."""
+import json
+import os
+import threading
+import time
+import types
+
+import pytest
+import requests
+from local_as import TENANT_ID
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.util import Retry
+
+import op_continue as oc
+
+KID = "contract-client-key"
+FINISH_URI = "https://client.example/finish"
+OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
+             "identifier": "https://wallet.example/alice",
+             "limits": {"debitAmount": {"value": "500", "assetCode": "USD", "assetScale": 2}}}]
+# a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
+CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],
+         "identifier": "https://wallet.example/café"}]
+RETRY_MESSAGE = ("session: its adapter retries POST requests; a continuation must be sent once "
+                 "(set Retry(allowed_methods=...) without POST)")
+
+
+def created_of(entry):
+    """The created parameter of a request as the AS received it (RFC 9421 §2.3)."""
+    return int(entry["headers"]["signature-input"].rsplit(";created=", 1)[1])
+
+
+def run(capsys, *argv):
+    code = oc.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def client(key):
+    return oc.Client(key, KID, allow_http=True, timeout=5)
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path, key):
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("KEY_ID", KID)
+    for name in ("CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "INTERACT_REF", "MANAGE_URL",
+                 "ACCESS_TOKEN", "WALLET_ADDRESS", "FINISH_REDIRECT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+class FakeResponse:
+    def __init__(self, status, body, content_type="application/json", fail=None):
+        self.status_code = status
+        self.headers = {"Content-Type": content_type} if content_type else {}
+        self._body, self._fail = body, fail
+
+    def iter_content(self, size):
+        if self._body:
+            yield self._body
+        if self._fail is not None:
+            raise self._fail
+
+    def close(self):
+        pass
+
+
+class FakeSession:
+    """A requests.Session stand-in answering every request with ``response``."""
+
+    def __init__(self, response):
+        self.response, self.calls = response, []
+
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        return self.response
+
+
+def fake_client(key, response, **kwargs):
+    session = FakeSession(response)
+    return oc.Client(key, KID, session=session, allow_http=True, **kwargs), session
+
+
+# --- Client arguments (section 11) -----------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"key": "not a key"}, "key: expected a PrivateKey"),
+    ({"timeout": 0}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": 600.5}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": "5"}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": True}, "timeout: expected seconds in (0, 600]"),  # a bool is no duration
+    ({"max_response_bytes": 0}, "max_response_bytes: expected a positive integer"),
+    ({"max_response_bytes": True}, "max_response_bytes: expected a positive integer"),
+    ({"max_response_bytes": 2.0}, "max_response_bytes: expected a positive integer"),
+])
+def test_client_argument_messages(key, kwargs, message):
+    args = {"key": key, **kwargs}
+    with pytest.raises(oc.UsageError) as info:
+        oc.Client(args.pop("key"), KID, **args)
+    assert str(info.value) == message
+
+
+def test_client_argument_bounds_and_defaults(key):
+    assert oc.Client(key, KID, timeout=600).timeout == 600.0  # the bound is inclusive
+    assert oc.Client(key, KID, max_response_bytes=1).max_response_bytes == 1
+    client = oc.Client(key, KID)
+    assert client.sleep is time.sleep and client.clock is time.monotonic
+    with pytest.raises(oc.UsageError) as info:  # https only unless allow_http is given
+        client.sign("POST", "http://127.0.0.1:9/x")
+    assert str(info.value) == "URL: must use https (plain http only with allow_http)"
+
+
+def test_poll_wait_defaults():
+    # RFC 9635 §3.1: no wait -> 5 s; never a busy loop on "wait": 0
+    assert [oc._poll_wait(w) for w in (None, 0, 1, 7)] == [5, 1, 1, 7]
+
+
+# --- created reaches every signature (RFC 9421 §2.3), every method reaches the AS ---------------
+
+def test_client_operations_sign_with_the_given_created(client, las):
+    grant = client.request_grant(las.grant_endpoint, oc.grant_request_body(
+        client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()),
+        created=1_700_000_001)
+    ref = oc.parse_finish_redirect(las.approve(grant.continue_.uri)).interact_ref
+    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token, ref,
+                                 created=1_700_000_002)
+    new = client.rotate(done.access_token.manage, done.access_token.value,
+                        created=1_700_000_003)
+    client.revoke(new.manage, new.value, created=1_700_000_004)
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING)
+    body["interact"] = {"start": ["redirect"]}
+    pending = client.request_grant(las.grant_endpoint, body)
+    assert client.poll(pending.continue_.uri, pending.continue_.access_token,
+                       created=1_700_000_005).continue_ is not None
+    client.cancel(pending.continue_.uri, pending.continue_.access_token, created=1_700_000_006)
+    log = [e for e in las.requests_log if e["verification"]["checked"]]
+    assert [(e["method"], e["status"]) for e in log] == [
+        ("POST", 200), ("POST", 200), ("POST", 200), ("DELETE", 204), ("POST", 200),
+        ("POST", 200), ("DELETE", 204)]
+    assert [created_of(e) for i, e in enumerate(log) if i != 4] == [
+        1_700_000_001, 1_700_000_002, 1_700_000_003, 1_700_000_004, 1_700_000_005,
+        1_700_000_006]
+    assert all(e["verification"]["ok"] for e in log)
+
+
+def test_grant_errors_are_reported_not_crashed(client, key, las):
+    # the secrets passed for redaction must be iterable for every operation (RFC 9635 §3.6)
+    with pytest.raises(oc.GrantError) as info:
+        oc.Client(key, "no-such-key", allow_http=True).request_grant(
+            las.grant_endpoint, oc.grant_request_body(client=las.wallet, access=CAFE))
+    assert (info.value.status, info.value.code) == (400, "invalid_client")
+    grant = client.request_grant(las.grant_endpoint, oc.grant_request_body(
+        client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()))
+    with pytest.raises(oc.GrantError) as info:
+        client.cancel(grant.continue_.uri, "WRONG" + grant.continue_.access_token)
+    assert (info.value.status, info.value.code) == (401, "invalid_continuation")
+
+
+# --- the session guard: a continuation POST is never re-sent (RFC 9635 §5.1) -------------------
+
+def adapter_with(retries):
+    adapter = HTTPAdapter()
+    adapter.max_retries = retries
+    return adapter
+
+
+def session_with(adapter):
+    session = requests.Session()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
+OLD = types.SimpleNamespace  # urllib3 < 1.26 Retry: method_whitelist, no allowed_methods
+
+
+@pytest.mark.parametrize("adapter, refused", [
+    (HTTPAdapter(), False),  # requests' default: Retry(0, read=False)
+    (HTTPAdapter(max_retries=3), False),  # urllib3's default methods exclude POST
+    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=["GET", "DELETE"])), False),
+    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=["GET", "POST"])), True),
+    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=None)), True),  # None: any method
+    (HTTPAdapter(max_retries=Retry(total=1, allowed_methods=None)), True),
+    (HTTPAdapter(max_retries=Retry(total=None, read=2, allowed_methods=None)), True),
+    (HTTPAdapter(max_retries=Retry(total=0, allowed_methods=None)), False),
+    (HTTPAdapter(max_retries=Retry(total=False, allowed_methods=None)), False),
+    (adapter_with(OLD(total=3, method_whitelist=frozenset({"GET"}))), False),
+    (adapter_with(OLD(total=3, method_whitelist=frozenset({"POST"}))), True),
+    (adapter_with(OLD(total=3)), True),  # no method list at all: every method
+    (adapter_with(OLD(total=0)), False),
+    (adapter_with(3), False),  # not a urllib3 Retry: nothing to inspect
+    (adapter_with(None), False),
+])
+def test_refuse_post_retries(adapter, refused):
+    session = session_with(adapter)
+    if refused:
+        with pytest.raises(oc.UsageError) as info:
+            oc._refuse_post_retries(session, "https://as.example/continue/1")
+        assert str(info.value) == RETRY_MESSAGE
+    else:
+        assert oc._refuse_post_retries(session, "https://as.example/continue/1") is None
+
+
+def test_retrying_session_refused_for_post_only(key, las):
+    session = session_with(HTTPAdapter(max_retries=Retry(total=2, allowed_methods=None)))
+    client = oc.Client(key, KID, session=session, allow_http=True)
+    with pytest.raises(oc.UsageError) as info:
+        client.request_grant(las.grant_endpoint,
+                             oc.grant_request_body(client=las.wallet, access=CAFE))
+    assert str(info.value) == RETRY_MESSAGE
+    assert las.requests_log == []  # refused before anything was sent
+    grant = oc.Client(key, KID, allow_http=True).request_grant(las.grant_endpoint,
+                                                               oc.grant_request_body(
+        client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()))
+    # DELETE may be retried: a cancel is idempotent (RFC 9110 §9.2.2)
+    assert client.cancel(grant.continue_.uri, grant.continue_.access_token) is None
+    assert las.requests_log[-1]["method"] == "DELETE"
+
+
+def test_default_session_is_created_once(monkeypatch):
+    monkeypatch.setattr(oc, "_SESSION", [])
+    session = oc._default_session()
+    assert isinstance(session, requests.Session)
+    assert session.trust_env is True  # proxies and CA bundles from the environment
+    assert oc._default_session() is session and oc._SESSION == [session]
+
+
+def test_worker_threads_are_daemons(client, las):
+    client.request_grant(las.grant_endpoint, oc.grant_request_body(client=las.wallet,
+                                                                   access=CAFE))
+    workers = [t for t in threading.enumerate() if t.name == "op_continue-send"]
+    assert workers and all(t.daemon for t in workers)  # never keep the process alive
+
+
+# --- transport and response limits ----------------------------------------------------------
+
+def test_transport_error_mapping():
+    err = oc._transport_error(requests.exceptions.ConnectionError())
+    assert (err.request_sent, str(err)) == (True, "ConnectionError: the request may have "
+                                            "reached the server; an interact_ref sent with "
+                                            "it may be spent")
+    for reason in (NewConnectionError(None, "refused"),
+                   MaxRetryError(None, "/", reason=NewConnectionError(None, "refused"))):
+        err = oc._transport_error(requests.exceptions.ConnectionError(reason))
+        assert (err.request_sent, str(err)) == (False, "ConnectionError: could not connect; "
+                                                "nothing was sent")
+
+
+def test_error_after_the_response_started_counts_as_sent(key):
+    client, _ = fake_client(key, FakeResponse(200, b"{", fail=requests.exceptions.SSLError()))
+    with pytest.raises(oc.TransportError) as info:
+        client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
+    assert info.value.request_sent is True
+    assert str(info.value) == ("SSLError: the request may have reached the server; an "
+                               "interact_ref sent with it may be spent")
+
+
+def test_body_size_limit_is_inclusive(key):
+    body = b'{"access_token":{"value":"T","manage":"http://127.0.0.1:9/m","access":[]}}'
+    client, session = fake_client(key, FakeResponse(200, body), max_response_bytes=len(body),
+                                  timeout=2.5)
+    assert client.rotate("http://127.0.0.1:9/token/1", "OLD").value == "T"
+    assert session.calls[0][0] == "POST" and session.calls[0][2]["timeout"] == 2.5
+    client, _ = fake_client(key, FakeResponse(200, body), max_response_bytes=len(body) - 1)
+    with pytest.raises(oc.ResponseError) as info:
+        client.rotate("http://127.0.0.1:9/token/1", "OLD")
+    assert (info.value.path, info.value.status) == ("$", 200)
+    assert str(info.value) == f"$: body exceeds {len(body) - 1} bytes"
+
+
+def test_read_deadline_is_inclusive(key):
+    client, _ = fake_client(key, FakeResponse(200, b'{"continue":{"access_token":{"value":'
+                                                   b'"T"},"uri":"http://127.0.0.1:9/c"}}'),
+                            timeout=5)
+    ticks = iter([100.0, 105.0])
+    client.clock = lambda: next(ticks)
+    assert client.poll("http://127.0.0.1:9/continue/1", "TOKEN").continue_.access_token == "T"
+
+
+@pytest.mark.parametrize("response, path, message", [
+    (FakeResponse(200, b"[]"), "$", "$: expected an object"),
+    (FakeResponse(200, b'{"access_token":{"value":5}}'), "$.access_token.value",
+     "$.access_token.value: expected a non-empty printable ASCII token"),
+])
+def test_rotate_response_paths(key, response, path, message):
+    client, _ = fake_client(key, response)
+    with pytest.raises(oc.ResponseError) as info:
+        client.rotate("http://127.0.0.1:9/token/1", "OLD")
+    assert (info.value.path, str(info.value)) == (path, message)
+
+
+def test_grant_response_paths(key):
+    client, _ = fake_client(key, FakeResponse(200, b'{"continue":5}'))
+    with pytest.raises(oc.ResponseError) as info:
+        client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
+    assert (info.value.path, str(info.value)) == ("$.continue", "$.continue: expected an object")
+
+
+def test_error_without_content_type(key):
+    client, _ = fake_client(key, FakeResponse(500, b"oops", content_type=None))
+    with pytest.raises(oc.ResponseError) as info:
+        client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
+    assert str(info.value) == "HTTP 500 without a GNAP error object (unknown content)"
+
+
+def test_error_description_is_printable_ascii(key):
+    body = json.dumps({"error": {"code": "invalid_request",
+                                 "description": "see ~alice\u00e9\n"}}).encode()
+    client, _ = fake_client(key, FakeResponse(400, body))
+    with pytest.raises(oc.GrantError) as info:
+        client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
+    assert info.value.description == "see ~alice??"
+
+
+@pytest.mark.parametrize("data", [b'{"a":1,"a":2}', b"[NaN]", b"\xff"])
+def test_parse_json_strict(data):
+    # RFC 8259: unique member names, no NaN, UTF-8
+    with pytest.raises(oc.ResponseError) as info:
+        oc.parse_json(data)
+    assert (info.value.path, str(info.value)) == ("$", "$: body is not valid JSON")
+
+
+# --- GnapAuth, built on first use (PEP 562) --------------------------------------------------
+
+def test_gnapauth_is_built_lazily_and_cached(monkeypatch):
+    monkeypatch.delitem(vars(oc), "GnapAuth", raising=False)
+    cls = oc.GnapAuth
+    assert (cls.__name__, cls.__qualname__, cls.__module__) == ("GnapAuth", "GnapAuth",
+                                                                 "op_continue")
+    assert cls.__doc__ == oc._GnapAuth.__doc__ and cls.__doc__.startswith("requests auth: ")
+    assert cls.__mro__[1:3] == (oc._GnapAuth, requests.auth.AuthBase)
+    assert vars(oc)["GnapAuth"] is cls and oc.GnapAuth is cls  # built once
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda key: requests.Request("GET", "http://127.0.0.1:9/x",
+                                  auth=oc.GnapAuth(key, KID, "T")),
+     "URL: must use https (plain http only with allow_http)"),
+    (lambda key: requests.Request("POST", "https://rs.example/x", data="not json",
+                                  auth=oc.GnapAuth(key, KID, "T")),
+     "GnapAuth: the body must be JSON"),
+    (lambda key: oc.GnapAuth(key, KID, "two words"),
+     "access token: must be printable ASCII without spaces or control characters"),
+])
+def test_gnapauth_messages(key, make, message):
+    with pytest.raises(oc.UsageError) as info:
+        make(key).prepare()
+    assert str(info.value) == message
+
+
+def test_gnapauth_drops_a_stale_transfer_encoding(key):
+    prepared = requests.Request("POST", "https://rs.example/x", data=b'{ "a": 1 }',
+                                headers={"Transfer-Encoding": "chunked"},
+                                auth=oc.GnapAuth(key, KID, "T")).prepare()
+    assert "Transfer-Encoding" not in prepared.headers  # RFC 9112 §6.3: not with Content-Length
+    assert (prepared.body, prepared.headers["Content-Length"]) == (b'{"a":1}', "7")
+
+
+# --- the command line against the local AS (section 12) --------------------------------------
+
+def test_cli_created_reaches_every_request(env, client, las, capsys):
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                       "--finish-uri", FINISH_URI, "--created", "1700000011")
+    assert code == oc.EXIT_PENDING
+    lines = dict(line.split(" = ", 1) for line in out.splitlines())
+    ref = oc.parse_finish_redirect(las.approve(lines["CONTINUE_URI"])).interact_ref
+    env.setenv("CONTINUE_URI", lines["CONTINUE_URI"])
+    env.setenv("CONTINUE_ACCESS_TOKEN", lines["CONTINUE_ACCESS_TOKEN"])
+    env.setenv("INTERACT_REF", ref)
+    code, out, _ = run(capsys, "continue", "--allow-http", "--created", "1700000012")
+    assert code == 0
+    token = dict(line.split(" = ", 1) for line in out.splitlines())
+    env.setenv("MANAGE_URL", token["OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"])
+    env.setenv("ACCESS_TOKEN", token["OUTGOING_PAYMENT_ACCESS_TOKEN"])
+    code, out, _ = run(capsys, "rotate", "--allow-http", "--created", "1700000013")
+    assert code == 0
+    new = dict(line.split(" = ", 1) for line in out.splitlines())
+    env.setenv("MANAGE_URL", new["MANAGE_URL"])
+    env.setenv("ACCESS_TOKEN", new["ACCESS_TOKEN"])
+    assert run(capsys, "revoke", "--allow-http", "--created", "1700000014") == (0, "", "")
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING)
+    body["interact"] = {"start": ["redirect"]}
+    pending = client.request_grant(las.grant_endpoint, body)
+    env.setenv("CONTINUE_URI", pending.continue_.uri)
+    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token)
+    assert run(capsys, "poll", "--allow-http", "--created", "1700000015")[0] == oc.EXIT_PENDING
+    assert run(capsys, "cancel", "--allow-http", "--created", "1700000016") == (0, "", "")
+    log = [e for e in las.requests_log if e["verification"]["checked"]]
+    assert [(e["method"], e["status"]) for e in log] == [
+        ("POST", 200), ("POST", 200), ("POST", 200), ("DELETE", 204), ("POST", 200),
+        ("POST", 200), ("DELETE", 204)]
+    assert [created_of(e) for i, e in enumerate(log) if i != 4] == [
+        1700000011, 1700000012, 1700000013, 1700000014, 1700000015, 1700000016]
+
+
+def test_cli_json_output_keeps_utf8(env, las, capsys):
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE), "--json")
+    assert code == 0 and "https://wallet.example/café" in out  # RFC 8259 §8.1: UTF-8
+    token = json.loads(out)["access_token"]
+    env.setenv("MANAGE_URL", token["manage"])
+    env.setenv("ACCESS_TOKEN", token["value"])
+    code, out, _ = run(capsys, "rotate", "--allow-http", "--json")
+    assert code == 0 and "https://wallet.example/café" in out
+    assert json.loads(out)["access_token"]["access"] == CAFE
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE),
+                       "--dry-run", "--json", "--created", "5")
+    assert code == 0 and "https://wallet.example/café" in out
+    assert json.loads(out)["headers"]["Signature-Input"].endswith(";created=5")
+
+
+def test_cli_dry_run_grant_prints_the_message(env, key, las, capsys):
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE),
+                       "--dry-run", "--created", "1700000000")
+    body = oc.json_body(oc.grant_request_body(client=las.wallet, access=CAFE))
+    signed = oc.sign_request("POST", las.grant_endpoint, key=key, key_id=KID, body=body,
+                             created=1700000000, allow_http=True)
+    head = [f"POST /{TENANT_ID} HTTP/1.1", f"Host: {las.url.split('//')[1]}"]
+    head += [f"{name}: {value}" for name, value in signed.headers]
+    assert code == 0 and out == "\n".join(head) + "\n\n" + body.decode("utf-8")
+    assert las.requests_log == []
+
+
+def test_cli_mixed_grant_lines_have_no_prefix(env, las, capsys):
+    # the Open Payments docs' names only prefix a single access type
+    access = [{"type": "incoming-payment", "actions": ["read"]},
+              {"type": "quote", "actions": ["create"]}]
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(access))
+    token = json.loads(las.requests_log[-1]["response"])["access_token"]
+    assert code == 0
+    assert out == (f"ACCESS_TOKEN = {token['value']}\n"
+                   f"ACCESS_TOKEN_MANAGE_URL = {token['manage']}\n")
+
+
+def test_cli_private_key_flag_and_timeout(env, las, capsys):
+    key_path = os.environ["PRIVATE_KEY_PATH"]
+    env.delenv("PRIVATE_KEY_PATH")  # --private-key alone is enough
+    argv = ["grant", "--allow-http", "--grant-endpoint", las.grant_endpoint, "--wallet-address",
+            las.wallet, "--access", json.dumps(CAFE), "--private-key", key_path]
+    assert run(capsys, *argv)[0] == 0
+    assert run(capsys, *argv, "--timeout", "0") == (
+        2, "", "op-continue: error: timeout: expected seconds in (0, 600]\n")
+
+
+def test_cli_secret_files(env, las, tmp_path, capsys):
+    env.setenv("CONTINUE_URI", las.url + "/continue/abc")
+    assert run(capsys, "poll", "--allow-http", "--dry-run") == (
+        2, "", "op-continue: error: CONTINUE_ACCESS_TOKEN is not set (environment, or "
+               "--continue-access-token-file)\n")
+    good = tmp_path / "good"
+    good.write_bytes(b"  TOKEN-9\n")
+    code, out, _ = run(capsys, "poll", "--allow-http", "--dry-run",
+                       "--continue-access-token-file", str(good))
+    assert code == 0 and "Authorization: GNAP TOKEN-9\n" in out
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"TOKEN-\xff\n")  # undecodable bytes become U+FFFD, then are refused
+    assert run(capsys, "poll", "--allow-http", "--dry-run", "--continue-access-token-file",
+               str(bad)) == (2, "", "op-continue: error: access token: must be printable ASCII "
+                                    "without spaces or control characters\n")
+
+
+def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):
+    # RFC 9635 §4.2.3 with another hash method
+    args = ["--client-nonce", "CN", "--server-nonce", "SN", "--grant-endpoint",
+            "https://as.example/"]
+    digest = oc.interaction_hash("CN", "SN", "REF-1", "https://as.example/", "sha-512")
+    path = tmp_path / "redirect"
+    path.write_text(f"{FINISH_URI}?hash={digest}&interact_ref=REF-1\n")
+    assert run(capsys, "finish", "--redirect-file", str(path), *args,
+               "--hash-method", "sha-512") == (0, "INTERACT_REF = REF-1\n", "")
+    assert run(capsys, "finish", "--redirect-file", str(path), *args)[0] == oc.EXIT_INVALID
+
+
+# --- offline commands: --scheme, --request, --label, --field-type ---------------------------
+
+REQUEST = "POST /foo?a=1 HTTP/1.1\nHost: example.com\nX-Item:   \"abc\"  \n\n"
+RESPONSE = "HTTP/1.1 200 OK\nContent-Type: text/plain\n\nhi"
+
+
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_text(data)
+    return str(path)
+
+
+@pytest.mark.parametrize("message, request_, params, expected", [
+    (REQUEST, None, 'sig=("@target-uri");created=1',
+     '"@target-uri": http://example.com/foo?a=1'),
+    (RESPONSE, REQUEST, 'sig=("@target-uri";req);created=1',
+     '"@target-uri";req: http://example.com/foo?a=1'),
+])
+def test_base_uses_the_scheme(tmp_path, capsys, message, request_, params, expected):
+    argv = ["base", "--message", write(tmp_path, "m.txt", message), "--scheme", "http",
+            "--signature-input", params]
+    if request_:
+        argv += ["--request", write(tmp_path, "r.txt", request_)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.splitlines()[0] == expected
+
+
+@pytest.mark.parametrize("message, request_, params", [
+    (REQUEST, None, 'b=("@target-uri");created=1;keyid="k"'),
+    (RESPONSE, REQUEST, 'b=("@status" "@target-uri";req);created=1;keyid="k"'),
+])
+def test_sign_then_verify_with_scheme_and_label(key, tmp_path, capsys, message, request_,
+                                                params):
+    key_path = tmp_path / "k.pem"
+    key.write_pem(key_path)
+    extra = ["--request", write(tmp_path, "r.txt", request_)] if request_ else []
+    code, out, err = run(capsys, "sign", "--message", write(tmp_path, "m.txt", message),
+                         "--key", str(key_path), "--scheme", "http", "--label", "b",
+                         "--signature-input", f'a=("@method");created=1, {params}', *extra)
+    assert (code, err) == (0, "") and out.startswith(f"Signature-Input: {params}\n")
+    head, _, content = message.partition("\n\n")
+    signed = write(tmp_path, "s.txt", f"{head}\n{out}\n{content}")
+    jwks = write(tmp_path, "k.json", json.dumps(oc.jwks({"k": key.public_key})))
+    verify = ["verify", "--message", signed, "--key", jwks, *extra]
+    assert run(capsys, *verify, "--scheme", "http") == (0, "valid\n", "")
+    assert run(capsys, *verify)[0] == oc.EXIT_INVALID  # signed for http, not https
+
+
+def test_field_types_and_labels(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", REQUEST)
+    base = ["base", "--message", msg, "--signature-input", 'sig=("x-item");created=1']
+    assert run(capsys, *base, "--field-type", "X-Item=item")[:2] == (
+        0, '"x-item": "abc"\n"@signature-params": ("x-item");created=1\n')
+    assert run(capsys, *base, "--field-type", "x-item=b=item") == (
+        2, "", "op-continue: error: --field-type takes NAME=item|list|dictionary\n")
+    assert run(capsys, "base", "--message", msg, "--signature-input",
+               'a=("@method"), b=("@path")') == (
+        2, "", "op-continue: error: --signature-input has several members: choose one with "
+               "--label\n")
