@@ -324,7 +324,8 @@ class _SFParser:
     """A cursor over one field value; each method is one algorithm of RFC 8941 §4.2."""
 
     def __init__(self, text: str) -> None:
-        if any(not " " <= ch <= "~" for ch in text):
+        # HTAB is allowed only where §4.2.1 and §4.2.2 allow OWS (around a member's comma)
+        if any(not " " <= ch <= "~" and ch != "\t" for ch in text):
             raise UsageError("structured field: value has a character outside printable ASCII")
         self.text = text
         self.pos = 0
@@ -475,6 +476,8 @@ class _SFParser:
                 self.pos += 1
             elif ch == '"':
                 return "".join(out)
+            elif ch == "\t":  # not VCHAR or SP
+                raise self.fail("bad character in string")
             else:
                 out.append(ch)
         raise self.fail("unterminated string")

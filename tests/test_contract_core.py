@@ -1,0 +1,497 @@
+"""The core sections' contract in detail (found by mutation testing): exact error messages and
+their exception types, boundaries of the DER reader, of ports and of Structured Field values,
+and the small normalisations of RFC 9421 component values."""
+import base64
+import json
+import warnings
+
+import pytest
+from conftest import text, vectors_of
+
+import op_continue as oc
+
+ED = next(v for v in vectors_of("key") if v["id"] == "rfc9421-B.1.4")["input"]
+PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
+SEED = oc.b64url_decode(ED["jwk"]["d"], "d")
+ALG = bytes.fromhex("300506032b6570")  # AlgorithmIdentifier id-Ed25519, no parameters
+RESPONSE = oc.Message(status=200, fields=(("x-a", "1"),))
+
+
+def _pem(der, label="PRIVATE KEY"):
+    return f"-----BEGIN {label}-----\n{base64.b64encode(der).decode()}\n-----END {label}-----\n"
+
+
+def _seq(body, tag=0x30):
+    return bytes([tag, len(body)]) + body
+
+
+def _pkcs8(seed=SEED, alg=ALG, tail=b""):
+    return _seq(b"\x02\x01\x00" + alg + _seq(_seq(seed, 0x04), 0x04) + tail)
+
+
+def _usage(fn, *args, error=oc.UsageError, **kwargs):
+    with pytest.raises(error) as info:
+        fn(*args, **kwargs)
+    assert type(info.value) is error
+    return str(info.value)
+
+
+def _signed(message, covered, params=(("created", 1),), request=None, field_types=None):
+    inner = oc.signature_params(covered, list(params))
+    sig_input, signature = oc.sign_message(message, PRIVATE, inner, request=request,
+                                           field_types=field_types)
+    return message.with_fields([("Signature-Input", sig_input), ("Signature", signature)])
+
+
+def test_vector_key_seed():
+    assert oc.PrivateKey.from_pem(_pem(_pkcs8())).public_key == PRIVATE.public_key
+
+
+# --- RFC 8941 §4.1 serializing ---------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (-999_999_999_999_999, "-999999999999999"),
+    (999_999_999_999_999, "999999999999999"),
+    ('a\\b"c', '"a\\\\b\\"c"'),
+    ("XX\\XX", '"XX\\\\XX"'),
+    (oc.Token("Foo"), "Foo"),
+    (1.5, "1.5"),
+    (-0.0004, "0.0"),
+])
+def test_serialize_bare_item(value, expected):
+    assert oc.serialize_bare_item(value) == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    (-1_000_000_000_000_000, "structured field: integer out of range"),
+    (1_000_000_000_000_000, "structured field: integer out of range"),
+    (1e12, "structured field: decimal out of range"),
+    (float("nan"), "structured field: decimal out of range"),
+    ("caf\u00e9", "structured field: string has a character outside printable ASCII"),
+    ("a\tb", "structured field: string has a character outside printable ASCII"),
+])
+def test_serialize_bare_item_errors(value, message):
+    assert _usage(oc.serialize_bare_item, value) == message
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"\x00\x00\x17", "AAAX"),  # an "X" at the end is data, not padding
+    (b"\xfb\xff", "-_8"),
+    (b"", ""),
+])
+def test_b64url_encode(data, expected):
+    assert oc.b64url_encode(data) == expected
+    assert oc.b64url_decode(expected, "x") == data
+
+
+# --- RFC 8941 §4.2 parsing -------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, expected", [
+    ("*foo", oc.Item(oc.Token("*foo"))),
+    ("Foo/Bar:1", oc.Item(oc.Token("Foo/Bar:1"))),
+    ('"a~"', oc.Item("a~")),
+    (":AAAX:", oc.Item(b"\x00\x00\x17")),
+    (":AAA=:", oc.Item(b"\x00\x00")),
+    ("-12.5;a", oc.Item(-12.5, {"a": True})),
+])
+def test_parse_item(field, expected):
+    assert oc.parse_item(field) == expected
+    assert type(oc.parse_item(field).value) is type(expected.value)
+
+
+@pytest.mark.parametrize("field, expected", [
+    ("", {}),
+    ("  ", {}),
+    ("a;x=1, b", {"a": oc.Item(True, {"x": 1}), "b": oc.Item(True)}),
+    ("a=(1 2);p, b=?0", {"a": oc.InnerList((oc.Item(1), oc.Item(2)), {"p": True}),
+                         "b": oc.Item(False)}),
+])
+def test_parse_dictionary(field, expected):
+    assert oc.parse_dictionary(field) == expected
+
+
+@pytest.mark.parametrize("size", range(16))
+def test_byte_sequences_of_every_length(size):
+    data = bytes(range(size))
+    field = oc.serialize_bare_item(data)
+    assert oc.parse_item(field).value == data
+    unpadded = ":" + field[1:-1].rstrip("=") + ":"  # padding is optional (RFC 8941 §4.2.7)
+    assert oc.parse_item(unpadded).value == data
+
+
+def test_parse_empty_list():
+    assert oc.parse_list("") == [] and oc.parse_list(" ") == []
+
+
+@pytest.mark.parametrize("field, message", [
+    ("(a", "expected ' ' or ')' in inner list at offset 2"),
+    ("(", "unterminated inner list at offset 1"),
+    ("a\x7f", "value has a character outside printable ASCII"),
+    ("a,", "trailing ',' at offset 2"),
+])
+def test_parse_errors(field, message):
+    assert _usage(oc.parse_list, field) == "structured field: " + message
+
+
+# HTAB is OWS around a member's comma (RFC 8941 §4.2.1, §4.2.2) and nowhere else: not in a
+# string (§4.2.5, VCHAR or SP only), an inner list (§4.2.1.2, SP), parameters (§4.2.3.2, SP) or
+# before the first member (§4.2, leading SP).
+@pytest.mark.parametrize("parse, field, expected", [
+    (oc.parse_list, "a,\tb\t", [oc.Item(oc.Token("a")), oc.Item(oc.Token("b"))]),
+    (oc.parse_dictionary, "a=1\t,\t b=2", {"a": oc.Item(1), "b": oc.Item(2)}),
+    (oc.parse_list, '"a\tb"', "bad character in string at offset 3"),
+    (oc.parse_list, "(a\tb)", "expected ' ' or ')' in inner list at offset 2"),
+    (oc.parse_list, "a;\tb", "expected a key at offset 2"),
+    (oc.parse_list, "\ta", "expected a bare item at offset 0"),
+    (oc.parse_item, "a\t", "unexpected character at offset 1"),
+    (oc.parse_list, "a,\t", "trailing ',' at offset 3"),
+])
+def test_htab_only_as_ows(parse, field, expected):
+    if isinstance(expected, str):
+        assert _usage(parse, field) == "structured field: " + expected
+    else:
+        assert parse(field) == expected
+
+
+# --- keys: RFC 8410 DER in PEM (RFC 7468) -----------------------------------------------------
+
+@pytest.mark.parametrize("der", [
+    b"\x30\x81\x2e" + _pkcs8()[2:],  # long-form length, one length byte
+    b"\x30\x82\x00\x2e" + _pkcs8()[2:],  # two length bytes
+    _pkcs8(tail=b"\xa0\x00"),  # empty attributes
+    _pkcs8(tail=_seq(b"\x00" + PRIVATE.public_key.raw, 0x81)),  # v2 publicKey
+])
+def test_private_key_der_accepted(der):
+    assert oc.PrivateKey.from_pem(_pem(der)).public_key == PRIVATE.public_key
+
+
+@pytest.mark.parametrize("der, problem", [
+    (b"\x30\x80" + _pkcs8()[2:], "unsupported DER length"),
+    (b"\x30\x83\x00\x00\x2e" + _pkcs8()[2:], "unsupported DER length"),
+    (b"\x30", "truncated DER"),
+    (_seq(b"\x02\x05"), "truncated DER"),  # the version
+    (_seq(b"\x02\x01\x00\x30\x05\x06\x03\x2b\x65"), "truncated DER"),  # the AlgorithmIdentifier
+    (_seq(b"\x02\x01\x00\x30\x02\x06\x03"), "truncated DER"),  # its OID
+    (_seq(b"\x02\x01\x00" + ALG + b"\x04\x22"), "truncated DER"),  # privateKey
+    (_seq(b"\x02\x01\x00" + ALG + b"\x04\x02\x04\x20"), "truncated DER"),  # CurvePrivateKey
+    (_pkcs8(tail=b"\xa0\x05"), "truncated DER"),  # attributes
+    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2a864886f70d010101"), 0x06))),
+     "the key is RSA, expected Ed25519"),
+    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2b6571"), 0x06))), "the key is Ed448, expected Ed25519"),
+    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2b6572"), 0x06))),
+     "the key is an unknown algorithm, expected Ed25519"),
+])
+def test_private_key_der_errors(der, problem):
+    assert _usage(oc.PrivateKey.from_pem, _pem(der)) == "private key: " + problem
+
+
+SPKI_BITS = _seq(b"\x00" + PRIVATE.public_key.raw, 0x03)
+
+
+@pytest.mark.parametrize("der, problem", [
+    (_seq(ALG + b"\x03\x21\x00"), "truncated DER"),
+    (_seq(ALG + SPKI_BITS + b"\x05\x00"), "malformed Ed25519 public key"),  # trailing data
+    (_seq(ALG + b"\x04" + SPKI_BITS[1:]), "malformed Ed25519 public key"),  # not a BIT STRING
+    (_seq(ALG + _seq(b"\x01" + PRIVATE.public_key.raw, 0x03)), "malformed Ed25519 public key"),
+])
+def test_public_key_der_errors(der, problem):
+    assert _usage(oc.PublicKey.from_pem, _pem(der, "PUBLIC KEY")) == "public key: " + problem
+
+
+def test_public_key_der_accepted():
+    assert oc.PublicKey.from_pem(_pem(_seq(ALG + SPKI_BITS), "PUBLIC KEY")) == PRIVATE.public_key
+
+
+def test_pem_text_base64_encoded_once_more():
+    once = base64.b64encode(PRIVATE.to_pem().encode()).decode()
+    wrapped = "\n".join(once[i : i + 64] for i in range(0, len(once), 64))
+    assert "\n" in wrapped
+    assert oc.PrivateKey.from_pem(wrapped + "\n").public_key == PRIVATE.public_key
+    assert _usage(oc.PrivateKey.from_pem, "*" + once) == \
+        "private key: not a PEM text or base64 of one"
+
+
+def test_pem_body_must_be_strict_base64():
+    pem = "-----BEGIN PRIVATE KEY-----\nAAAA=AAAA\n-----END PRIVATE KEY-----\n"
+    assert _usage(oc.PrivateKey.from_pem, pem) == "private key: PEM body is not valid base64"
+
+
+@pytest.mark.parametrize("seed", [b"", b"\x00" * 31, b"\x00" * 33, "x" * 32])
+def test_private_key_seed_length(seed):
+    assert _usage(oc.PrivateKey, seed) == "Ed25519 private key seed must be 32 bytes"
+
+
+@pytest.mark.parametrize("kid, message", [
+    ("", "key id must be a non-empty string"),
+    (None, "key id must be a non-empty string"),
+    ("a;b", "key id must be printable ASCII without ';', '\"' or '\\'"),
+    ("caf\u00e9", "key id must be printable ASCII without ';', '\"' or '\\'"),
+])
+def test_key_id_messages(kid, message):
+    assert _usage(PRIVATE.public_key.jwk, kid) == message
+
+
+def test_public_key_verify_message():
+    assert _usage(PRIVATE.public_key.verify, b"m", bytes(64),
+                  error=oc.VerificationError) == "signature does not verify"
+    PRIVATE.public_key.verify(b"m", PRIVATE.sign(b"m"))
+
+
+def test_write_pem_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "k.pem"
+    PRIVATE.write_pem(path)
+    assert path.read_text(encoding="ascii") == PRIVATE.to_pem()
+    assert _usage(PRIVATE.write_pem, path) == "key file already exists; refusing to overwrite it"
+
+
+def test_load_private_key_reads_bytes_and_only_64_kib(tmp_path):
+    path = tmp_path / "k.pem"
+    path.write_bytes(b"\xff\xfe" + PRIVATE.to_pem().encode())
+    path.chmod(0o600)
+    assert _usage(oc.load_private_key, path) == "private key: not a PEM text (non-ASCII bytes)"
+    path.write_bytes(b"\n" * (65536 - len(PRIVATE.to_pem())) + PRIVATE.to_pem().encode())
+    assert oc.load_private_key(path).public_key == PRIVATE.public_key  # ends at 64 KiB
+    path.write_bytes(b"\n" * 65536 + PRIVATE.to_pem().encode())
+    assert _usage(oc.load_private_key, path) == "private key: not a PEM text or base64 of one"
+
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_load_private_key_warning_points_at_the_caller(tmp_path):
+    path = tmp_path / "k.pem"
+    path.write_text(PRIVATE.to_pem())
+    path.chmod(0o644)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert oc.load_private_key(path).public_key == PRIVATE.public_key
+    assert [w.category for w in caught] == [UserWarning]
+    assert caught[0].filename != oc.__file__  # blamed on the caller (stacklevel), not on us
+    assert str(caught[0].message) == "private key file is readable by other users; chmod 600 it"
+
+
+def test_load_public_key_jwks_entries():
+    jwk = PRIVATE.public_key.jwk("k")
+    assert oc.load_public_key(json.dumps({"keys": [{**jwk, "kid": 5}]})) == \
+        {None: PRIVATE.public_key}
+    assert _usage(oc.load_public_key, json.dumps({"keys": ["x"]})) == "JWK: expected a JSON object"
+
+
+# --- RFC 9530 §2 Content-Digest --------------------------------------------------------------
+
+def test_content_digest_several_algorithms():
+    body = b"hello"
+    sha256 = oc.b64encode(oc.hashlib.sha256(body).digest())
+    sha512 = oc.b64encode(oc.hashlib.sha512(body).digest())
+    assert oc.content_digest(body, ("sha-256", "sha-512")) == \
+        f"sha-256=:{sha256}:, sha-512=:{sha512}:"
+    assert oc.content_digest(body) == oc.content_digest(body, ["sha-512"]) == f"sha-512=:{sha512}:"
+
+
+@pytest.mark.parametrize("field", ["sha-512=", "sha-512=:x", ""])
+def test_verify_content_digest_malformed(field):
+    if field == "":  # an empty dictionary is well-formed but has no supported member
+        message = "Content-Digest: no supported algorithm (sha-256, sha-512)"
+    else:
+        message = "Content-Digest: malformed field"
+    assert _usage(oc.verify_content_digest, field, b"", error=oc.VerificationError) == message
+
+
+# --- RFC 9112 messages and RFC 9421 §2.2 derived components -----------------------------------
+
+@pytest.mark.parametrize("lines, value", [
+    ["X-A:  a \t", "a"],
+    ["X-A: Xa X", "Xa X"],
+    ["X-A: a\x0b", "a\x0b"],  # only SP and HTAB are stripped
+    ["X-A: a \n  b  ", "a b"],  # obs-fold
+    ["X-A: aX\n Xb", "aX Xb"],
+    ["X-A: a\x0b\n b\x0b", "a\x0b b\x0b"],
+    ["X-A: a\n \t\n c", "a c"],
+])
+def test_parse_message_field_values(lines, value):
+    message = oc.parse_message(f"GET / HTTP/1.1\r\nHost: h\r\n{lines}\r\n\r\nbody")
+    assert message.fields == (("host", "h"), ("x-a", value)) and message.body == b"body"
+
+
+def test_parse_message_leading_empty_line():
+    assert _usage(oc.parse_message, b"\nGET / HTTP/1.1\nHost: h\n\n") == "message: empty"
+
+
+def test_request_message_defaults_and_with_fields():
+    message = oc.request_message("GET", "https://as.example/p?q")
+    assert message.body == b"" and message.fields == ()
+    extended = message.with_fields([("X-A", "1")])
+    assert extended == oc.Message("GET", "https://as.example/p?q", "/p?q", None,
+                                  (("x-a", "1"),), b"")
+
+
+@pytest.mark.parametrize("url, authority", [
+    ("https://A.example:443", "a.example"),
+    ("HTTPS://a.example:0443", "a.example"),
+    ("https://a.example:000000443", "a.example"),
+    ("http://a.example:80", "a.example"),
+    ("https://a.example:80", "a.example:80"),
+    ("https://a.example:4430", "a.example:4430"),
+    ("https://a.example:0", "a.example:0"),
+    ("https://a.example:", "a.example"),
+    ("https://a.example:65535", "a.example:65535"),
+])
+def test_authority(url, authority):
+    message = oc.request_message("GET", url)
+    assert oc.component_value(message, oc.Item("@authority")) == authority
+
+
+@pytest.mark.parametrize("port", ["65536", "100000", "99999"])
+def test_authority_port_out_of_range(port):
+    message = oc.request_message("GET", f"https://a.example:{port}/")
+    assert _usage(oc.component_value, message, oc.Item("@authority"),
+                  error=oc.SignatureBaseError) == "@authority: port out of range"
+
+
+@pytest.mark.parametrize("url, path", [
+    ("https://a.example", "/"),
+    ("https://a.example?x=1", "/"),
+    ("https://a.example/p/", "/p/"),
+])
+def test_path(url, path):
+    assert oc.component_value(oc.request_message("GET", url), oc.Item("@path")) == path
+
+
+@pytest.mark.parametrize("query, name, value", [
+    ("q=%c3%a7", "q", "%C3%A7"),  # lower-case hex digits decode too
+    ("q=%ff", "q", "%EF%BF%BD"),  # invalid UTF-8 becomes U+FFFD
+    ("q=%C3%A7&r", "r", ""),
+])
+def test_query_param_values(query, name, value):
+    message = oc.request_message("GET", f"https://a.example/?{query}")
+    assert oc.component_value(message, oc.Item("@query-param", {"name": name})) == value
+
+
+@pytest.mark.parametrize("url, name, message", [
+    ("https://a.example/", "XXXX", "@query-param: the named parameter is not in the query"),
+    ("https://a.example/?a=1", "b", "@query-param: the named parameter is not in the query"),
+    ("https://a.example/?a=1&a=2", "a",
+     "@query-param: the named parameter occurs more than once"),
+])
+def test_query_param_errors(url, name, message):
+    item = oc.Item("@query-param", {"name": name})
+    assert _usage(oc.component_value, oc.request_message("GET", url), item,
+                  error=oc.SignatureBaseError) == message
+
+
+NO_URI = oc.Message(method="GET", request_target="/")
+
+
+@pytest.mark.parametrize("message, item, error", [
+    (RESPONSE, oc.Item("@method"), "@method: the message is not a request"),
+    (NO_URI, oc.Item("@status"), "@status: the message is a request"),
+    (RESPONSE, oc.Item("@authority"), "@authority: the message is a response (use ;req)"),
+    (NO_URI, oc.Item("@authority"), "@authority: the request has no target URI (missing Host?)"),
+    (RESPONSE, oc.Item("@query-param", {"name": "a"}),
+     "@query-param: the message is a response (use ;req)"),
+    (NO_URI, oc.Item("@query-param", {"name": "a"}),
+     "@query-param: the request has no target URI (missing Host?)"),
+    (NO_URI, oc.Item("@method", {"req": True}),
+     "req parameter on a component of a request message"),
+    (NO_URI, oc.Item("@query-param"), "@query-param: the name parameter is required"),
+    (NO_URI, oc.Item("@nope"), "unknown derived component"),
+    (NO_URI, oc.Item("x-a", {"foo": True}), "x-a: unknown component parameter"),
+    (RESPONSE, oc.Item("x-a", {"tr": True}), "tr: trailer fields are not supported"),
+    (RESPONSE, oc.Item("x-a", {"bs": True, "sf": True}),
+     "x-a: bs cannot be combined with sf or key"),
+    (RESPONSE, oc.Item("x-a", {"bs": True, "key": "a"}),
+     "x-a: bs cannot be combined with sf or key"),
+    (oc.Message(status=200, fields=(("x-a", "v\n"),)), oc.Item("x-a"),
+     "x-a: value has a newline or non-ASCII character"),
+])
+def test_component_errors(message, item, error):
+    assert _usage(oc.component_value, message, item, error=oc.SignatureBaseError) == error
+
+
+def test_dictionary_member_missing():
+    message = oc.Message(status=200, fields=(("x-d", "a=1"),))
+    item = oc.Item("x-d", {"key": "b"})
+    assert _usage(oc.component_value, message, item, None, {"x-d": "dictionary"},
+                  error=oc.SignatureBaseError) == "x-d: the dictionary has no member named by key"
+    assert oc.component_value(message, oc.Item("x-d", {"key": "a"}), None,
+                              {"x-d": "dictionary"}) == "1"
+
+
+def test_field_values_strip_only_sp_and_htab():
+    message = oc.Message(status=200, fields=(("x-a", " \tXvX\t "), ("x-a", "X")))
+    assert oc.component_value(message, oc.Item("x-a")) == "XvX, X"
+
+
+@pytest.mark.parametrize("item, value", [
+    (oc.Item("@query-param", {"name": "a", "req": True}), "1"),
+    (oc.Item("@path", {"req": True}), "/p"),
+    (oc.Item("@status"), "200"),
+])
+def test_req_components_of_a_response(item, value):
+    request = oc.request_message("GET", "https://a.example/p?a=1")
+    assert oc.component_value(RESPONSE, item, request) == value
+
+
+# --- RFC 9421 §2.5 signature base ---------------------------------------------------------------
+
+@pytest.mark.parametrize("covered, message", [
+    (["@signature-params"], "@signature-params cannot be a covered component"),
+    (["@method", "@method"], "a component identifier is covered twice"),
+])
+def test_signature_base_errors(covered, message):
+    inner = oc.signature_params(covered, [])
+    assert _usage(oc.signature_base, NO_URI, inner, error=oc.SignatureBaseError) == message
+
+
+# --- RFC 9421 §3.1, §3.2 signing and verifying ---------------------------------------------------
+
+def test_sign_rejects_other_algorithms():
+    inner = oc.signature_params(["@method"], [("alg", "rsa-pss-sha512")])
+    assert _usage(oc.sign_message, NO_URI, PRIVATE, inner) == \
+        "unsupported algorithm (only ed25519 can sign and verify)"
+
+
+@pytest.mark.parametrize("sig_input, message", [
+    ('sig1=("@method");alg="rsa-pss-sha512"',
+     "unsupported algorithm (only ed25519 can sign and verify)"),
+    ('sig1=("@method");created="1"', "created: signature parameter must be an Integer"),
+])
+def test_verify_reports_bad_signature_params(sig_input, message):
+    signed = NO_URI.with_fields([("Signature-Input", sig_input), ("Signature", "sig1=:AAAA:")])
+    assert _usage(oc.verify_message, signed, PRIVATE.public_key,
+                  error=oc.VerificationError) == message
+
+
+def test_verify_signature_fields_strip_only_sp_and_htab():
+    message = oc.request_message("GET", "https://a.example/")
+    signed = _signed(message, ["@method"], [("created", 1), ("x", oc.Token("X"))])
+    assert oc.verify_message(signed, PRIVATE.public_key).params == {"created": 1, "x": "X"}
+    inner = oc.signature_params(["@method"], [("created", 1)])
+    sig_input, signature = oc.sign_message(message, PRIVATE, inner)
+    bad = message.with_fields([("Signature-Input", sig_input + "\x0b"), ("Signature", signature)])
+    assert _usage(oc.verify_message, bad, PRIVATE.public_key,
+                  error=oc.VerificationError) == "signature-input: malformed field"
+
+
+def test_verify_response_digest_is_checked_against_the_response_body():
+    request = oc.request_message("POST", "https://a.example/c", body=b"")
+    response = oc.Message(status=200, fields=(("content-digest", oc.content_digest(b"hi")),),
+                          body=b"hi")
+    signed = _signed(response, ["@status", "content-digest"], request=request)
+    assert oc.verify_message(signed, PRIVATE.public_key, request=request).label == "sig1"
+
+
+def _digest_message(values, body=b"hi"):
+    fields = tuple(("content-digest", v) for v in values)
+    message = oc.Message("POST", "https://a.example/", "/", None, fields, body)
+    return _signed(message, ["@method", oc.Item("content-digest", {"bs": True})])
+
+
+def test_verify_binary_wrapped_digest_fields():
+    sha256 = oc.content_digest(b"hi", ["sha-256"])
+    ok = _digest_message([sha256, oc.content_digest(b"hi") + ", x=X"])
+    assert oc.verify_message(ok, PRIVATE.public_key).covered == ('"@method"', '"content-digest";bs')
+    bad = _digest_message([sha256 + "\x0b"])
+    assert _usage(oc.verify_message, bad, PRIVATE.public_key,
+                  error=oc.VerificationError) == "Content-Digest: malformed field"
+    wrong = _digest_message([sha256], body=b"ho")
+    assert _usage(oc.verify_message, wrong, PRIVATE.public_key, error=oc.VerificationError) == \
+        "Content-Digest: sha-256 does not match the body"
