@@ -991,7 +991,8 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
             if not fields:
                 raise UsageError("message: continuation line before any field")
             name, value = fields[-1]
-            fields[-1] = (name, value.rstrip(" \t") + " " + line.strip(" \t"))
+            folded = line.strip(" \t")  # (a blank continuation adds no trailing SP)
+            fields[-1] = (name, value + " " + folded if folded else value)
             continue
         name, colon, value = line.partition(":")
         if not colon or not _FIELD_NAME_RE.match(name):  # RFC 9112 §5.1: no space before ":"

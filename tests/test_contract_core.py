@@ -305,6 +305,7 @@ def test_verify_content_digest_malformed(field):
     ["X-A: aX\n Xb", "aX Xb"],
     ["X-A: a\x0b\n b\x0b", "a\x0b b\x0b"],
     ["X-A: a\n \t\n c", "a c"],
+    ["X-A: a\n \t", "a"],  # a blank continuation last adds nothing
 ])
 def test_parse_message_field_values(lines, value):
     message = oc.parse_message(f"GET / HTTP/1.1\r\nHost: h\r\n{lines}\r\n\r\nbody")
