@@ -38,6 +38,41 @@ def text(lines: Any) -> str:
     return "\n".join(lines) if isinstance(lines, list) else lines
 
 
+class FakeResponse:
+    """A streamed requests.Response stand-in: ``chunks`` are the body's pieces; an exception
+    among them is raised there (a failure mid-body); ``block`` holds the stream open."""
+
+    def __init__(self, chunks, block=None, status=200, content_type="application/json"):
+        self.status_code = status
+        self.headers = {"Content-Type": content_type} if content_type else {}
+        self.chunks, self.block, self.closed = chunks, block, False
+
+    def iter_content(self, size):
+        for chunk in self.chunks:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            yield chunk
+        if self.block is not None:
+            self.block.wait(5)
+
+    def close(self):
+        self.closed = True
+        if self.block is not None:
+            self.block.set()
+
+
+class FakeSession:
+    """A requests.Session stand-in answering every request with ``response``. It has no
+    get_adapter: _refuse_post_retries has no adapter to inspect and lets the POST go."""
+
+    def __init__(self, response):
+        self.response, self.calls = response, []
+
+    def request(self, method, url, **kwargs):
+        self.calls.append((method, url, kwargs))
+        return self.response
+
+
 @pytest.fixture
 def key():
     """A fresh Ed25519 client key."""

@@ -10,6 +10,7 @@ import types
 
 import pytest
 import requests
+from conftest import FakeResponse, FakeSession
 from local_as import TENANT_ID
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -55,33 +56,6 @@ def env(monkeypatch, tmp_path, key):
                  "ACCESS_TOKEN", "WALLET_ADDRESS", "FINISH_REDIRECT"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
-
-
-class FakeResponse:
-    def __init__(self, status, body, content_type="application/json", fail=None):
-        self.status_code = status
-        self.headers = {"Content-Type": content_type} if content_type else {}
-        self._body, self._fail = body, fail
-
-    def iter_content(self, size):
-        if self._body:
-            yield self._body
-        if self._fail is not None:
-            raise self._fail
-
-    def close(self):
-        pass
-
-
-class FakeSession:
-    """A requests.Session stand-in answering every request with ``response``."""
-
-    def __init__(self, response):
-        self.response, self.calls = response, []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append((method, url, kwargs))
-        return self.response
 
 
 def fake_client(key, response, **kwargs):
@@ -255,7 +229,7 @@ def test_transport_error_mapping():
 
 
 def test_error_after_the_response_started_counts_as_sent(key):
-    client, _ = fake_client(key, FakeResponse(200, b"{", fail=requests.exceptions.SSLError()))
+    client, _ = fake_client(key, FakeResponse([b"{", requests.exceptions.SSLError()]))
     with pytest.raises(oc.TransportError) as info:
         client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
     assert info.value.request_sent is True
@@ -265,11 +239,11 @@ def test_error_after_the_response_started_counts_as_sent(key):
 
 def test_body_size_limit_is_inclusive(key):
     body = b'{"access_token":{"value":"T","manage":"http://127.0.0.1:9/m","access":[]}}'
-    client, session = fake_client(key, FakeResponse(200, body), max_response_bytes=len(body),
+    client, session = fake_client(key, FakeResponse([body]), max_response_bytes=len(body),
                                   timeout=2.5)
     assert client.rotate("http://127.0.0.1:9/token/1", "OLD").value == "T"
     assert session.calls[0][0] == "POST" and session.calls[0][2]["timeout"] == 2.5
-    client, _ = fake_client(key, FakeResponse(200, body), max_response_bytes=len(body) - 1)
+    client, _ = fake_client(key, FakeResponse([body]), max_response_bytes=len(body) - 1)
     with pytest.raises(oc.ResponseError) as info:
         client.rotate("http://127.0.0.1:9/token/1", "OLD")
     assert (info.value.path, info.value.status) == ("$", 200)
@@ -277,8 +251,8 @@ def test_body_size_limit_is_inclusive(key):
 
 
 def test_read_deadline_is_inclusive(key):
-    client, _ = fake_client(key, FakeResponse(200, b'{"continue":{"access_token":{"value":'
-                                                   b'"T"},"uri":"http://127.0.0.1:9/c"}}'),
+    client, _ = fake_client(key, FakeResponse([b'{"continue":{"access_token":{"value":'
+                                                    b'"T"},"uri":"http://127.0.0.1:9/c"}}']),
                             timeout=5)
     ticks = iter([100.0, 105.0])
     client.clock = lambda: next(ticks)
@@ -286,8 +260,8 @@ def test_read_deadline_is_inclusive(key):
 
 
 @pytest.mark.parametrize("response, path, message", [
-    (FakeResponse(200, b"[]"), "$", "$: expected an object"),
-    (FakeResponse(200, b'{"access_token":{"value":5}}'), "$.access_token.value",
+    (FakeResponse([b"[]"]), "$", "$: expected an object"),
+    (FakeResponse([b'{"access_token":{"value":5}}']), "$.access_token.value",
      "$.access_token.value: expected a non-empty printable ASCII token"),
 ])
 def test_rotate_response_paths(key, response, path, message):
@@ -298,14 +272,14 @@ def test_rotate_response_paths(key, response, path, message):
 
 
 def test_grant_response_paths(key):
-    client, _ = fake_client(key, FakeResponse(200, b'{"continue":5}'))
+    client, _ = fake_client(key, FakeResponse([b'{"continue":5}']))
     with pytest.raises(oc.ResponseError) as info:
         client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
     assert (info.value.path, str(info.value)) == ("$.continue", "$.continue: expected an object")
 
 
 def test_error_without_content_type(key):
-    client, _ = fake_client(key, FakeResponse(500, b"oops", content_type=None))
+    client, _ = fake_client(key, FakeResponse([b"oops"], status=500, content_type=None))
     with pytest.raises(oc.ResponseError) as info:
         client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
     assert str(info.value) == "HTTP 500 without a GNAP error object (unknown content)"
@@ -314,7 +288,7 @@ def test_error_without_content_type(key):
 def test_error_description_is_printable_ascii(key):
     body = json.dumps({"error": {"code": "invalid_request",
                                  "description": "see ~alice\u00e9\n"}}).encode()
-    client, _ = fake_client(key, FakeResponse(400, body))
+    client, _ = fake_client(key, FakeResponse([body], status=400))
     with pytest.raises(oc.GrantError) as info:
         client.poll("http://127.0.0.1:9/continue/1", "TOKEN")
     assert info.value.description == "see ~alice??"

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 import requests
-from conftest import ROOT
+from conftest import ROOT, FakeResponse, FakeSession
 from local_as import LocalAS
 
 import op_continue as oc
@@ -719,37 +719,6 @@ def test_poll_until_done_reraises_other_grant_errors(las):
 
 
 # --- Client.send / Client._send_once / _refuse_post_retries, with a stand-in session ---
-
-class FakeResponse:
-    def __init__(self, chunks, block=None):
-        self.status_code = 200
-        self.headers = {"Content-Type": "application/json"}
-        self.chunks, self.block, self.closed = chunks, block, False
-
-    def iter_content(self, size):
-        for chunk in self.chunks:
-            if isinstance(chunk, BaseException):
-                raise chunk
-            yield chunk
-        if self.block is not None:
-            self.block.wait(5)
-
-    def close(self):
-        self.closed = True
-        if self.block is not None:
-            self.block.set()
-
-
-class FakeSession:
-    """No get_adapter: _refuse_post_retries has no adapter to inspect and lets the POST go."""
-
-    def __init__(self, response):
-        self.response, self.calls = response, []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append((method, url, kwargs))
-        return self.response
-
 
 def test_send_with_a_session_without_adapters():
     response = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, ',
