@@ -366,9 +366,7 @@ class _SFParser:
 
     def dictionary(self) -> Dict[str, Member]:  # §4.2.2
         members: Dict[str, Member] = {}
-        count = 0
-        while self.more_members(first=count == 0):
-            count += 1
+        while self.more_members(first=not members):
             key = self.key()
             if self.peek() == "=":
                 self.pos += 1
@@ -896,18 +894,15 @@ def verify_content_digest(field_value: str, body: bytes) -> None:
         members = parse_dictionary(field_value)
     except UsageError:
         raise VerificationError("Content-Digest: malformed field") from None
-    checked = 0
-    for algorithm, member in members.items():
-        hash_fn = DIGEST_ALGORITHMS.get(algorithm)
-        if hash_fn is None:
-            continue
+    supported = [(name, member) for name, member in members.items()
+                 if name in DIGEST_ALGORITHMS]
+    if not supported:
+        raise VerificationError("Content-Digest: no supported algorithm (sha-256, sha-512)")
+    for algorithm, member in supported:
         if not isinstance(member, Item) or not isinstance(member.value, bytes):
             raise VerificationError(f"Content-Digest: {algorithm} is not a byte sequence")
-        if not hmac.compare_digest(member.value, hash_fn(body).digest()):
+        if not hmac.compare_digest(member.value, DIGEST_ALGORITHMS[algorithm](body).digest()):
             raise VerificationError(f"Content-Digest: {algorithm} does not match the body")
-        checked += 1
-    if not checked:
-        raise VerificationError("Content-Digest: no supported algorithm (sha-256, sha-512)")
 
 
 # =============================================================================
@@ -1410,7 +1405,8 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
         raise VerificationError("a required component is not covered: " + ", ".join(missing))
     _check_times(params, max_age, time.time() if now is None else now)
     keyid = params.get("keyid")
-    key = _select_key(keys, keyid if isinstance(keyid, str) else None)
+    keyid = keyid if isinstance(keyid, str) else None  # (a str: _check_signature_params)
+    key = _select_key(keys, keyid)
     try:
         base = signature_base(message, sig_input, request, field_types)
     except SignatureBaseError as exc:
@@ -1427,8 +1423,7 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
                 if isinstance(member, str):  # the value of one member: name it again
                     digest = f"{member}={digest}"
             verify_content_digest(digest, target.body)
-    return VerifiedSignature(label, covered, dict(params),
-                             keyid if isinstance(keyid, str) else None, base)
+    return VerifiedSignature(label, covered, dict(params), keyid, base)
 
 
 def _check_times(params: Params, max_age: Optional[int], now: float) -> None:
@@ -1559,8 +1554,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
         raise UsageError(f"{what}: malformed host") from None
     host = _PORT_SUFFIX_RE.sub("", host_port)
     if host != host_port:  # a WHATWG parser reads the port as a number: ":08443" is ":8443"
-        port = int(host_port[len(host) + 1:])
-        host_port = host if port == DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+        host_port = f"{host}:{int(host_port[len(host) + 1:])}"  # (never the default port)
     if scheme == "http":
         if not allow_http:
             raise UsageError(f"{what}: must use https (plain http only with allow_http)")
@@ -2054,14 +2048,14 @@ MIN_POLL_INTERVAL = 1  # poll_until_done never polls more often, whatever "wait"
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for key, value in pairs:
-        if key in out:
-            raise ValueError("duplicate member")
+        if key in out:  # RFC 8259 §4: "names within an object SHOULD be unique"
+            raise ResponseError("body is not valid JSON: a member name occurs twice")
         out[key] = value
     return out
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError("non-standard JSON constant")
+def _reject_constant(name: str) -> None:  # RFC 8259 §6: "NaN and Infinity are not permitted"
+    raise ResponseError(f"body is not valid JSON: {name} is no JSON number")
 
 
 def parse_json(data: bytes) -> Any:
@@ -2069,8 +2063,10 @@ def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
                           parse_constant=_reject_constant)
+    except ResponseError:
+        raise
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ResponseError("body is not valid JSON", path="$") from None
+        raise ResponseError("body is not valid JSON") from None
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -2156,7 +2152,7 @@ class Client:
             except GrantError as exc:
                 if exc.code != "too_fast":
                     raise
-                wait = min(max(2 * wait, 1), MAX_WAIT_SECONDS)
+                wait = min(2 * wait, MAX_WAIT_SECONDS)
                 continue
             if grant.is_finalized or grant.continue_ is None:
                 return grant
@@ -2333,15 +2329,13 @@ def _transport_error(exc: BaseException, sent: Optional[bool] = None) -> Transpo
     import requests
 
     if sent is None:
-        sent = True
         reason: Any = exc.args[0] if exc.args else None
         reason = getattr(reason, "reason", reason)
         # urllib3's NewConnectionError (and its subclass NameResolutionError) means no
         # connection was made; matched by name, as urllib3 is requests' dependency, not ours.
         refused = any(c.__name__ == "NewConnectionError" for c in type(reason).__mro__)
-        if refused or isinstance(exc, (requests.exceptions.ConnectTimeout,
-                                       requests.exceptions.SSLError)):
-            sent = False
+        sent = not (refused or isinstance(exc, (requests.exceptions.ConnectTimeout,
+                                                requests.exceptions.SSLError)))
     kind = type(exc).__name__
     if sent:
         return TransportError(f"{kind}: the request may have reached the server; an "
@@ -2355,7 +2349,7 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     if 300 <= status < 400:
         raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
                             path="", status=status)
-    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    media = content_type.partition(";")[0].strip().lower()
     is_json = media == "application/json" or media.endswith("+json")
     obj: Any = None
     if data and is_json:
@@ -2423,9 +2417,8 @@ class _GnapAuth:
         signed = sign_request(r.method, r.url, key=self.key, key_id=self.key_id,
                               access_token=self._access_token, body=body or None,
                               allow_http=self.allow_http)
-        if body:
-            for name in ("Content-Length", "Transfer-Encoding"):
-                r.headers.pop(name, None)
+        if body:  # (the signed headers below carry the new Content-Length)
+            r.headers.pop("Transfer-Encoding", None)
         r.url = signed.url
         r.body = signed.body if body else None
         r.headers.update(dict(signed.headers))

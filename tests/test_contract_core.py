@@ -175,6 +175,12 @@ def test_private_key_der_accepted(der):
     (_seq(b"\x02\x01\x00" + ALG + b"\x04\x22"), "truncated DER"),  # privateKey
     (_seq(b"\x02\x01\x00" + ALG + b"\x04\x02\x04\x20"), "truncated DER"),  # CurvePrivateKey
     (_pkcs8(tail=b"\xa0\x05"), "truncated DER"),  # attributes
+    # CurvePrivateKey (RFC 8410 §7) must be an OCTET STRING of 32 bytes, and all of privateKey
+    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED, 0x03), 0x04)), "malformed Ed25519 private key"),
+    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED, 0x04) + b"\x00", 0x04)),
+     "malformed Ed25519 private key"),
+    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED[:31], 0x04), 0x04)),
+     "malformed Ed25519 private key"),
     (_pkcs8(alg=_seq(_seq(bytes.fromhex("2a864886f70d010101"), 0x06))),
      "the key is RSA, expected Ed25519"),
     (_pkcs8(alg=_seq(_seq(bytes.fromhex("2b6571"), 0x06))), "the key is Ed448, expected Ed25519"),
@@ -364,6 +370,23 @@ def test_path(url, path):
 def test_query_param_values(query, name, value):
     message = oc.request_message("GET", f"https://a.example/?{query}")
     assert oc.component_value(message, oc.Item("@query-param", {"name": name})) == value
+
+
+def test_query_param_lone_surrogate_is_u_fffd():
+    # a str target URI with a lone surrogate (argv's surrogateescape): WHATWG's USVString makes
+    # it U+FFFD before percent-decoding, as a browser would
+    message = oc.Message(method="GET", target_uri="https://a.example/?q=\udcff&r=a\ud800b")
+    assert oc.component_value(message, oc.Item("@query-param", {"name": "q"})) == "%EF%BF%BD"
+    assert oc.component_value(message, oc.Item("@query-param", {"name": "r"})) == "a%EF%BF%BDb"
+
+
+def test_pem_lines_are_64_characters():
+    # RFC 7468 §2: base64 lines of 64 characters (our keys' bodies fit one line; this is the rule)
+    pem = oc._pem_encode("TEST", bytes(range(100)))
+    lines = pem.splitlines()
+    assert lines[0] == "-----BEGIN TEST-----" and lines[-1] == "-----END TEST-----"
+    assert [len(line) for line in lines[1:-1]] == [64, 64, 8]  # 136 base64 characters
+    assert base64.b64decode("".join(lines[1:-1])) == bytes(range(100))
 
 
 @pytest.mark.parametrize("url, name, message", [

@@ -99,7 +99,8 @@ def test_interpret_refusals_name_the_status(status, ctype, data, empty, expected
      ("$: body is not JSON (Content-Type is not application/json)", "$", 200)),
     ("application/json; charset=utf-8; x=y; z", b"", ("$: empty body", "$", 200)),
     (JSON, b"{", ("$: body is not valid JSON", "$", None)),
-    (JSON, b'{"a": 1, "a": 2}', ("$: body is not valid JSON", "$", None)),
+    (JSON, b'{"a": 1, "a": 2}', ("$: body is not valid JSON: a member name occurs twice", "$",
+                                 None)),
 ])
 def test_interpret_body_refusals(ctype, data, expected):
     assert _response_error(oc._interpret, 200, ctype, data, (), False) == expected
@@ -126,9 +127,16 @@ def test_interpret_gnap_errors(status, data, code, description):
 
 # --- parse_json: strict RFC 8259 --------------------------------------------------------------
 
-@pytest.mark.parametrize("data", [b"{", b'{"a":1,"a":2}', b"NaN", b"\xff", b""])
-def test_parse_json_refusals(data):
-    assert _response_error(oc.parse_json, data) == ("$: body is not valid JSON", "$", None)
+@pytest.mark.parametrize("data, why", [
+    (b"{", ""), (b"\xff", ""), (b"", ""), (b"[" * 100000, ""),
+    (b'{"a":1,"a":2}', ": a member name occurs twice"),
+    (b'{"x":{"a":1,"b":{},"a":2}}', ": a member name occurs twice"),
+    (b"NaN", ": NaN is no JSON number"),
+    (b"[1, -Infinity]", ": -Infinity is no JSON number"),
+    (b'{"a": Infinity}', ": Infinity is no JSON number"),
+])
+def test_parse_json_refusals(data, why):
+    assert _response_error(oc.parse_json, data) == (f"$: body is not valid JSON{why}", "$", None)
 
 
 # --- GNAP error objects (RFC 9635 §3.6) --------------------------------------------------------
