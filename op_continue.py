@@ -2048,7 +2048,7 @@ MIN_POLL_INTERVAL = 1  # poll_until_done never polls more often, whatever "wait"
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     out: Dict[str, Any] = {}
     for key, value in pairs:
-        if key in out:  # RFC 8259 §4: "names within an object SHOULD be unique"
+        if key in out:  # RFC 8259 §4: names SHOULD be unique; we refuse, as I-JSON does
             raise ResponseError("body is not valid JSON: a member name occurs twice")
         out[key] = value
     return out
