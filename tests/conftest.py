@@ -38,6 +38,22 @@ def text(lines: Any) -> str:
     return "\n".join(lines) if isinstance(lines, list) else lines
 
 
+def run(capsys, *argv):
+    """op-continue in-process: (exit code, stdout, stderr)."""
+    import op_continue
+
+    code = op_continue.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path, name, data):
+    """A file under tmp_path (str data as UTF-8); its path as a str."""
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return str(path)
+
+
 class FakeResponse:
     """A streamed requests.Response stand-in: ``chunks`` are the body's pieces; an exception
     among them is raised there (a failure mid-body); ``block`` holds the stream open."""

@@ -7,25 +7,13 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, text, vectors_of
+from conftest import ROOT, run, text, vectors_of, write
 
 import op_continue as oc
 
 BASES = [v for v in vectors_of("signature_base") if v["result"] == "valid"]
 KEYS = {v["id"]: v for v in vectors_of("key")}
 B26 = next(v for v in BASES if v["id"] == "rfc9421-B.2.6")
-
-
-def run(capsys, *argv):
-    code = oc.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def write(tmp_path, name, data):
-    path = tmp_path / name
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-    return str(path)
 
 
 def key_file(tmp_path, key_id="rfc9421-B.1.4", kind="private_pem"):

@@ -10,7 +10,7 @@ import types
 
 import pytest
 import requests
-from conftest import FakeResponse, FakeSession
+from conftest import FakeResponse, FakeSession, run, write
 from local_as import TENANT_ID
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -33,12 +33,6 @@ RETRY_MESSAGE = ("session: its adapter retries POST requests; a continuation mus
 def created_of(entry):
     """The created parameter of a request as the AS received it (RFC 9421 §2.3)."""
     return int(entry["headers"]["signature-input"].rsplit(";created=", 1)[1])
-
-
-def run(capsys, *argv):
-    code = oc.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
@@ -455,12 +449,6 @@ def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):
 
 REQUEST = "POST /foo?a=1 HTTP/1.1\nHost: example.com\nX-Item:   \"abc\"  \n\n"
 RESPONSE = "HTTP/1.1 200 OK\nContent-Type: text/plain\n\nhi"
-
-
-def write(tmp_path, name, data):
-    path = tmp_path / name
-    path.write_text(data)
-    return str(path)
 
 
 @pytest.mark.parametrize("message, request_, params, expected", [

@@ -15,7 +15,7 @@ import threading
 
 import pytest
 import requests
-from conftest import ROOT, FakeResponse, FakeSession
+from conftest import ROOT, FakeResponse, FakeSession, run, write
 from local_as import LocalAS
 
 import op_continue as oc
@@ -817,18 +817,6 @@ def test_gnap_auth_refuses_a_non_json_body_as_a_usage_error():
 # =============================================================================
 # 12. Command line
 # =============================================================================
-
-def run(capsys, *argv):
-    code = oc.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def write(tmp_path, name, data):
-    path = tmp_path / name
-    path.write_bytes(data.encode() if isinstance(data, str) else data)
-    return str(path)
-
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
