@@ -1653,8 +1653,10 @@ def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
 
 
 def new_nonce() -> str:
-    """A client nonce for interact.finish (RFC 9635 §2.5.2: "unique ... unguessable")."""
-    return b64url_encode(os.urandom(24))
+    """A client nonce for interact.finish (RFC 9635 §2.5.2: "unique ... unguessable"): 24 random
+    bytes in upper-case hex, as Rafiki writes its nonces. (Not base64url: one in 64 of those
+    begins with "-", which a command line then reads as an option.)"""
+    return os.urandom(24).hex().upper()
 
 
 def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
@@ -2448,7 +2450,8 @@ _ENV_HELP = """environment (names as in the Open Payments docs):
   CONTINUE_URI, CONTINUE_ACCESS_TOKEN, INTERACT_REF, PRIVATE_KEY_PATH, KEY_ID, WALLET_ADDRESS,
   MANAGE_URL, ACCESS_TOKEN
 exit codes: 0 ok/finalized, 1 invalid (verify, hash --verify, finish), 2 usage,
-  3 still pending, 4 GNAP error, 5 malformed response, 6 transport error"""
+  3 still pending, 4 GNAP error, 5 malformed response, 6 transport error
+a value that begins with "-" (a base64url hash, say) is given as --option=VALUE"""
 
 
 def _read_input(path: str) -> bytes:

@@ -439,8 +439,26 @@ def test_continue_body_refusals(ref, message):
 
 def test_new_nonce_is_24_random_bytes():
     nonce = oc.new_nonce()
-    assert len(nonce) == 32 and len(oc.b64url_decode(nonce, "nonce")) == 24
+    assert len(nonce) == 48 and len(bytes.fromhex(nonce)) == 24 and nonce == nonce.upper()
     assert nonce != oc.new_nonce()
+
+
+def test_generated_nonces_pass_the_command_line(capsys):
+    # a CLIENT_NONCE that `grant` prints must work as `hash --client-nonce VALUE` (argparse reads
+    # a value that begins with "-" as an option: base64url nonces failed one time in 64)
+    for _ in range(200):
+        nonce = oc.new_nonce()
+        assert oc.main(["hash", "--client-nonce", nonce, "--server-nonce", nonce,
+                        "--interact-ref", "r", "--grant-endpoint", "https://as.example/"]) == 0
+    capsys.readouterr()
+
+
+def test_a_leading_dash_value_is_given_with_equals(capsys):
+    argv = ["hash", "--client-nonce=-c", "--server-nonce", "s", "--interact-ref", "r",
+            "--grant-endpoint", "https://as.example/"]
+    assert oc.main(argv) == 0
+    expected = oc.interaction_hash("-c", "s", "r", "https://as.example/")
+    assert capsys.readouterr().out == expected + "\n"
 
 
 # --- Interaction hash (RFC 9635 §4.2.3) -----------------------------------------------------
