@@ -44,7 +44,6 @@ import sys
 import threading
 import time
 import warnings
-import weakref
 from dataclasses import dataclass, field
 from typing import (
     Any,
@@ -1576,6 +1575,12 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
 _NORMALIZED_URLS: Dict[Tuple[str, bool], str] = {}  # only URLs that passed every check
 
 
+def _origin(normalized_url: str) -> str:
+    """The origin (scheme, host and port) of a URL that normalize_url returned."""
+    scheme, _, rest = normalized_url.partition("://")
+    return f"{scheme}://{rest.partition('/')[0]}"
+
+
 def json_body(obj: Mapping[str, Any]) -> bytes:
     """Compact JSON, as JavaScript's JSON.stringify writes it.
 
@@ -1660,13 +1665,16 @@ def new_nonce() -> str:
 
 
 def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
-                       finish_uri: Optional[str] = None, nonce: Optional[str] = None
-                       ) -> Dict[str, Any]:
+                       finish_uri: Optional[str] = None, nonce: Optional[str] = None,
+                       allow_http: bool = False) -> Dict[str, Any]:
     """An Open Payments grant request (RFC 9635 §2): access_token.access, client, and, for an
-    interactive grant, interact.start ["redirect"] with a finish redirect carrying our nonce."""
+    interactive grant, interact.start ["redirect"] with a finish redirect carrying our nonce.
+    The finish URI is checked as every URL is (https, or loopback http with ``allow_http``),
+    and sent as given."""
     body: Dict[str, Any] = {"access_token": {"access": [dict(a) for a in access]},
                             "client": normalize_url(client, "client wallet address", True)}
     if finish_uri is not None:
+        normalize_url(finish_uri, "finish URI", allow_http)
         body["interact"] = {"start": ["redirect"],
                             "finish": {"method": "redirect", "uri": finish_uri,
                                        "nonce": _check_text(nonce, "nonce")}}
@@ -1754,7 +1762,11 @@ MAX_WAIT_SECONDS = 3600  # a larger continue.wait is treated as malformed, not o
 
 @dataclass(frozen=True)
 class _Ctx:
+    """How to check the URLs of one response: plain http to loopback or not, and the origins
+    they may have (None: any; the Client passes the origin of the URL it called)."""
+
     allow_http: bool = False
+    origins: Optional[Tuple[str, ...]] = None
 
 
 def _obj(value: object, path: str) -> Mapping[str, Any]:
@@ -1782,11 +1794,19 @@ def _secret(value: object, path: str) -> str:
 
 
 def _url(value: object, path: str, ctx: _Ctx) -> str:
+    """A URL the client will call with a token: https (or loopback http when allowed) and, for
+    a Client, on the AS's origin, so that a response cannot send the next signed request, and
+    its token, to another host (RFC 9635 §3.1 gives the URI; it says nothing of where)."""
     text = _str(value, path)
     try:
-        normalize_url(text, path, ctx.allow_http)
+        normalized = normalize_url(text, path, ctx.allow_http)
     except UsageError:
-        raise ResponseError("expected an https URL", path=path) from None
+        normalized = ""
+    if not normalized:
+        raise ResponseError("expected an https URL", path=path)
+    if ctx.origins is not None and _origin(normalized) not in ctx.origins:
+        raise ResponseError(f"expected a URL on the origin {ctx.origins[0]} (or an allowed "
+                            "origin)", path=path)
     return text
 
 
@@ -2083,13 +2103,19 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
 class Client:
     """Open Payments grant client: signs with ``key`` under ``key_id`` and sends with requests.
 
-    ``session`` (a requests.Session) is honoured for proxies and CA bundles; it must not be
-    configured to retry POSTs. ``allow_http`` permits plain http to loopback hosts only.
+    Each request goes through the Client's own requests adapter: sent once (never retried),
+    redirects never followed, no cookies kept, no netrc, uncompressed, and bounded by
+    ``timeout`` seconds in all. From a caller's ``session`` (a requests.Session) it takes only
+    ``verify``, ``cert`` and ``proxies`` (and, when ``session.trust_env``, the proxy
+    environment variables); the environment never changes certificate verification.
+    ``allow_http`` permits plain http to loopback hosts only. URLs in a response (continue
+    URI, manage URL) must have the origin of the request, or one of ``allowed_origins``.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, *, session: Any = None,
                  timeout: float = DEFAULT_TIMEOUT, allow_http: bool = False,
-                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+                 max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+                 allowed_origins: Iterable[str] = ()) -> None:
         if not isinstance(key, PrivateKey):
             raise UsageError("key: expected a PrivateKey")
         _check_key_id(key_id)
@@ -2099,15 +2125,16 @@ class Client:
         if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
                 or max_response_bytes < 1:
             raise UsageError("max_response_bytes: expected a positive integer")
+        if isinstance(allowed_origins, str):
+            raise UsageError("allowed_origins: expected a list of origins, not one string")
         self.key, self.key_id = key, key_id
         self.timeout, self.allow_http = float(timeout), allow_http
         self.max_response_bytes = max_response_bytes
+        self.allowed_origins = tuple(_allowed_origin(o, allow_http) for o in allowed_origins)
         self._session = session
+        self._adapter: Any = None
         self.clock = time.monotonic
         self.sleep = time.sleep
-        self._workers_lock = threading.Lock()
-        self._idle_workers: List[_Worker] = []
-        weakref.finalize(self, _stop_workers, self._idle_workers)
 
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
@@ -2172,7 +2199,7 @@ class Client:
         """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
         signed = self.sign("POST", manage_url, access_token=access_token, created=created)
         obj = self._exchange(signed, (access_token,))
-        ctx = _Ctx(self.allow_http)
+        ctx = self._context(signed.url)
         return AccessToken.from_json(_obj(obj, "$").get("access_token"), "$.access_token", ctx)
 
     def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
@@ -2183,7 +2210,11 @@ class Client:
     # --- transport ---
 
     def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
-        return Grant.from_json(self._exchange(signed, secrets), "$", _Ctx(self.allow_http))
+        return Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+
+    def _context(self, url: str) -> _Ctx:
+        """URLs in the answer to a request to ``url`` must be on its origin (or allowed)."""
+        return _Ctx(self.allow_http, (_origin(url), *self.allowed_origins))
 
     def _exchange(self, signed: SignedRequest, secrets: Sequence[str],
                   empty: bool = False) -> Any:
@@ -2191,119 +2222,207 @@ class Client:
         return _interpret(status, content_type, data, secrets, empty)
 
     def send(self, signed: SignedRequest) -> Tuple[int, str, bytes]:
-        """Send once; return (status, Content-Type, decoded body). TransportError on failure.
+        """Send once; return (status, Content-Type, body). TransportError on failure.
 
-        The whole exchange must end within ``timeout`` seconds: requests' timeout bounds each
-        socket read only, so a server dripping bytes could hold the caller forever. The exchange
-        runs on a worker thread (kept idle between requests: starting a thread per request
-        costs more than the signature); past the deadline the worker is abandoned, never
-        reused, and the response closed.
+        The whole exchange (connect, TLS, send, headers, body) must end within ``timeout``
+        seconds: requests' timeout bounds each socket operation only, so a server dripping
+        bytes could hold the caller forever. A timer shuts the request's socket down at the
+        deadline, which ends any blocked read at once; the exchange runs on the caller's
+        thread, so nothing outlives the call.
         """
-        if self._session is not None and signed.method == "POST":
-            _refuse_post_retries(self._session, signed.url)
-        outcome: List[Any] = []
-        responses: List[Any] = []
-        finished = threading.Event()
+        import requests
 
-        def job() -> None:
-            try:
-                outcome.append((True, self._send_once(signed, responses)))
-            except BaseException as exc:  # handed to the caller's thread below
-                outcome.append((False, exc))
-            finally:
-                finished.set()
-
-        with self._workers_lock:
-            worker = self._idle_workers.pop() if self._idle_workers else _Worker()
-        worker.jobs.put(job)
-        # a little grace, so that requests' own (more precise) connect/read timeouts win a tie
-        if not finished.wait(self.timeout + 0.25):
-            worker.jobs.put(None)  # it ends once its stuck job does
-            for response in responses:
+        if self._adapter is None:
+            self._adapter = _adapter_class()()
+        prepared = requests.PreparedRequest()  # no session: no cookies, netrc or default headers
+        prepared.prepare(method=signed.method, url=signed.url,
+                         headers={**dict(signed.headers), "Accept-Encoding": "identity"},
+                         data=signed.body or None)
+        settings = _connection_settings(self._session, signed.url)
+        exchange = _Exchange()
+        timer = threading.Timer(self.timeout + _DEADLINE_GRACE, exchange.expire)
+        timer.daemon = True
+        _EXCHANGE.current = exchange
+        timer.start()
+        response = None
+        # Every failure is raised after the try statement, so that no __context__ keeps the
+        # requests exception, whose .request holds the Authorization header and the body.
+        failure: Optional[Error] = None
+        try:
+            response = self._adapter.send(prepared, stream=True, timeout=self.timeout,
+                                          **settings)
+            result = self._read(response)
+        except Error as exc:  # a body over the cap, or compressed
+            failure = exc
+        except Exception as exc:  # whatever requests, urllib3 or the socket raise
+            exchange.sent |= response is not None  # an answer began: the request was sent
+            failure = _transport_error(exc, exchange)
+        finally:
+            timer.cancel()
+            _EXCHANGE.current = None
+            if response is not None:
                 response.close()
-            raise TransportError("response too slow: deadline passed", request_sent=True)
-        with self._workers_lock:
-            self._idle_workers.append(worker)
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        result: Tuple[int, str, bytes] = value
+        if exchange.expired:  # the timer fired: whatever the read saw, the deadline passed
+            outcome = _MAY_BE_SPENT if exchange.sent else "nothing was sent"
+            failure = TransportError(f"response too slow: deadline passed; {outcome}",
+                                     request_sent=exchange.sent)
+        if failure is not None:
+            raise failure
         return result
 
-    def _send_once(self, signed: SignedRequest, responses: List[Any]) -> Tuple[int, str, bytes]:
-        import requests  # lazy: the offline commands never pay for it
-
-        session = self._session if self._session is not None else _default_session()
-        start = self.clock()
-        # Each TransportError is raised outside its except block, so that no __context__ keeps
-        # the requests exception, whose .request holds the Authorization header and the body.
-        failure: Optional[TransportError] = None
-        try:
-            response = session.request(
-                signed.method, signed.url, headers=dict(signed.headers),
-                data=signed.body if signed.body else None, timeout=self.timeout,
-                allow_redirects=False, stream=True)
-        except requests.exceptions.RequestException as exc:
-            failure = _transport_error(exc)
-        if failure is not None:
-            raise failure
-        responses.append(response)
+    def _read(self, response: Any) -> Tuple[int, str, bytes]:
+        # We asked for "identity": a compressed body could inflate far beyond the cap before a
+        # chunk reached us on older urllib3 versions, so it is refused, not decoded.
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise ResponseError("compressed body refused (Content-Encoding; we asked for "
+                                "identity)", path="$", status=response.status_code)
         data = bytearray()
-        try:
-            for chunk in response.iter_content(65536):
-                data += chunk
-                if len(data) > self.max_response_bytes:
-                    raise ResponseError(f"body exceeds {self.max_response_bytes} bytes",
-                                        path="$", status=response.status_code)
-                if self.clock() - start > self.timeout:
-                    raise TransportError("response too slow: read deadline passed",
-                                         request_sent=True)
-        except requests.exceptions.RequestException as exc:
-            failure = _transport_error(exc, sent=True)
-        finally:
-            response.close()
-        if failure is not None:
-            raise failure
+        for chunk in response.iter_content(65536):
+            data += chunk
+            if len(data) > self.max_response_bytes:
+                raise ResponseError(f"body exceeds {self.max_response_bytes} bytes",
+                                    path="$", status=response.status_code)
         return response.status_code, response.headers.get("Content-Type", ""), bytes(data)
 
+    def close(self) -> None:
+        """Close the pooled connections (a Client also works again after this)."""
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
 
-class _Worker:
-    """A daemon thread that runs one job at a time from its queue; None ends it."""
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _allowed_origin(text: object, allow_http: bool) -> str:
+    url = normalize_url(text, "allowed origin", allow_http)
+    if url != _origin(url) + "/":
+        raise UsageError("allowed origin: expected scheme://host[:port] only")
+    return _origin(url)
+
+
+_DEADLINE_GRACE = 0.25  # seconds past the timeout, so that a plain read timeout is named as one
+_MAY_BE_SPENT = "the request may have reached the server; an interact_ref sent with it may be spent"
+
+
+class _Exchange:
+    """One request in flight: the sockets it opened or reused, whether any byte of the request
+    was sent, and whether the deadline passed (then every socket is shut down)."""
 
     def __init__(self) -> None:
-        import queue
+        self.lock = threading.Lock()
+        self.sockets: List[Any] = []
+        self.sent = False
+        self.expired = False
 
-        self.jobs: Any = queue.SimpleQueue()
-        threading.Thread(target=self._run, name="op_continue-send", daemon=True).start()
+    def add(self, sock: Any) -> None:
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired:
+                _shutdown(sock)
 
-    def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
-            job()
-            del job  # while idle, hold no closure (and so no Client) alive
-
-
-def _stop_workers(workers: List[_Worker]) -> None:
-    """weakref.finalize of a Client: end its idle workers."""
-    for worker in workers:
-        worker.jobs.put(None)
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for sock in self.sockets:
+                _shutdown(sock)
 
 
-def _refuse_post_retries(session: Any, url: str) -> None:
-    """A caller's requests.Session must not re-send a POST: a continuation carries a single-use
-    interact_ref. Refuse an adapter whose urllib3 Retry would retry POST on a read error or a
-    status (connect retries, which never send, stay allowed by listing methods without POST)."""
-    adapter = session.get_adapter(url) if hasattr(session, "get_adapter") else None
-    retries = getattr(adapter, "max_retries", None)
-    if retries is None or not hasattr(retries, "total"):
-        return
-    allowed = retries.allowed_methods if hasattr(retries, "allowed_methods") \
-        else getattr(retries, "method_whitelist", None)
-    if retries.total not in (0, False) and (not allowed or "POST" in allowed):
-        raise UsageError("session: its adapter retries POST requests; a continuation must be "
-                         "sent once (set Retry(allowed_methods=...) without POST)")
+def _shutdown(sock: Any) -> None:
+    """Shut a socket down from another thread: a blocked recv or send returns at once. The
+    plain socket method, so that a TLS socket's state is left to the thread that uses it."""
+    import socket
+
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed, or never connected
+
+
+_EXCHANGE = threading.local()  # the exchange the current thread is sending, for the hooks below
+
+
+class _TrackedConnection:
+    """Mixed into urllib3's connection classes: report each new socket, and the first byte
+    sent, to the current thread's exchange."""
+
+    _op_socket: Any = None
+
+    def _new_conn(self) -> Any:
+        sock = super()._new_conn()  # type: ignore[misc]
+        self._op_socket = sock  # the TCP socket, under any TLS layer
+        exchange = getattr(_EXCHANGE, "current", None)
+        if exchange is not None:
+            exchange.add(sock)
+        return sock
+
+    def send(self, data: Any) -> None:
+        if getattr(self, "sock", None) is None:  # http.client connects on the first send
+            self.connect()  # type: ignore[attr-defined]
+        exchange = getattr(_EXCHANGE, "current", None)
+        if exchange is not None:
+            if self._op_socket not in exchange.sockets:  # a connection kept alive from before
+                exchange.add(self._op_socket)
+            exchange.sent = True
+        super().send(data)  # type: ignore[misc]
+
+
+_ADAPTER_CLASS: List[Any] = []
+
+
+def _adapter_class() -> Any:
+    """requests' HTTPAdapter, never retrying, whose pools make _TrackedConnection sockets.
+    Built on first use, as requests is imported only when a request is sent."""
+    if not _ADAPTER_CLASS:
+        import requests.adapters
+
+        def tracked(manager: Any) -> Any:
+            classes = {}
+            for scheme, pool in manager.pool_classes_by_scheme.items():
+                conn = type(pool.ConnectionCls.__name__, (_TrackedConnection, pool.ConnectionCls),
+                            {})
+                classes[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": conn})
+            manager.pool_classes_by_scheme = classes
+            return manager
+
+        class Adapter(requests.adapters.HTTPAdapter):
+            def __init__(self) -> None:  # max_retries=0: never re-send (RFC 9635 §5.1)
+                super().__init__(max_retries=0)
+
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                super().init_poolmanager(*args, **kwargs)
+                tracked(self.poolmanager)
+
+            def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+                known = set(self.proxy_manager)
+                manager = super().proxy_manager_for(*args, **kwargs)
+                return manager if args[0] in known else tracked(manager)
+
+        _ADAPTER_CLASS.append(Adapter)
+    return _ADAPTER_CLASS[0]
+
+
+def _connection_settings(session: Any, url: str) -> Dict[str, Any]:
+    """verify, cert and proxies for one request: from the caller's session if any, never from
+    the environment, except proxies when the session trusts it (requests' default). A plain-http
+    (loopback) request never goes through a proxy."""
+    import requests.utils
+
+    verify, cert, proxies, trust_env = True, None, {}, True
+    if session is not None:
+        verify, cert = session.verify, session.cert
+        proxies, trust_env = dict(session.proxies or {}), session.trust_env
+    if not url.startswith("https:"):
+        return {"verify": verify, "cert": cert, "proxies": {}}
+    if trust_env:
+        found = requests.utils.get_environ_proxies(url, no_proxy=proxies.get("no_proxy"))
+        for scheme, proxy in found.items():
+            proxies.setdefault(scheme, proxy)
+    return {"verify": verify, "cert": cert, "proxies": proxies}
 
 
 def _poll_wait(wait: Optional[int]) -> int:
@@ -2312,36 +2431,12 @@ def _poll_wait(wait: Optional[int]) -> int:
     return DEFAULT_WAIT if wait is None else max(wait, MIN_POLL_INTERVAL)
 
 
-_SESSION: List[Any] = []
-
-
-def _default_session() -> Any:
-    import requests
-
-    if not _SESSION:
-        session = requests.Session()
-        session.trust_env = True
-        _SESSION.append(session)
-    return _SESSION[0]
-
-
-def _transport_error(exc: BaseException, sent: Optional[bool] = None) -> TransportError:
-    """Map a requests exception to TransportError; ``request_sent`` is False only when the
-    connection was never made (refused, DNS, connect timeout, TLS handshake)."""
-    import requests
-
-    if sent is None:
-        reason: Any = exc.args[0] if exc.args else None
-        reason = getattr(reason, "reason", reason)
-        # urllib3's NewConnectionError (and its subclass NameResolutionError) means no
-        # connection was made; matched by name, as urllib3 is requests' dependency, not ours.
-        refused = any(c.__name__ == "NewConnectionError" for c in type(reason).__mro__)
-        sent = not (refused or isinstance(exc, (requests.exceptions.ConnectTimeout,
-                                                requests.exceptions.SSLError)))
+def _transport_error(exc: BaseException, exchange: _Exchange) -> TransportError:
+    """Map a failure of the transport to TransportError. ``request_sent`` is False only when no
+    byte of the request left (no connection, refused, name unknown, TLS handshake failed)."""
     kind = type(exc).__name__
-    if sent:
-        return TransportError(f"{kind}: the request may have reached the server; an "
-                              "interact_ref sent with it may be spent", request_sent=True)
+    if exchange.sent:
+        return TransportError(f"{kind}: {_MAY_BE_SPENT}", request_sent=True)
     return TransportError(f"{kind}: could not connect; nothing was sent", request_sent=False)
 
 
@@ -2392,18 +2487,23 @@ class _GnapAuth:
 
     ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``. A JSON body is
     re-serialized compactly before signing (see json_body for why); other bodies are refused.
+    It signs for one origin only: ``origin`` ("https://host[:port]"), or else the origin of the
+    first request it signs; a request to any other origin is refused (UsageError). A redirect
+    answering a signed request is never followed (ResponseError): its token, signature and
+    body would go to wherever the Location points.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, access_token: Optional[str] = None, *,
-                 allow_http: bool = False) -> None:
+                 origin: Optional[str] = None, allow_http: bool = False) -> None:
         _check_key_id(key_id)
         if access_token is not None:
             _check_text(access_token, "access token")
         self.key, self.key_id, self.allow_http = key, key_id, allow_http
+        self.origin = None if origin is None else _allowed_origin(origin, allow_http)
         self._access_token = access_token
 
     def __repr__(self) -> str:
-        return f"GnapAuth(key_id={self.key_id!r}, access_token=[secure])"
+        return f"GnapAuth(key_id={self.key_id!r}, origin={self.origin!r}, access_token=[secure])"
 
     def __call__(self, r: Any) -> Any:
         body = r.body
@@ -2411,12 +2511,21 @@ class _GnapAuth:
             body = body.encode("utf-8")
         if body is not None and not isinstance(body, bytes):
             raise UsageError("GnapAuth: the body must be bytes or str (no streams or files)")
+        not_json = False
         if body:
             try:
                 body = json_body(parse_json(body))
-            except ResponseError:
-                raise UsageError("GnapAuth: the body must be JSON") from None
-        signed = sign_request(r.method, r.url, key=self.key, key_id=self.key_id,
+            except ResponseError:  # (raised below, so that no __context__ keeps the body)
+                not_json = True
+        if not_json:
+            raise UsageError("GnapAuth: the body must be JSON")
+        url = normalize_url(r.url, "URL", self.allow_http)
+        if self.origin is None:
+            self.origin = _origin(url)
+        if _origin(url) != self.origin:
+            raise UsageError(f"GnapAuth: bound to {self.origin}; refusing to sign a request to "
+                             "another origin")
+        signed = sign_request(r.method, url, key=self.key, key_id=self.key_id,
                               access_token=self._access_token, body=body or None,
                               allow_http=self.allow_http)
         if body:  # (the signed headers below carry the new Content-Length)
@@ -2424,7 +2533,18 @@ class _GnapAuth:
         r.url = signed.url
         r.body = signed.body if body else None
         r.headers.update(dict(signed.headers))
+        r.register_hook("response", _refuse_redirect)
         return r
+
+
+def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
+    """A response hook of GnapAuth: requests would re-send a signed request to the Location
+    (keeping Signature, Content-Digest and the body; the token too on the same host)."""
+    if response.is_redirect:
+        response.close()
+        raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
+                            "request is never re-sent", path="", status=response.status_code)
+    return response
 
 
 def __getattr__(name: str) -> Any:
@@ -2641,7 +2761,8 @@ def _cmd_grant(args: Any) -> int:
         raise UsageError("--access must be a JSON array of access items")
     nonce = new_nonce()
     body = grant_request_body(client=wallet, access=access, finish_uri=args.finish_uri,
-                              nonce=nonce if args.finish_uri else None)
+                              nonce=nonce if args.finish_uri else None,
+                              allow_http=args.allow_http)
     if args.dry_run:
         _print_signed(client.sign("POST", args.grant_endpoint, body=json_body(body),
                                   created=args.created), args.json)

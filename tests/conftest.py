@@ -77,16 +77,26 @@ class FakeResponse:
             self.block.set()
 
 
-class FakeSession:
-    """A requests.Session stand-in answering every request with ``response``. It has no
-    get_adapter: _refuse_post_retries has no adapter to inspect and lets the POST go."""
+class FakeAdapter:
+    """A stand-in for the requests adapter a Client sends through (``Client._adapter``):
+    answers every request with ``response`` and records (method, url, send keyword arguments,
+    headers)."""
 
     def __init__(self, response):
         self.response, self.calls = response, []
 
-    def request(self, method, url, **kwargs):
-        self.calls.append((method, url, kwargs))
+    def send(self, request, **kwargs):
+        self.calls.append((request.method, request.url, kwargs, dict(request.headers)))
         return self.response
+
+    def close(self):
+        pass
+
+
+def fake_transport(client, response):
+    """Make ``client`` answer every request with ``response``; returns the FakeAdapter."""
+    client._adapter = FakeAdapter(response)
+    return client._adapter
 
 
 @pytest.fixture(autouse=True)

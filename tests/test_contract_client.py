@@ -1,20 +1,15 @@
 """Contract details of the client (section 11) and the command line (section 12) that the
 broader tests leave loose (found by mutation testing): --created reaching every signature,
-argument validation messages, the session retry guard, the default session, the transport
-mapping, response limits, the lazily built GnapAuth class and exact CLI output."""
+argument validation messages, the transport mapping, response limits, the lazily built
+GnapAuth class and exact CLI output."""
 import json
 import os
-import threading
 import time
-import types
 
 import pytest
 import requests
-from conftest import FakeResponse, FakeSession, run, write
+from conftest import FakeAdapter, FakeResponse, fake_transport, run, write
 from local_as import TENANT_ID
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError
-from urllib3.util import Retry
 
 import op_continue as oc
 
@@ -26,8 +21,6 @@ OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
 # a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
 CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],
          "identifier": "https://wallet.example/café"}]
-RETRY_MESSAGE = ("session: its adapter retries POST requests; a continuation must be sent once "
-                 "(set Retry(allowed_methods=...) without POST)")
 
 
 def created_of(entry):
@@ -53,8 +46,8 @@ def env(monkeypatch, tmp_path, key):
 
 
 def fake_client(key, response, **kwargs):
-    session = FakeSession(response)
-    return oc.Client(key, KID, session=session, allow_http=True, **kwargs), session
+    client = oc.Client(key, KID, allow_http=True, **kwargs)
+    return client, fake_transport(client, response)
 
 
 # --- Client arguments (section 11) -----------------------------------------------------------
@@ -132,94 +125,17 @@ def test_grant_errors_are_reported_not_crashed(client, key, las):
     assert (info.value.status, info.value.code) == (401, "invalid_continuation")
 
 
-# --- the session guard: a continuation POST is never re-sent (RFC 9635 §5.1) -------------------
-
-def adapter_with(retries):
-    adapter = HTTPAdapter()
-    adapter.max_retries = retries
-    return adapter
-
-
-def session_with(adapter):
-    session = requests.Session()
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    return session
-
-
-OLD = types.SimpleNamespace  # urllib3 < 1.26 Retry: method_whitelist, no allowed_methods
-
-
-@pytest.mark.parametrize("adapter, refused", [
-    (HTTPAdapter(), False),  # requests' default: Retry(0, read=False)
-    (HTTPAdapter(max_retries=3), False),  # urllib3's default methods exclude POST
-    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=["GET", "DELETE"])), False),
-    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=["GET", "POST"])), True),
-    (HTTPAdapter(max_retries=Retry(total=3, allowed_methods=None)), True),  # None: any method
-    (HTTPAdapter(max_retries=Retry(total=1, allowed_methods=None)), True),
-    (HTTPAdapter(max_retries=Retry(total=None, read=2, allowed_methods=None)), True),
-    (HTTPAdapter(max_retries=Retry(total=0, allowed_methods=None)), False),
-    (HTTPAdapter(max_retries=Retry(total=False, allowed_methods=None)), False),
-    (adapter_with(OLD(total=3, method_whitelist=frozenset({"GET"}))), False),
-    (adapter_with(OLD(total=3, method_whitelist=frozenset({"POST"}))), True),
-    (adapter_with(OLD(total=3)), True),  # no method list at all: every method
-    (adapter_with(OLD(total=0)), False),
-    (adapter_with(3), False),  # not a urllib3 Retry: nothing to inspect
-    (adapter_with(None), False),
-])
-def test_refuse_post_retries(adapter, refused):
-    session = session_with(adapter)
-    if refused:
-        with pytest.raises(oc.UsageError) as info:
-            oc._refuse_post_retries(session, "https://as.example/continue/1")
-        assert str(info.value) == RETRY_MESSAGE
-    else:
-        assert oc._refuse_post_retries(session, "https://as.example/continue/1") is None
-
-
-def test_retrying_session_refused_for_post_only(key, las):
-    session = session_with(HTTPAdapter(max_retries=Retry(total=2, allowed_methods=None)))
-    client = oc.Client(key, KID, session=session, allow_http=True)
-    with pytest.raises(oc.UsageError) as info:
-        client.request_grant(las.grant_endpoint,
-                             oc.grant_request_body(client=las.wallet, access=CAFE))
-    assert str(info.value) == RETRY_MESSAGE
-    assert las.requests_log == []  # refused before anything was sent
-    grant = oc.Client(key, KID, allow_http=True).request_grant(las.grant_endpoint,
-                                                               oc.grant_request_body(
-        client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()))
-    # DELETE may be retried: a cancel is idempotent (RFC 9110 §9.2.2)
-    assert client.cancel(grant.continue_.uri, grant.continue_.access_token) is None
-    assert las.requests_log[-1]["method"] == "DELETE"
-
-
-def test_default_session_is_created_once(monkeypatch):
-    monkeypatch.setattr(oc, "_SESSION", [])
-    session = oc._default_session()
-    assert isinstance(session, requests.Session)
-    assert session.trust_env is True  # proxies and CA bundles from the environment
-    assert oc._default_session() is session and oc._SESSION == [session]
-
-
-def test_worker_threads_are_daemons(client, las):
-    client.request_grant(las.grant_endpoint, oc.grant_request_body(client=las.wallet,
-                                                                   access=CAFE))
-    workers = [t for t in threading.enumerate() if t.name == "op_continue-send"]
-    assert workers and all(t.daemon for t in workers)  # never keep the process alive
-
-
 # --- transport and response limits ----------------------------------------------------------
 
 def test_transport_error_mapping():
-    err = oc._transport_error(requests.exceptions.ConnectionError())
-    assert (err.request_sent, str(err)) == (True, "ConnectionError: the request may have "
-                                            "reached the server; an interact_ref sent with "
-                                            "it may be spent")
-    for reason in (NewConnectionError(None, "refused"),
-                   MaxRetryError(None, "/", reason=NewConnectionError(None, "refused"))):
-        err = oc._transport_error(requests.exceptions.ConnectionError(reason))
-        assert (err.request_sent, str(err)) == (False, "ConnectionError: could not connect; "
-                                                "nothing was sent")
+    exchange = oc._Exchange()
+    err = oc._transport_error(requests.exceptions.ConnectionError(), exchange)
+    assert (err.request_sent, str(err)) == (False, "ConnectionError: could not connect; "
+                                            "nothing was sent")
+    exchange.sent = True  # a byte of the request left: whatever failed, it may have arrived
+    err = oc._transport_error(requests.exceptions.SSLError(), exchange)
+    assert (err.request_sent, str(err)) == (True, "SSLError: the request may have reached the "
+                                            "server; an interact_ref sent with it may be spent")
 
 
 def test_error_after_the_response_started_counts_as_sent(key):
@@ -242,15 +158,6 @@ def test_body_size_limit_is_inclusive(key):
         client.rotate("http://127.0.0.1:9/token/1", "OLD")
     assert (info.value.path, info.value.status) == ("$", 200)
     assert str(info.value) == f"$: body exceeds {len(body) - 1} bytes"
-
-
-def test_read_deadline_is_inclusive(key):
-    client, _ = fake_client(key, FakeResponse([b'{"continue":{"access_token":{"value":'
-                                                    b'"T"},"uri":"http://127.0.0.1:9/c"}}']),
-                            timeout=5)
-    ticks = iter([100.0, 105.0])
-    client.clock = lambda: next(ticks)
-    assert client.poll("http://127.0.0.1:9/continue/1", "TOKEN").continue_.access_token == "T"
 
 
 @pytest.mark.parametrize("response, path, message", [
@@ -477,7 +384,7 @@ def test_cli_pending_grant_without_wait_prints_the_default(env, monkeypatch, cap
     # RFC 9635 §3.1: no wait given means at least 5 seconds; the CLI says so to the poller
     answer = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, '
                            b'"uri": "https://as.example/continue/2"}}'])
-    monkeypatch.setattr(oc, "_default_session", lambda: FakeSession(answer))
+    monkeypatch.setattr(oc, "_adapter_class", lambda: lambda: FakeAdapter(answer))
     monkeypatch.setenv("CONTINUE_URI", "https://as.example/continue/1")
     monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", "TOKEN")
     code, out, _ = run(capsys, "poll")
