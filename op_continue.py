@@ -252,11 +252,18 @@ def serialize_bare_item(value: BareItem) -> str:
             raise UsageError("structured field: integer out of range")
         return str(value)
     if isinstance(value, float):  # §4.1.5
-        rounded = round(value, 3)
-        if not abs(rounded) < 1e12:  # also NaN and the infinities
+        if not abs(value) < 1e12:  # also NaN and the infinities (and too big to quantize)
+            raise UsageError("structured field: decimal out of range")
+        # §4.1.5 rounds the decimal number -- the float's shortest repr: 0.0025, not the binary
+        # 0.00250000000000000005... -- to three places, half to even, and only then checks for
+        # 12 integer digits. Our own Context: the caller's decimal context must not matter.
+        from decimal import ROUND_HALF_EVEN, Context, Decimal  # here: ~1.5 ms off the import
+        rounded = Decimal(repr(value)).quantize(Decimal("0.001"), ROUND_HALF_EVEN,
+                                                Context(prec=28, traps=[]))
+        if not rounded.copy_abs() < 10**12:
             raise UsageError("structured field: decimal out of range")
         # "If input_decimal is less than (but not equal to) 0" -- after rounding (§4.1.5 step 2)
-        text = ("-" if rounded < 0 else "") + f"{abs(rounded):.3f}".rstrip("0")
+        text = ("-" if rounded < 0 else "") + f"{rounded.copy_abs():f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
     if isinstance(value, Token):  # §4.1.7
         if not _TOKEN_RE.match(value):

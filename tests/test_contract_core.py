@@ -74,6 +74,66 @@ def test_serialize_bare_item_errors(value, message):
     assert _usage(oc.serialize_bare_item, value) == message
 
 
+# Expected values derived by hand from RFC 8941 §4.1.5: round the decimal number as written to
+# three places, to the nearest value or, when equidistant, to the even last digit; only then
+# refuse more than 12 integer digits; write "-" only if the rounded value is below 0, at least one
+# fractional digit and no other trailing zeros. (The binary float does not matter: 0.0025 is the
+# decimal 0.0025, a tie, although its double is a little above it.)
+@pytest.mark.parametrize("value, expected", [
+    (0.0025, "0.002"),  # tie: 2 is even
+    (-0.0025, "-0.002"),
+    (0.0015, "0.002"),  # tie: 1 is odd, up
+    (0.0035, "0.004"),
+    (0.0045, "0.004"),  # tie: 4 is even
+    (1.0005, "1.0"),  # tie: 0 is even
+    (2.0005, "2.0"),
+    (0.1115, "0.112"),
+    (0.1125, "0.112"),
+    (4.0625, "4.062"),
+    (9.9995, "10.0"),  # tie: 9 is odd, up, and the carry reaches the integer part
+    (-9.9995, "-10.0"),
+    (123456789.0125, "123456789.012"),
+    (99999999999.9995, "100000000000.0"),  # 12 integer digits after rounding: allowed
+    (999999999999.9994, "999999999999.999"),  # below the tie: stays within 12 digits
+    (-999999999999.9994, "-999999999999.999"),
+    (0.12345, "0.123"),  # not ties: to the nearest
+    (0.00051, "0.001"),
+    (0.0012345, "0.001"),
+    (1e-05, "0.0"),
+    (0.30000000000000004, "0.3"),
+    (0.0005, "0.0"),  # tie: 0 is even
+    (-0.0005, "0.0"),  # rounds to zero, which is not less than 0: no "-"
+    (-0.0004, "0.0"),
+    (-0.0, "0.0"),  # negative zero
+    (0.0, "0.0"),  # no rounding needed from here on
+    (1.0, "1.0"),
+    (12.25, "12.25"),
+    (-3.125, "-3.125"),
+    (0.001, "0.001"),
+    (999999999999.999, "999999999999.999"),
+    (-999999999999.999, "-999999999999.999"),
+])
+def test_serialize_decimal_rounds_half_even(value, expected):
+    assert oc.serialize_bare_item(value) == expected
+    assert oc.parse_item(expected).value == float(expected)  # and the output is a valid Decimal
+
+
+@pytest.mark.parametrize("value", [999999999999.9995, -999999999999.9995, 999999999999.9999])
+def test_serialize_decimal_range_checked_after_rounding(value):
+    # RFC 8941 §4.1.5: rounds to (-)1000000000000.000, 13 integer digits: fail serialization
+    assert _usage(oc.serialize_bare_item, value) == "structured field: decimal out of range"
+
+
+def test_serialize_decimal_ignores_callers_decimal_context():
+    import decimal
+    with decimal.localcontext() as context:
+        context.prec = 3
+        context.rounding = decimal.ROUND_UP
+        context.traps[decimal.Inexact] = context.traps[decimal.Rounded] = True
+        assert [oc.serialize_bare_item(v) for v in (123456.7894, 0.0025, -9.9995)] == \
+            ["123456.789", "0.002", "-10.0"]
+
+
 @pytest.mark.parametrize("data, expected", [
     (b"\x00\x00\x17", "AAAX"),  # an "X" at the end is data, not padding
     (b"\xfb\xff", "-_8"),
