@@ -2273,6 +2273,8 @@ class Client:
             outcome = _MAY_BE_SPENT if exchange.sent else "nothing was sent"
             failure = TransportError(f"response too slow: deadline passed; {outcome}",
                                      request_sent=exchange.sent)
+        if isinstance(failure, TransportError):  # never pooled again, and closed now
+            exchange.close()
         if failure is not None:
             raise failure
         return result
@@ -2322,21 +2324,28 @@ class _Exchange:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.sockets: List[Any] = []
+        self.connections: List[Any] = []  # urllib3 connections, each with its _op_socket
         self.sent = False
         self.expired = False
 
-    def add(self, sock: Any) -> None:
+    def add(self, connection: Any) -> None:
         with self.lock:
-            self.sockets.append(sock)
+            self.connections.append(connection)
             if self.expired:
-                _shutdown(sock)
+                _shutdown(connection._op_socket)
 
     def expire(self) -> None:
         with self.lock:
             self.expired = True
-            for sock in self.sockets:
-                _shutdown(sock)
+            for connection in self.connections:
+                _shutdown(connection._op_socket)
+
+    def close(self) -> None:
+        """After a failure: close the connections, so that no pool reuses them and no socket
+        waits for the garbage collector (urllib3 1.26 pools a connection whose body ended
+        early)."""
+        for connection in self.connections:
+            connection.close()
 
 
 def _shutdown(sock: Any) -> None:
@@ -2360,20 +2369,19 @@ class _TrackedConnection:
     _op_socket: Any = None
 
     def _new_conn(self) -> Any:
-        sock = super()._new_conn()  # type: ignore[misc]
-        self._op_socket = sock  # the TCP socket, under any TLS layer
+        self._op_socket = super()._new_conn()  # type: ignore[misc]  # (under any TLS layer)
         exchange = getattr(_EXCHANGE, "current", None)
         if exchange is not None:
-            exchange.add(sock)
-        return sock
+            exchange.add(self)
+        return self._op_socket
 
     def send(self, data: Any) -> None:
         if getattr(self, "sock", None) is None:  # http.client connects on the first send
             self.connect()  # type: ignore[attr-defined]
         exchange = getattr(_EXCHANGE, "current", None)
         if exchange is not None:
-            if self._op_socket not in exchange.sockets:  # a connection kept alive from before
-                exchange.add(self._op_socket)
+            if self not in exchange.connections:  # a connection kept alive from before
+                exchange.add(self)
             exchange.sent = True
         super().send(data)  # type: ignore[misc]
 

@@ -40,6 +40,8 @@ class HostileAS:
         self.requests: List[bytes] = []  # every request read, raw
         self.closed_by_client: List[float] = []  # monotonic times the client hung up mid-answer
         self.connections = 0
+        self.serving = 0  # connections not yet closed on the server's side
+        self._count = threading.Lock()
         self._stop = threading.Event()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.1)
@@ -70,7 +72,9 @@ class HostileAS:
                 continue
             except OSError:
                 return
-            self.connections += 1
+            with self._count:
+                self.connections += 1
+                self.serving += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -92,6 +96,8 @@ class HostileAS:
             pass
         finally:
             conn.close()
+            with self._count:
+                self.serving -= 1
 
     @staticmethod
     def _read_request(conn: socket.socket) -> Optional[bytes]:
