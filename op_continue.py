@@ -2072,10 +2072,17 @@ def parse_json(data: bytes) -> Any:
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    """Server-supplied text for an error message: printable, short, our secrets blanked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[secure]")
+    """Server-supplied text for an error message: printable, short, our secrets blanked.
+
+    A secret is blanked in any letter case and percent-encoded as urllib's quote and quote_plus
+    write it: a server may echo what it received lower-cased, upper-cased or URL-encoded."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {form for secret in secrets if secret
+             for form in (secret, quote(secret), quote_plus(secret))}
+    if forms:  # longest first, so that no shorter secret inside a longer one leaves a remnant
+        pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+        text = re.sub(pattern, "[secure]", text, flags=re.IGNORECASE)
     text = "".join(c if " " <= c <= "~" else "?" for c in text)
     return text[:200]
 
@@ -2364,14 +2371,13 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     if status >= 400 or (isinstance(obj, dict) and "error" in obj):
         error = grant_error_from_json(status, obj)
         if error is not None:
-            code = error.code
-            if any(secret and secret in code for secret in secrets):
+            code = error.code  # (printable and short: _redact changes it only to blank a secret)
+            if _redact(code, secrets) != code:
                 code = "unknown"  # an echoed secret is no error code
             description = _redact(error.description, secrets) if error.description else None
             raise GrantError(status, code, description)
         what = "JSON" if obj is not None else (
-            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media)
-            and not any(secret and secret.lower() in media for secret in secrets)
+            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
             else "unknown content")
         raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
                             path="", status=status)
