@@ -2535,31 +2535,50 @@ def _print_signed(signed: SignedRequest, as_json: bool) -> None:
     sys.stdout.write(signed.body.decode("utf-8"))
 
 
+# What the CLI prints of a server's answer is printable ASCII only: text through _printable, JSON
+# with ensure_ascii=True. A value cannot add a line, move the cursor or fail to encode, so the
+# token lines printed with it are never forged or lost. Tokens and URLs were checked to be
+# printable ASCII when the response was parsed, and _printable leaves them as they are (a
+# backslash too: its escapes are for reading, not for parsing back).
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character outside printable ASCII (control characters, DEL, C1, line
+    breaks, non-ASCII, lone surrogates) escaped as Python's ascii() escapes it: \\n, \\x1b,
+    \\x85, \\xe9, \\ud800."""
+    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+
+
+def _line(name: str, value: object) -> str:
+    """One "NAME = value" line of the Open Payments docs."""
+    return f"{name} = {_printable(str(value))}"
+
+
 def _token_lines(token: AccessToken) -> List[str]:
     """The Open Payments docs' lines: OUTGOING_PAYMENT_ACCESS_TOKEN = ... for an outgoing-payment
     grant; the prefix names the access type (none when the grant mixes types)."""
     kinds = {a.type for a in token.access}
     prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
-    return [f"{prefix}ACCESS_TOKEN = {token.value}",
-            f"{prefix}ACCESS_TOKEN_MANAGE_URL = {token.manage}"]
+    return [_line(f"{prefix}ACCESS_TOKEN", token.value),
+            _line(f"{prefix}ACCESS_TOKEN_MANAGE_URL", token.manage)]
 
 
 def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] = None) -> int:
     if as_json:
-        print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=False))
+        print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=True))
     if grant.is_finalized or grant.subject is not None:  # access granted, or subject given
         if not as_json:
             lines = _token_lines(grant.access_token) if grant.access_token is not None else []
-            print("\n".join(lines + [f"SUBJECT_ID = {s}" for s in grant.subject or ()]))
+            print("\n".join(lines + [_line("SUBJECT_ID", s) for s in grant.subject or ()]))
         return EXIT_OK
     if not as_json and grant.continue_ is not None:
         wait = DEFAULT_WAIT if grant.continue_.wait is None else grant.continue_.wait
-        print(f"CONTINUE_URI = {grant.continue_.uri}")
-        print(f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}")
-        print(f"CONTINUE_WAIT_SECONDS = {wait}")
+        print(_line("CONTINUE_URI", grant.continue_.uri))
+        print(_line("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token))
+        print(_line("CONTINUE_WAIT_SECONDS", wait))
         if grant.interact is not None:
-            print(f"INTERACT_REDIRECT = {grant.interact.redirect}")
-            print(f"INTERACT_FINISH = {grant.interact.finish}")
+            print(_line("INTERACT_REDIRECT", grant.interact.redirect))
+            print(_line("INTERACT_FINISH", grant.interact.finish))
     return EXIT_PENDING
 
 
@@ -2631,7 +2650,7 @@ def _cmd_finish(args: Any) -> int:
     verify_interaction_hash(finish.hash, args.client_nonce, args.server_nonce,
                             finish.interact_ref, args.grant_endpoint,
                             hash_method=args.hash_method)
-    print(f"INTERACT_REF = {finish.interact_ref}")
+    print(_line("INTERACT_REF", finish.interact_ref))
     return EXIT_OK
 
 
@@ -2654,7 +2673,7 @@ def _cmd_grant(args: Any) -> int:
         return EXIT_OK
     grant = client.request_grant(args.grant_endpoint, body, created=args.created)
     if args.finish_uri and not args.json:
-        print(f"CLIENT_NONCE = {nonce}")
+        print(_line("CLIENT_NONCE", nonce))
     return _report_grant(grant, args.json, {"client_nonce": nonce} if args.finish_uri else None)
 
 
@@ -2695,9 +2714,9 @@ def _cmd_token(args: Any) -> int:
         return EXIT_OK
     new = client.rotate(manage, token, created=args.created)
     if args.json:
-        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=False))
+        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
     else:
-        print(f"ACCESS_TOKEN = {new.value}\nMANAGE_URL = {new.manage}")
+        print(_line("ACCESS_TOKEN", new.value) + "\n" + _line("MANAGE_URL", new.manage))
     return EXIT_OK
 
 
@@ -2817,7 +2836,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return code
     except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
-        print(f"op-continue: {what}{exc}", file=sys.stderr)
+        print(f"op-continue: {what}{_printable(str(exc))}", file=sys.stderr)
         return exit_code
 
 

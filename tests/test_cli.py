@@ -160,3 +160,142 @@ def test_console_script_installed():
     assert exe, "the op-continue console script is not installed in this environment"
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert proc.stdout.strip() == oc.__version__
+
+
+# --- the online commands print a hostile answer harmlessly (against the local AS) ------------
+
+KID = "cli-test-key"  # the key id under which the las fixture's wallet publishes the test key
+OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
+             "identifier": "https://wallet.example/alice"}]
+# A value that, printed raw, forges a token line, retitles the terminal, clears the screen and
+# smuggles DEL, C1 controls (NEL, CSI), a Unicode line separator and non-ASCII
+HOSTILE = ("https://w.example/a\nQUOTE_ACCESS_TOKEN = ATTACKER\x1b]0;pwned\x07\x1b[2J\x7f"
+           "\x85\x9b\u2028\u00e9")
+HOSTILE_SHOWN = (r"https://w.example/a\nQUOTE_ACCESS_TOKEN = ATTACKER\x1b]0;pwned\x07\x1b[2J"
+                 r"\x7f\x85\x9b\u2028\xe9")
+SURROGATE = "https://w.example/\ud800"  # JSON "\ud800": a lone surrogate, which cannot be encoded
+
+
+@pytest.fixture
+def online(las, key, tmp_path, monkeypatch):
+    """The local AS, with the online commands' key settings in the environment."""
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("KEY_ID", KID)
+    return las
+
+
+def edit_answers(las, monkeypatch, edit):
+    """The local AS passes every JSON answer through ``edit`` before sending it."""
+    dispatch = las._dispatch
+
+    def dispatch_and_edit(*args):
+        status, headers, data = dispatch(*args)
+        if data and headers.get("Content-Type") == "application/json":
+            data = json.dumps(edit(json.loads(data))).encode()  # (ASCII: "\ud800" stays JSON)
+        return status, headers, data
+
+    monkeypatch.setattr(las, "_dispatch", dispatch_and_edit)
+
+
+def approved_grant(las, key, monkeypatch):
+    """An interactive grant the user approved: its continuation in the environment."""
+    client = oc.Client(key, KID, allow_http=True, timeout=5)
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING,
+                                 finish_uri="https://client.example/finish",
+                                 nonce=oc.new_nonce())
+    grant = client.request_grant(las.grant_endpoint, body)
+    finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
+    monkeypatch.setenv("CONTINUE_URI", grant.continue_.uri)
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    monkeypatch.setenv("INTERACT_REF", finish.interact_ref)
+    return client, finish.interact_ref
+
+
+def printable_ascii(out):
+    return all(" " <= c <= "~" or c == "\n" for c in out)
+
+
+def with_subject(subject_id):
+    def edit(obj):
+        if "access_token" in obj:
+            obj["subject"] = {"sub_ids": [{"id": subject_id, "format": "uri"}]}
+        return obj
+    return edit
+
+
+@pytest.mark.parametrize("subject_id, shown", [(HOSTILE, HOSTILE_SHOWN),
+                                               (SURROGATE, r"https://w.example/\ud800")],
+                         ids=["forged-line-and-escapes", "lone-surrogate"])
+def test_continue_prints_a_hostile_subject_id_escaped_and_the_token(
+        online, key, monkeypatch, capsys, subject_id, shown):
+    approved_grant(online, key, monkeypatch)
+    edit_answers(online, monkeypatch, with_subject(subject_id))
+    code, out, err = run(capsys, "continue", "--allow-http")
+    token = json.loads(online.requests_log[-1]["response"])["access_token"]
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"OUTGOING_PAYMENT_ACCESS_TOKEN = {token['value']}",
+                                f"OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL = {token['manage']}",
+                                f"SUBJECT_ID = {shown}"]
+    assert printable_ascii(out)
+
+
+def test_continue_json_escapes_hostile_values(online, key, monkeypatch, capsys):
+    approved_grant(online, key, monkeypatch)
+
+    def edit(obj):
+        if "access_token" in obj:
+            obj["access_token"]["access"][0]["identifier"] = HOSTILE
+        return with_subject(SURROGATE)(obj)
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "continue", "--allow-http", "--json")
+    assert (code, err) == (0, "")
+    assert printable_ascii(out)
+    printed = json.loads(out)
+    assert printed["access_token"]["access"][0]["identifier"] == HOSTILE
+    assert printed["subject"]["sub_ids"] == [{"id": SURROGATE, "format": "uri"}]
+    sent = json.loads(online.requests_log[-1]["response"])["access_token"]
+    assert printed["access_token"]["value"] == sent["value"]
+
+
+def test_rotate_json_escapes_hostile_values(online, key, monkeypatch, capsys):
+    client, ref = approved_grant(online, key, monkeypatch)
+    token = client.continue_grant(os.environ["CONTINUE_URI"],
+                                  os.environ["CONTINUE_ACCESS_TOKEN"], ref).access_token
+    monkeypatch.setenv("MANAGE_URL", token.manage)
+    monkeypatch.setenv("ACCESS_TOKEN", token.value)
+
+    def edit(obj):
+        obj["access_token"]["access"][0]["identifier"] = HOSTILE + SURROGATE
+        return obj
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "rotate", "--allow-http", "--json")
+    assert (code, err) == (0, "")
+    assert printable_ascii(out)
+    new = json.loads(out)["access_token"]
+    assert new["access"][0]["identifier"] == HOSTILE + SURROGATE
+    assert new["value"] == json.loads(online.requests_log[-1]["response"])["access_token"]["value"]
+
+
+def test_gnap_error_on_stderr_is_printable(online, key, monkeypatch, capsys):
+    approved_grant(online, key, monkeypatch)
+    monkeypatch.setenv("INTERACT_REF", "not-the-ref")
+
+    def edit(obj):
+        obj["error"]["description"] = HOSTILE + SURROGATE
+        return obj
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "continue", "--allow-http")
+    assert (code, out) == (oc.EXIT_GRANT_ERROR, "")
+    assert err.startswith("op-continue: error: HTTP 404: invalid_continuation: https://w.")
+    assert printable_ascii(err) and err.count("\n") == 1
+
+
+def test_printable_escapes_everything_but_printable_ascii():
+    assert oc._printable(' ~az"\\') == ' ~az"\\'  # printable ASCII as it is, a backslash too
+    assert oc._printable("\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600") == \
+        r"\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600"
