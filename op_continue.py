@@ -2601,13 +2601,40 @@ def _cmd_sign(args: Any) -> int:
     return EXIT_OK
 
 
+def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
+    """What a valid signature on ``message`` leaves unprotected: the verify command's warnings."""
+    undated = [] if "created" in verified.params else [
+        'no "created" parameter: the age of the signature cannot be checked']
+    if not verified.covered:
+        return ["the signature covers no component: it protects nothing of the message", *undated]
+    items = [parse_item(c) for c in verified.covered]
+    own = {item.value for item in items if "req" not in item.params}  # (;req: the request's)
+    request = message.is_request
+    unprotected = (
+        (request and "@method" not in own,
+         'the method is not protected: "@method" is not covered'),
+        (request and not own & {"@target-uri", "@authority"},
+         'the host is not protected: neither "@target-uri" nor "@authority" is covered'),
+        (request and not own & {"@target-uri", "@path", "@request-target"},
+         'the path is not protected: none of "@target-uri", "@path", "@request-target" is '
+         "covered"),
+        (bool(message.body) and "content-digest" not in own,
+         'the body is not protected: "content-digest" is not covered'),
+        (bool(message.field_values("authorization")) and "authorization" not in own,
+         'the Authorization field is not protected: "authorization" is not covered'),
+    )
+    return [text for weak, text in unprotected if weak] + undated
+
+
 def _cmd_verify(args: Any) -> int:
     message = parse_message(_read_input(args.message), args.scheme)
     request = parse_message(_read_input(args.request), args.scheme) if args.request else None
     keys = load_public_key(_read_input(args.key))
-    verify_message(message, keys, label=args.label, request=request,
-                   field_types=_field_types(args.field_type), max_age=args.max_age)
+    verified = verify_message(message, keys, label=args.label, request=request,
+                              field_types=_field_types(args.field_type), max_age=args.max_age)
     print("valid")
+    for weakness in _weaknesses(message, verified):
+        print(f"op-continue: warning: {weakness}", file=sys.stderr)
     return EXIT_OK
 
 

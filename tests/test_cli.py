@@ -299,3 +299,89 @@ def test_printable_escapes_everything_but_printable_ascii():
     assert oc._printable(' ~az"\\') == ' ~az"\\'  # printable ASCII as it is, a backslash too
     assert oc._printable("\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600") == \
         r"\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600"
+
+
+# --- verify: "valid", and a warning on stderr for each part the signature leaves unprotected --
+
+BODY = '{"interact_ref":"R-1"}'
+POST = ("POST /continue/1?x=1 HTTP/1.1\nHost: as.example\nAuthorization: GNAP T-1\n"
+        f"Content-Type: application/json\nContent-Digest: {oc.content_digest(BODY.encode())}\n"
+        f"Content-Length: {len(BODY)}\n\n{BODY}")
+POST_NO_DIGEST = ("POST /continue/1 HTTP/1.1\nHost: as.example\nContent-Type: application/json\n"
+                  f"\n{BODY}")
+GET = "GET /rs/1?x=1 HTTP/1.1\nHost: as.example\n\n"
+RESPONSE = "HTTP/1.1 200 OK\nContent-Type: application/json\n\n{}"
+ALL = ("@method", "@target-uri", "authorization", "content-digest")
+CREATED = (("keyid", "k"), ("created", 1))
+NOTHING = "the signature covers no component: it protects nothing of the message"
+METHOD = 'the method is not protected: "@method" is not covered'
+HOST = 'the host is not protected: neither "@target-uri" nor "@authority" is covered'
+PATH = 'the path is not protected: none of "@target-uri", "@path", "@request-target" is covered'
+BODY_ = 'the body is not protected: "content-digest" is not covered'
+AUTHORIZATION = 'the Authorization field is not protected: "authorization" is not covered'
+UNDATED = 'no "created" parameter: the age of the signature cannot be checked'
+
+
+def signed_file(tmp_path, key, message, covered, params, request=None):
+    """``message`` with a Signature-Input and Signature over ``covered`` added."""
+    sig_input, signature = oc.sign_message(
+        oc.parse_message(message), key, oc.signature_params(covered, params),
+        request=oc.parse_message(request) if request else None)
+    head, _, body = message.partition("\n\n")
+    return write(tmp_path, "signed.txt",
+                 f"{head}\nSignature-Input: {sig_input}\nSignature: {signature}\n\n{body}")
+
+
+@pytest.mark.parametrize("message, covered, params, warnings", [
+    (POST, ALL, CREATED, []),
+    (POST, (), (("created", 1),), [NOTHING]),
+    (POST, (), (), [NOTHING, UNDATED]),
+    (POST, ALL[1:], CREATED, [METHOD]),
+    (POST, ("@method", "@path", "authorization", "content-digest"), CREATED, [HOST]),
+    (POST, ("@method", "@authority", "authorization", "content-digest"), CREATED, [PATH]),
+    (POST, ("@method", "authorization", "content-digest"), CREATED, [HOST, PATH]),
+    (POST, ("@method", "@target-uri", "authorization"), CREATED, [BODY_]),
+    (POST_NO_DIGEST, ("@method", "@target-uri"), CREATED, [BODY_]),
+    (POST, ("@method", "@target-uri", "content-digest"), CREATED, [AUTHORIZATION]),
+    (POST, ALL, (("keyid", "k"),), [UNDATED]),
+    (POST, ("content-digest",), (), [METHOD, HOST, PATH, AUTHORIZATION, UNDATED]),
+    (GET, ("@method", "@authority", "@request-target"), CREATED, []),
+    (RESPONSE, ("@status", "content-type"), CREATED, [BODY_]),
+], ids=["all", "nothing", "nothing-undated", "method", "host", "path", "target", "body",
+        "body-no-digest", "authorization", "undated", "digest-only", "get", "response"])
+def test_verify_warns_of_what_the_signature_leaves_unprotected(tmp_path, key, capsys, message,
+                                                               covered, params, warnings):
+    path = signed_file(tmp_path, key, message, covered, params)
+    code, out, err = run(capsys, "verify", "--message", path, "--key",
+                         write(tmp_path, "pub.pem", key.public_key.to_pem()))
+    assert (code, out) == (0, "valid\n")
+    assert err == "".join(f"op-continue: warning: {w}\n" for w in warnings)
+
+
+def test_verify_warns_when_a_response_covers_the_request_digest_only(tmp_path, key, capsys):
+    covered = ("@status", oc.Item("content-digest", {"req": True}))
+    path = signed_file(tmp_path, key, RESPONSE, covered, CREATED, request=POST)
+    code, out, err = run(capsys, "verify", "--message", path, "--key",
+                         write(tmp_path, "pub.pem", key.public_key.to_pem()),
+                         "--request", write(tmp_path, "request.txt", POST))
+    assert (code, out) == (0, "valid\n")
+    assert err == f"op-continue: warning: {BODY_}\n"  # the response's own body is not covered
+
+
+@pytest.mark.parametrize("command", ["continue", "grant"])
+def test_verify_has_no_warning_for_the_requests_op_continue_signs(tmp_path, key, capsys,
+                                                                   monkeypatch, command):
+    key_path = tmp_path / "key.pem"
+    key.write_pem(key_path)
+    for name, value in [("PRIVATE_KEY_PATH", str(key_path)), ("KEY_ID", KID),
+                        ("CONTINUE_URI", "https://as.example/continue/1"),
+                        ("CONTINUE_ACCESS_TOKEN", "T-1"), ("INTERACT_REF", "R-1"),
+                        ("WALLET_ADDRESS", "https://wallet.example/alice")]:
+        monkeypatch.setenv(name, value)
+    extra = ["--grant-endpoint", "https://as.example/", "--access", json.dumps(OUTGOING)] \
+        if command == "grant" else []
+    code, request, _ = run(capsys, command, "--dry-run", *extra)
+    assert code == 0
+    code, out, err = run(capsys, "verify", "--message", write(tmp_path, "r.txt", request),
+                         "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()))
+    assert (code, out, err) == (0, "valid\n", "")

@@ -489,12 +489,14 @@ def test_cli_pending_grant_without_wait_prints_the_default(env, monkeypatch, cap
                                 "CONTINUE_ACCESS_TOKEN = NEXT", "CONTINUE_WAIT_SECONDS = 5"]
 
 
-@pytest.mark.parametrize("message, request_, params", [
-    (REQUEST, None, 'b=("@target-uri");created=1;keyid="k"'),
-    (RESPONSE, REQUEST, 'b=("@status" "@target-uri";req);created=1;keyid="k"'),
+@pytest.mark.parametrize("message, request_, params, warning", [
+    (REQUEST, None, 'b=("@target-uri");created=1;keyid="k"',
+     'the method is not protected: "@method" is not covered'),
+    (RESPONSE, REQUEST, 'b=("@status" "@target-uri";req);created=1;keyid="k"',
+     'the body is not protected: "content-digest" is not covered'),
 ])
 def test_sign_then_verify_with_scheme_and_label(key, tmp_path, capsys, message, request_,
-                                                params):
+                                                params, warning):
     key_path = tmp_path / "k.pem"
     key.write_pem(key_path)
     extra = ["--request", write(tmp_path, "r.txt", request_)] if request_ else []
@@ -506,7 +508,8 @@ def test_sign_then_verify_with_scheme_and_label(key, tmp_path, capsys, message, 
     signed = write(tmp_path, "s.txt", f"{head}\n{out}\n{content}")
     jwks = write(tmp_path, "k.json", json.dumps(oc.jwks({"k": key.public_key})))
     verify = ["verify", "--message", signed, "--key", jwks, *extra]
-    assert run(capsys, *verify, "--scheme", "http") == (0, "valid\n", "")
+    assert run(capsys, *verify, "--scheme", "http") == (
+        0, "valid\n", f"op-continue: warning: {warning}\n")
     assert run(capsys, *verify)[0] == oc.EXIT_INVALID  # signed for http, not https
 
 
