@@ -2099,10 +2099,17 @@ def parse_json(data: bytes) -> Any:
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
-    """Server-supplied text for an error message: printable, short, our secrets blanked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[secure]")
+    """Server-supplied text for an error message: printable, short, our secrets blanked.
+
+    A secret is blanked in any letter case and percent-encoded as urllib's quote and quote_plus
+    write it: a server may echo what it received lower-cased, upper-cased or URL-encoded."""
+    from urllib.parse import quote, quote_plus
+
+    forms = {form for secret in secrets if secret
+             for form in (secret, quote(secret), quote_plus(secret))}
+    if forms:  # longest first, so that no shorter secret inside a longer one leaves a remnant
+        pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+        text = re.sub(pattern, "[secure]", text, flags=re.IGNORECASE)
     text = "".join(c if " " <= c <= "~" else "?" for c in text)
     return text[:200]
 
@@ -2474,14 +2481,13 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     if status >= 400 or (isinstance(obj, dict) and "error" in obj):
         error = grant_error_from_json(status, obj)
         if error is not None:
-            code = error.code
-            if any(secret and secret in code for secret in secrets):
+            code = error.code  # (printable and short: _redact changes it only to blank a secret)
+            if _redact(code, secrets) != code:
                 code = "unknown"  # an echoed secret is no error code
             description = _redact(error.description, secrets) if error.description else None
             raise GrantError(status, code, description)
         what = "JSON" if obj is not None else (
-            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media)
-            and not any(secret and secret.lower() in media for secret in secrets)
+            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
             else "unknown content")
         raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
                             path="", status=status)
@@ -2664,31 +2670,50 @@ def _print_signed(signed: SignedRequest, as_json: bool) -> None:
     sys.stdout.write(signed.body.decode("utf-8"))
 
 
+# What the CLI prints of a server's answer is printable ASCII only: text through _printable, JSON
+# with ensure_ascii=True. A value cannot add a line, move the cursor or fail to encode, so the
+# token lines printed with it are never forged or lost. Tokens and URLs were checked to be
+# printable ASCII when the response was parsed, and _printable leaves them as they are (a
+# backslash too: its escapes are for reading, not for parsing back).
+
+
+def _printable(text: str) -> str:
+    """``text`` with every character outside printable ASCII (control characters, DEL, C1, line
+    breaks, non-ASCII, lone surrogates) escaped as Python's ascii() escapes it: \\n, \\x1b,
+    \\x85, \\xe9, \\ud800."""
+    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+
+
+def _line(name: str, value: object) -> str:
+    """One "NAME = value" line of the Open Payments docs."""
+    return f"{name} = {_printable(str(value))}"
+
+
 def _token_lines(token: AccessToken) -> List[str]:
     """The Open Payments docs' lines: OUTGOING_PAYMENT_ACCESS_TOKEN = ... for an outgoing-payment
     grant; the prefix names the access type (none when the grant mixes types)."""
     kinds = {a.type for a in token.access}
     prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
-    return [f"{prefix}ACCESS_TOKEN = {token.value}",
-            f"{prefix}ACCESS_TOKEN_MANAGE_URL = {token.manage}"]
+    return [_line(f"{prefix}ACCESS_TOKEN", token.value),
+            _line(f"{prefix}ACCESS_TOKEN_MANAGE_URL", token.manage)]
 
 
 def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] = None) -> int:
     if as_json:
-        print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=False))
+        print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=True))
     if grant.is_finalized or grant.subject is not None:  # access granted, or subject given
         if not as_json:
             lines = _token_lines(grant.access_token) if grant.access_token is not None else []
-            print("\n".join(lines + [f"SUBJECT_ID = {s}" for s in grant.subject or ()]))
+            print("\n".join(lines + [_line("SUBJECT_ID", s) for s in grant.subject or ()]))
         return EXIT_OK
     if not as_json and grant.continue_ is not None:
         wait = DEFAULT_WAIT if grant.continue_.wait is None else grant.continue_.wait
-        print(f"CONTINUE_URI = {grant.continue_.uri}")
-        print(f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}")
-        print(f"CONTINUE_WAIT_SECONDS = {wait}")
+        print(_line("CONTINUE_URI", grant.continue_.uri))
+        print(_line("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token))
+        print(_line("CONTINUE_WAIT_SECONDS", wait))
         if grant.interact is not None:
-            print(f"INTERACT_REDIRECT = {grant.interact.redirect}")
-            print(f"INTERACT_FINISH = {grant.interact.finish}")
+            print(_line("INTERACT_REDIRECT", grant.interact.redirect))
+            print(_line("INTERACT_FINISH", grant.interact.finish))
     return EXIT_PENDING
 
 
@@ -2711,13 +2736,40 @@ def _cmd_sign(args: Any) -> int:
     return EXIT_OK
 
 
+def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
+    """What a valid signature on ``message`` leaves unprotected: the verify command's warnings."""
+    undated = [] if "created" in verified.params else [
+        'no "created" parameter: the age of the signature cannot be checked']
+    if not verified.covered:
+        return ["the signature covers no component: it protects nothing of the message", *undated]
+    items = [parse_item(c) for c in verified.covered]
+    own = {item.value for item in items if "req" not in item.params}  # (;req: the request's)
+    request = message.is_request
+    unprotected = (
+        (request and "@method" not in own,
+         'the method is not protected: "@method" is not covered'),
+        (request and not own & {"@target-uri", "@authority"},
+         'the host is not protected: neither "@target-uri" nor "@authority" is covered'),
+        (request and not own & {"@target-uri", "@path", "@request-target"},
+         'the path is not protected: none of "@target-uri", "@path", "@request-target" is '
+         "covered"),
+        (bool(message.body) and "content-digest" not in own,
+         'the body is not protected: "content-digest" is not covered'),
+        (bool(message.field_values("authorization")) and "authorization" not in own,
+         'the Authorization field is not protected: "authorization" is not covered'),
+    )
+    return [text for weak, text in unprotected if weak] + undated
+
+
 def _cmd_verify(args: Any) -> int:
     message = parse_message(_read_input(args.message), args.scheme)
     request = parse_message(_read_input(args.request), args.scheme) if args.request else None
     keys = load_public_key(_read_input(args.key))
-    verify_message(message, keys, label=args.label, request=request,
-                   field_types=_field_types(args.field_type), max_age=args.max_age)
+    verified = verify_message(message, keys, label=args.label, request=request,
+                              field_types=_field_types(args.field_type), max_age=args.max_age)
     print("valid")
+    for weakness in _weaknesses(message, verified):
+        print(f"op-continue: warning: {weakness}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -2760,7 +2812,7 @@ def _cmd_finish(args: Any) -> int:
     verify_interaction_hash(finish.hash, args.client_nonce, args.server_nonce,
                             finish.interact_ref, args.grant_endpoint,
                             hash_method=args.hash_method)
-    print(f"INTERACT_REF = {finish.interact_ref}")
+    print(_line("INTERACT_REF", finish.interact_ref))
     return EXIT_OK
 
 
@@ -2784,7 +2836,7 @@ def _cmd_grant(args: Any) -> int:
         return EXIT_OK
     grant = client.request_grant(args.grant_endpoint, body, created=args.created)
     if args.finish_uri and not args.json:
-        print(f"CLIENT_NONCE = {nonce}")
+        print(_line("CLIENT_NONCE", nonce))
     return _report_grant(grant, args.json, {"client_nonce": nonce} if args.finish_uri else None)
 
 
@@ -2825,9 +2877,9 @@ def _cmd_token(args: Any) -> int:
         return EXIT_OK
     new = client.rotate(manage, token, created=args.created)
     if args.json:
-        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=False))
+        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
     else:
-        print(f"ACCESS_TOKEN = {new.value}\nMANAGE_URL = {new.manage}")
+        print(_line("ACCESS_TOKEN", new.value) + "\n" + _line("MANAGE_URL", new.manage))
     return EXIT_OK
 
 
@@ -2947,7 +2999,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return code
     except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
-        print(f"op-continue: {what}{exc}", file=sys.stderr)
+        print(f"op-continue: {what}{_printable(str(exc))}", file=sys.stderr)
         return exit_code
 
 

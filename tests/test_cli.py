@@ -160,3 +160,228 @@ def test_console_script_installed():
     assert exe, "the op-continue console script is not installed in this environment"
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True)
     assert proc.stdout.strip() == oc.__version__
+
+
+# --- the online commands print a hostile answer harmlessly (against the local AS) ------------
+
+KID = "cli-test-key"  # the key id under which the las fixture's wallet publishes the test key
+OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
+             "identifier": "https://wallet.example/alice"}]
+# A value that, printed raw, forges a token line, retitles the terminal, clears the screen and
+# smuggles DEL, C1 controls (NEL, CSI), a Unicode line separator and non-ASCII
+HOSTILE = ("https://w.example/a\nQUOTE_ACCESS_TOKEN = ATTACKER\x1b]0;pwned\x07\x1b[2J\x7f"
+           "\x85\x9b\u2028\u00e9")
+HOSTILE_SHOWN = (r"https://w.example/a\nQUOTE_ACCESS_TOKEN = ATTACKER\x1b]0;pwned\x07\x1b[2J"
+                 r"\x7f\x85\x9b\u2028\xe9")
+SURROGATE = "https://w.example/\ud800"  # JSON "\ud800": a lone surrogate, which cannot be encoded
+
+
+@pytest.fixture
+def online(las, key, tmp_path, monkeypatch):
+    """The local AS, with the online commands' key settings in the environment."""
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("KEY_ID", KID)
+    return las
+
+
+def edit_answers(las, monkeypatch, edit):
+    """The local AS passes every JSON answer through ``edit`` before sending it."""
+    dispatch = las._dispatch
+
+    def dispatch_and_edit(*args):
+        status, headers, data = dispatch(*args)
+        if data and headers.get("Content-Type") == "application/json":
+            data = json.dumps(edit(json.loads(data))).encode()  # (ASCII: "\ud800" stays JSON)
+        return status, headers, data
+
+    monkeypatch.setattr(las, "_dispatch", dispatch_and_edit)
+
+
+def approved_grant(las, key, monkeypatch):
+    """An interactive grant the user approved: its continuation in the environment."""
+    client = oc.Client(key, KID, allow_http=True, timeout=5)
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING,
+                                 finish_uri="https://client.example/finish",
+                                 nonce=oc.new_nonce())
+    grant = client.request_grant(las.grant_endpoint, body)
+    finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
+    monkeypatch.setenv("CONTINUE_URI", grant.continue_.uri)
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    monkeypatch.setenv("INTERACT_REF", finish.interact_ref)
+    return client, finish.interact_ref
+
+
+def printable_ascii(out):
+    return all(" " <= c <= "~" or c == "\n" for c in out)
+
+
+def with_subject(subject_id):
+    def edit(obj):
+        if "access_token" in obj:
+            obj["subject"] = {"sub_ids": [{"id": subject_id, "format": "uri"}]}
+        return obj
+    return edit
+
+
+@pytest.mark.parametrize("subject_id, shown", [(HOSTILE, HOSTILE_SHOWN),
+                                               (SURROGATE, r"https://w.example/\ud800")],
+                         ids=["forged-line-and-escapes", "lone-surrogate"])
+def test_continue_prints_a_hostile_subject_id_escaped_and_the_token(
+        online, key, monkeypatch, capsys, subject_id, shown):
+    approved_grant(online, key, monkeypatch)
+    edit_answers(online, monkeypatch, with_subject(subject_id))
+    code, out, err = run(capsys, "continue", "--allow-http")
+    token = json.loads(online.requests_log[-1]["response"])["access_token"]
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [f"OUTGOING_PAYMENT_ACCESS_TOKEN = {token['value']}",
+                                f"OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL = {token['manage']}",
+                                f"SUBJECT_ID = {shown}"]
+    assert printable_ascii(out)
+
+
+def test_continue_json_escapes_hostile_values(online, key, monkeypatch, capsys):
+    approved_grant(online, key, monkeypatch)
+
+    def edit(obj):
+        if "access_token" in obj:
+            obj["access_token"]["access"][0]["identifier"] = HOSTILE
+        return with_subject(SURROGATE)(obj)
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "continue", "--allow-http", "--json")
+    assert (code, err) == (0, "")
+    assert printable_ascii(out)
+    printed = json.loads(out)
+    assert printed["access_token"]["access"][0]["identifier"] == HOSTILE
+    assert printed["subject"]["sub_ids"] == [{"id": SURROGATE, "format": "uri"}]
+    sent = json.loads(online.requests_log[-1]["response"])["access_token"]
+    assert printed["access_token"]["value"] == sent["value"]
+
+
+def test_rotate_json_escapes_hostile_values(online, key, monkeypatch, capsys):
+    client, ref = approved_grant(online, key, monkeypatch)
+    token = client.continue_grant(os.environ["CONTINUE_URI"],
+                                  os.environ["CONTINUE_ACCESS_TOKEN"], ref).access_token
+    monkeypatch.setenv("MANAGE_URL", token.manage)
+    monkeypatch.setenv("ACCESS_TOKEN", token.value)
+
+    def edit(obj):
+        obj["access_token"]["access"][0]["identifier"] = HOSTILE + SURROGATE
+        return obj
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "rotate", "--allow-http", "--json")
+    assert (code, err) == (0, "")
+    assert printable_ascii(out)
+    new = json.loads(out)["access_token"]
+    assert new["access"][0]["identifier"] == HOSTILE + SURROGATE
+    assert new["value"] == json.loads(online.requests_log[-1]["response"])["access_token"]["value"]
+
+
+def test_gnap_error_on_stderr_is_printable(online, key, monkeypatch, capsys):
+    approved_grant(online, key, monkeypatch)
+    monkeypatch.setenv("INTERACT_REF", "not-the-ref")
+
+    def edit(obj):
+        obj["error"]["description"] = HOSTILE + SURROGATE
+        return obj
+
+    edit_answers(online, monkeypatch, edit)
+    code, out, err = run(capsys, "continue", "--allow-http")
+    assert (code, out) == (oc.EXIT_GRANT_ERROR, "")
+    assert err.startswith("op-continue: error: HTTP 404: invalid_continuation: https://w.")
+    assert printable_ascii(err) and err.count("\n") == 1
+
+
+def test_printable_escapes_everything_but_printable_ascii():
+    assert oc._printable(' ~az"\\') == ' ~az"\\'  # printable ASCII as it is, a backslash too
+    assert oc._printable("\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600") == \
+        r"\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600"
+
+
+# --- verify: "valid", and a warning on stderr for each part the signature leaves unprotected --
+
+BODY = '{"interact_ref":"R-1"}'
+POST = ("POST /continue/1?x=1 HTTP/1.1\nHost: as.example\nAuthorization: GNAP T-1\n"
+        f"Content-Type: application/json\nContent-Digest: {oc.content_digest(BODY.encode())}\n"
+        f"Content-Length: {len(BODY)}\n\n{BODY}")
+POST_NO_DIGEST = ("POST /continue/1 HTTP/1.1\nHost: as.example\nContent-Type: application/json\n"
+                  f"\n{BODY}")
+GET = "GET /rs/1?x=1 HTTP/1.1\nHost: as.example\n\n"
+RESPONSE = "HTTP/1.1 200 OK\nContent-Type: application/json\n\n{}"
+ALL = ("@method", "@target-uri", "authorization", "content-digest")
+CREATED = (("keyid", "k"), ("created", 1))
+NOTHING = "the signature covers no component: it protects nothing of the message"
+METHOD = 'the method is not protected: "@method" is not covered'
+HOST = 'the host is not protected: neither "@target-uri" nor "@authority" is covered'
+PATH = 'the path is not protected: none of "@target-uri", "@path", "@request-target" is covered'
+BODY_ = 'the body is not protected: "content-digest" is not covered'
+AUTHORIZATION = 'the Authorization field is not protected: "authorization" is not covered'
+UNDATED = 'no "created" parameter: the age of the signature cannot be checked'
+
+
+def signed_file(tmp_path, key, message, covered, params, request=None):
+    """``message`` with a Signature-Input and Signature over ``covered`` added."""
+    sig_input, signature = oc.sign_message(
+        oc.parse_message(message), key, oc.signature_params(covered, params),
+        request=oc.parse_message(request) if request else None)
+    head, _, body = message.partition("\n\n")
+    return write(tmp_path, "signed.txt",
+                 f"{head}\nSignature-Input: {sig_input}\nSignature: {signature}\n\n{body}")
+
+
+@pytest.mark.parametrize("message, covered, params, warnings", [
+    (POST, ALL, CREATED, []),
+    (POST, (), (("created", 1),), [NOTHING]),
+    (POST, (), (), [NOTHING, UNDATED]),
+    (POST, ALL[1:], CREATED, [METHOD]),
+    (POST, ("@method", "@path", "authorization", "content-digest"), CREATED, [HOST]),
+    (POST, ("@method", "@authority", "authorization", "content-digest"), CREATED, [PATH]),
+    (POST, ("@method", "authorization", "content-digest"), CREATED, [HOST, PATH]),
+    (POST, ("@method", "@target-uri", "authorization"), CREATED, [BODY_]),
+    (POST_NO_DIGEST, ("@method", "@target-uri"), CREATED, [BODY_]),
+    (POST, ("@method", "@target-uri", "content-digest"), CREATED, [AUTHORIZATION]),
+    (POST, ALL, (("keyid", "k"),), [UNDATED]),
+    (POST, ("content-digest",), (), [METHOD, HOST, PATH, AUTHORIZATION, UNDATED]),
+    (GET, ("@method", "@authority", "@request-target"), CREATED, []),
+    (RESPONSE, ("@status", "content-type"), CREATED, [BODY_]),
+], ids=["all", "nothing", "nothing-undated", "method", "host", "path", "target", "body",
+        "body-no-digest", "authorization", "undated", "digest-only", "get", "response"])
+def test_verify_warns_of_what_the_signature_leaves_unprotected(tmp_path, key, capsys, message,
+                                                               covered, params, warnings):
+    path = signed_file(tmp_path, key, message, covered, params)
+    code, out, err = run(capsys, "verify", "--message", path, "--key",
+                         write(tmp_path, "pub.pem", key.public_key.to_pem()))
+    assert (code, out) == (0, "valid\n")
+    assert err == "".join(f"op-continue: warning: {w}\n" for w in warnings)
+
+
+def test_verify_warns_when_a_response_covers_the_request_digest_only(tmp_path, key, capsys):
+    covered = ("@status", oc.Item("content-digest", {"req": True}))
+    path = signed_file(tmp_path, key, RESPONSE, covered, CREATED, request=POST)
+    code, out, err = run(capsys, "verify", "--message", path, "--key",
+                         write(tmp_path, "pub.pem", key.public_key.to_pem()),
+                         "--request", write(tmp_path, "request.txt", POST))
+    assert (code, out) == (0, "valid\n")
+    assert err == f"op-continue: warning: {BODY_}\n"  # the response's own body is not covered
+
+
+@pytest.mark.parametrize("command", ["continue", "grant"])
+def test_verify_has_no_warning_for_the_requests_op_continue_signs(tmp_path, key, capsys,
+                                                                   monkeypatch, command):
+    key_path = tmp_path / "key.pem"
+    key.write_pem(key_path)
+    for name, value in [("PRIVATE_KEY_PATH", str(key_path)), ("KEY_ID", KID),
+                        ("CONTINUE_URI", "https://as.example/continue/1"),
+                        ("CONTINUE_ACCESS_TOKEN", "T-1"), ("INTERACT_REF", "R-1"),
+                        ("WALLET_ADDRESS", "https://wallet.example/alice")]:
+        monkeypatch.setenv(name, value)
+    extra = ["--grant-endpoint", "https://as.example/", "--access", json.dumps(OUTGOING)] \
+        if command == "grant" else []
+    code, request, _ = run(capsys, command, "--dry-run", *extra)
+    assert code == 0
+    code, out, err = run(capsys, "verify", "--message", write(tmp_path, "r.txt", request),
+                         "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()))
+    assert (code, out, err) == (0, "valid\n", "")

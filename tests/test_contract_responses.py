@@ -4,6 +4,7 @@ op_continue.py, both sides of each boundary, and the values the response datacla
 import base64
 import hashlib
 import json
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -123,6 +124,46 @@ def test_interpret_gnap_errors(status, data, code, description):
     assert (error.status, error.code, error.description) == (status, code, description)
     text = f"HTTP {status}: {code}" + (f": {description}" if description else "")
     assert str(error) == text
+
+
+# An AS or proxy may echo what it received in another form: our secret must not get through in
+# any letter case, nor percent-encoded as urllib's quote and quote_plus write it.
+ECHO_SECRET = "Tok/en+x~Q"  # "/" "+" are encoded by quote_plus, "+" by quote, "~" by neither
+ECHOES = [str.lower, str.upper, quote, quote_plus, lambda s: quote(s).lower(),
+          lambda s: quote_plus(s).upper(), lambda s: quote(s, safe="")]
+ECHO_IDS = ["lower", "upper", "quote", "quote_plus", "quote-lower", "quote_plus-upper",
+            "quote-safe-none"]
+
+
+@pytest.mark.parametrize("echo", ECHOES, ids=ECHO_IDS)
+def test_redact_blanks_echoed_forms_of_a_secret(echo):
+    assert echo(ECHO_SECRET) != ECHO_SECRET
+    text = f"bad token {echo(ECHO_SECRET)}, ref {echo('ref-1')}."
+    assert oc._redact(text, ["", ECHO_SECRET, "ref-1"]) == "bad token [secure], ref [secure]."
+
+
+def test_redact_blanks_the_longer_of_two_overlapping_secrets_whole():
+    assert oc._redact("x abcdef y", ["abc", "ABCDEF"]) == "x [secure] y"
+
+
+@pytest.mark.parametrize("echo", ECHOES, ids=ECHO_IDS)
+def test_interpret_blanks_echoed_forms_of_a_secret(echo):
+    body = json.dumps({"error": {"code": "invalid_client",
+                                 "description": f"no grant for {echo(ECHO_SECRET)}"}})
+    with pytest.raises(oc.GrantError) as info:
+        oc._interpret(401, JSON, body.encode(), ("ref-1", ECHO_SECRET), False)
+    assert str(info.value) == "HTTP 401: invalid_client: no grant for [secure]"
+
+
+@pytest.mark.parametrize("echo", [str.lower, str.upper])
+def test_interpret_refuses_an_echoed_secret_as_code_or_media_type(echo):
+    secret = "Ref-9x"  # what the code and media type patterns let through
+    body = json.dumps({"error": {"code": f"bad-{echo(secret)}"}}).encode()
+    with pytest.raises(oc.GrantError) as info:
+        oc._interpret(401, JSON, body, (secret,), False)
+    assert str(info.value) == "HTTP 401: unknown"
+    assert _response_error(oc._interpret, 500, f"text/{echo(secret)}", b"x", (secret,), False) \
+        == ("HTTP 500 without a GNAP error object (unknown content)", "", 500)
 
 
 # --- parse_json: strict RFC 8259 --------------------------------------------------------------
