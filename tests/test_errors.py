@@ -367,3 +367,280 @@ def test_pkcs8_v2_with_its_public_key():
             oc.PrivateKey.from_pem(v2(bad))
         no_secret(info.value, SEED_HEX)
 
+
+# --- exception chains ---------------------------------------------------------------------
+# An error reporter (a traceback printer, Sentry, a log formatter) walks __context__ and
+# __cause__ and prints each exception with its attributes. `raise X from None` only hides
+# __context__: the caught exception, and the input it holds (UnicodeDecodeError.object,
+# JSONDecodeError.doc), stays reachable. So every secret must be absent from the whole chain.
+
+SENTINEL_SEED = b"\xf0SENTINEL-SEED-do-not-leak-it!!\xf0"  # 32 bytes; two are not ASCII
+SENTINEL_DER = bytes.fromhex("302e020100300506032b657004220420") + SENTINEL_SEED
+SENTINEL_PEM = _pem("PRIVATE KEY", SENTINEL_DER)
+SENTINEL_KEY = oc.PrivateKey.from_seed(SENTINEL_SEED)
+JSON_TOKEN = "SENTINEL-ACCESS-TOKEN-7"
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def secret_forms(secret):
+    """The ways a secret can show in text: as is, and for bytes hex, base64 and repr forms;
+    a str also as its repr, and each of its lines (a PEM's base64 body)."""
+    if isinstance(secret, bytes):
+        return {secret.hex(), secret.hex().upper(), base64.b64encode(secret).decode(),
+                base64.b64encode(secret).decode().rstrip("="), _b64url(secret),
+                repr(secret)[2:-1], secret.decode("latin-1")}
+    return {secret, repr(secret)[1:-1]} | {line for line in secret.splitlines()
+                                           if len(line) >= 16}
+
+
+SEED_SECRETS = (SENTINEL_SEED, SENTINEL_PEM, "SENTINEL-SEED", bytes.fromhex(SEED_HEX),
+                ED_PEM)
+DEFAULT_SECRETS = (TOKEN, REF, JSON_TOKEN, "CONT-SECRET-9", "ACCESS-SECRET-8", *SEED_SECRETS)
+
+
+def exception_chain(exc):
+    """``exc`` and every exception reachable from it by __context__ and __cause__, once each."""
+    found, todo = [], [exc]
+    while todo:
+        current = todo.pop()
+        if current is not None and all(current is not seen for seen in found):
+            found.append(current)
+            todo += [current.__context__, current.__cause__]
+    return found
+
+
+def chain_text(exc):
+    """What an error reporter could print of the chain: each exception's str and repr, and the
+    str and repr of its args, its vars() and its other public attributes (C-level ones such as
+    UnicodeError.object and OSError.filename are not in vars())."""
+    out = []
+    for current in exception_chain(exc):
+        values = [current, *current.args, *vars(current).values(),
+                  *getattr(current, "__notes__", ())]
+        for name in dir(current):
+            value = getattr(current, name, None) if not name.startswith("_") else None
+            if value is not None and not callable(value):
+                values.append(value)
+        out += [f"{type(current).__name__}: {value!s} | {value!r}" for value in values]
+    return "\n".join(out)
+
+
+def assert_chain_clean(exc, *secrets):
+    """No secret (nor any of its forms) anywhere on ``exc``'s chain; ``exc`` stands alone."""
+    blob = chain_text(exc)
+    for secret in DEFAULT_SECRETS + secrets:
+        for form in secret_forms(secret):
+            assert form not in blob, f"a secret is on the chain of {exc!r}"
+    assert exc.__context__ is None and exc.__cause__ is None, exception_chain(exc)
+
+
+def test_chain_helper_finds_what_raise_from_none_keeps():
+    """The helper itself: it sees through __suppress_context__ and into C-level attributes."""
+    try:
+        try:
+            SENTINEL_DER.decode("ascii")
+        except UnicodeDecodeError:
+            raise oc.UsageError("bad") from None
+    except oc.UsageError as exc:
+        caught = exc
+    assert "SENTINEL-SEED" in chain_text(caught)
+    with pytest.raises(AssertionError):
+        assert_chain_clean(caught)
+    with pytest.raises(AssertionError):
+        assert_chain_clean(oc.UsageError("x " + SENTINEL_SEED.hex()))
+
+
+def _input_secrets(data):
+    """The bad input itself, when long enough to be told apart from a message's own words."""
+    if isinstance(data, (str, bytes)) and len(data) >= 8:
+        return (data,)
+    return ()
+
+
+def _bad_input_matrix():
+    """Every bad input of this file's tables above, as (id, call, input)."""
+    for i, (pem, _) in enumerate(BAD_PRIVATE_PEMS):
+        yield f"private-pem-{i}", lambda pem=pem: oc.PrivateKey.from_pem(pem), pem
+    for i, (jwk, _) in enumerate(BAD_JWKS):
+        yield f"jwk-{i}", lambda jwk=jwk: oc.PublicKey.from_jwk(jwk), jwk
+    for i, (url, _) in enumerate(BAD_URLS):
+        yield f"url-{i}", lambda url=url: sign(url=url), url
+    for i, bad in enumerate(b for b in BAD_TOKENS if b is not None):
+        yield f"token-{i}", lambda bad=bad: sign(access_token=bad), bad
+    for i, bad in enumerate(BAD_INTERACT_REFS):
+        yield f"interact-ref-{i}", lambda bad=bad: oc.continue_body(bad), bad
+    for i, bad in enumerate(BAD_KEY_IDS):
+        yield f"key-id-{i}", lambda bad=bad: sign(key_id=bad), bad
+    for i, bad in enumerate(BAD_CREATED):
+        yield f"created-{i}", lambda bad=bad: sign(created=bad), bad
+    for i, (status, ctype, body, _, _) in enumerate(BAD_RESPONSES):
+        yield (f"response-{i}",
+               lambda s=status, c=ctype, b=body: oc._interpret(s, c, b, (TOKEN,), False), body)
+    for i, (path, value, _) in enumerate(GRANT_SHAPE_ERRORS):
+        yield f"grant-{i}", lambda p=path, v=value: oc.Grant.from_json(mutate(p, v)), value
+
+
+BAD_INPUT_MATRIX = [pytest.param(call, data, id=name) for name, call, data in _bad_input_matrix()]
+
+
+@pytest.mark.parametrize("call, data", BAD_INPUT_MATRIX)
+def test_bad_input_matrix_keeps_nothing_on_the_chain(call, data):
+    with pytest.raises(oc.Error) as info:
+        call()
+    assert_chain_clean(info.value, *_input_secrets(data))
+
+
+def _der_file_cases():
+    """Key files holding the sentinel seed in a valid place, but the wrong structure around."""
+    v2_bad_tag = bytes.fromhex("3051020101300506032b657004220420") + SENTINEL_SEED \
+        + b"\x82\x21\x00" + SENTINEL_KEY.public_key.raw
+    v2_wrong_public = bytes.fromhex("3051020101300506032b657004220420") + SENTINEL_SEED \
+        + b"\x81\x21\x00" + bytes(32)
+    b64_der = base64.b64encode(SENTINEL_DER).decode()
+    return [
+        pytest.param(SENTINEL_DER, "non-ASCII", id="raw-der"),
+        pytest.param(base64.b64encode(SENTINEL_DER), "not a PEM text or base64", id="b64-der"),
+        pytest.param(base64.encodebytes(SENTINEL_DER), "not a PEM text or base64",
+                     id="b64-der-lines"),
+        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER + b"\x00"), "malformed PKCS#8",
+                     id="trailing-byte"),
+        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER[:-1]), "truncated", id="truncated"),
+        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER.replace(b"\x02\x01\x00", b"\x02\x01\x05",
+                                                              1)), "version", id="version"),
+        pytest.param(_pem("PRIVATE KEY", bytes.fromhex("302f020100300506032b657004230420")
+                          + SENTINEL_SEED + b"\x00"), "malformed Ed25519", id="long-octets"),
+        pytest.param(_pem("PRIVATE KEY", v2_bad_tag), "malformed PKCS#8", id="v2-bad-tag"),
+        pytest.param(_pem("PRIVATE KEY", v2_wrong_public), "does not match", id="v2-mismatch"),
+        pytest.param(_pem("PUBLIC KEY", SENTINEL_DER), "found 'PUBLIC KEY'", id="wrong-label"),
+        pytest.param(SENTINEL_PEM.replace(b64_der, b64_der[:-1]), "not valid base64",
+                     id="bad-padding"),
+        pytest.param(SENTINEL_PEM.encode("ascii") + "é".encode(), "non-ASCII", id="non-ascii"),
+    ]
+
+
+@pytest.mark.parametrize("data, message", _der_file_cases())
+def test_private_key_file_of_the_wrong_structure_keeps_the_seed_off_the_chain(
+        tmp_path, data, message):
+    path = tmp_path / "key"
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    os.chmod(path, 0o600)
+    with pytest.raises(oc.UsageError, match=message) as info:
+        oc.load_private_key(path)
+    assert_chain_clean(info.value, data)
+
+
+def _private_jwk(**members):
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(SENTINEL_KEY.public_key.raw),
+           "d": _b64url(SENTINEL_SEED)}
+    jwk.update(members)
+    return {k: v for k, v in jwk.items() if v is not None}
+
+
+def _private_key_parser_cases():
+    jwk_text = json.dumps(_private_jwk())
+    return [
+        pytest.param(lambda: oc.PrivateKey.from_pem(SENTINEL_DER), "non-ASCII", id="pem-der"),
+        pytest.param(lambda: oc.PrivateKey.from_pem(SENTINEL_DER.decode("latin-1")),
+                     "not a PEM text or base64", id="pem-der-as-str"),
+        pytest.param(lambda: oc.PrivateKey.from_pem(base64.b64encode(SENTINEL_DER)),
+                     "not a PEM text or base64", id="pem-b64-der"),
+        pytest.param(lambda: oc.PrivateKey.from_pem(SENTINEL_PEM[:-30]), "BEGIN/END",
+                     id="pem-cut"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(x=_b64url(bytes(32)))),
+                     "does not match", id="jwk-x-mismatch"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(d=_b64url(SENTINEL_SEED
+                                                                          + b"!"))),
+                     "32 bytes", id="jwk-d-long"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(d="+" + _b64url(SENTINEL_SEED))),
+                     "base64url", id="jwk-d-not-base64url"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(crv="X25519")), "OKP",
+                     id="jwk-crv"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(alg="RS256")), "EdDSA",
+                     id="jwk-alg"),
+        pytest.param(lambda: oc.PrivateKey.from_jwk(_private_jwk(x=None)), "base64url",
+                     id="jwk-no-x"),
+        pytest.param(lambda: oc.load_public_key(jwk_text[:-2]), "invalid JSON",
+                     id="public-jwk-cut"),
+        pytest.param(lambda: oc.load_public_key(jwk_text.replace(",", ",,", 1)), "invalid JSON",
+                     id="public-jwk-bad"),
+        pytest.param(lambda: oc.load_public_key(('{"keys": [' + jwk_text + "]").encode()),
+                     "invalid JSON", id="public-jwks-cut"),
+        pytest.param(lambda: oc.load_public_key(SENTINEL_PEM.replace("MC4CAQAw", "MC4CAQIw")),
+                     "version", id="public-from-private-pem"),
+    ]
+
+
+@pytest.mark.parametrize("call, message", _private_key_parser_cases())
+def test_private_key_parsers_keep_the_seed_off_the_chain(call, message):
+    with pytest.raises(oc.UsageError, match=message) as info:
+        call()
+    assert_chain_clean(info.value)
+
+
+TOKEN_BODY = json.dumps({"access_token": {"value": JSON_TOKEN, "manage": "https://as.example/t",
+                                          "access": []}}).encode()
+
+
+@pytest.mark.parametrize("data, why", [
+    pytest.param(TOKEN_BODY[:-1], "", id="truncated"),
+    pytest.param(TOKEN_BODY[:40], "", id="cut-in-the-token"),
+    pytest.param(TOKEN_BODY + b"}", "", id="trailing-data"),
+    pytest.param(TOKEN_BODY.replace(b'"access"', b"access"), "", id="unquoted-name"),
+    pytest.param(TOKEN_BODY + b"\xff", "", id="not-utf-8"),
+    pytest.param(b"\xff" + TOKEN_BODY, "", id="not-utf-8-first"),
+    pytest.param(TOKEN_BODY.replace(b"[]", b"[" * 100000), "", id="deep"),
+    pytest.param(TOKEN_BODY.replace(b"[]", b"[NaN]"), ": NaN is no JSON number", id="nan"),
+    pytest.param(TOKEN_BODY[:-1] + b',"access_token":1}', ": a member name occurs twice",
+                 id="duplicate"),
+])
+def test_parse_json_keeps_the_body_off_the_chain(data, why):
+    with pytest.raises(oc.ResponseError) as info:
+        oc.parse_json(data)
+    assert str(info.value).startswith(f"$: body is not valid JSON{why}")
+    assert_chain_clean(info.value, data)
+    with pytest.raises(oc.ResponseError) as info:  # and as the client reads an answer
+        oc._interpret(200, "application/json", data, (), False)
+    assert_chain_clean(info.value, data)
+
+
+def _grant_body(**changes):
+    doc = mutate(("access_token", "value"), JSON_TOKEN)
+    doc["continue"]["access_token"]["value"] = TOKEN
+    for dotted, value in changes.items():
+        node, *path = doc, *dotted.split("__")
+        for part in path[:-1]:
+            node = node[int(part)] if part.isdigit() else node[part]
+        node[path[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize("doc, where", [
+    pytest.param(_grant_body(access_token__manage=f"https://as.example/{JSON_TOKEN} x"),
+                 "$.access_token.manage", id="manage-not-normalized"),
+    pytest.param(_grant_body(access_token__manage=f"https://{JSON_TOKEN}:99999/t"),
+                 "$.access_token.manage", id="manage-bad-port"),
+    pytest.param(_grant_body(continue__uri=f"http://{TOKEN}.example/c"), "$.continue.uri",
+                 id="continue-uri-http"),
+    pytest.param(_grant_body(continue__wait=-1), "$.continue.wait", id="wait"),
+    pytest.param(_grant_body(access_token__value=JSON_TOKEN + " "), "$.access_token.value",
+                 id="token-with-space"),
+    pytest.param(_grant_body(access_token__access__0__type=JSON_TOKEN),
+                 "$.access_token.access[0].type", id="token-as-access-type"),
+    pytest.param(_grant_body(interact={"redirect": "https://as.example/i",
+                                       "finish": JSON_TOKEN + "\n"}),
+                 "$.interact.finish", id="finish"),
+])
+def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
+    with pytest.raises(oc.ResponseError) as info:
+        oc.Grant.from_json(doc)
+    assert info.value.path == where
+    assert_chain_clean(info.value)
+    with pytest.raises(oc.ResponseError) as info:  # the same body as the client receives it
+        oc._interpret(200, "application/json", json.dumps(doc).encode(), (), False)
+        oc.Grant.from_json(oc._interpret(200, "application/json", json.dumps(doc).encode(),
+                                         (), False))
+    assert_chain_clean(info.value)
+
