@@ -2091,11 +2091,24 @@ def _reject_constant(name: str) -> None:  # RFC 8259 §6: "NaN and Infinity are 
     raise ResponseError(f"body is not valid JSON: {name} is no JSON number")
 
 
+MAX_INTEGER_DIGITS = 20  # a uint64 has 20 digits; Open Payments sends larger amounts as strings
+
+
+def _bounded_int(text: str) -> int:
+    """RFC 8259 §6 lets a parser limit numbers; we refuse a long integer before int() reads it:
+    before Python 3.11, int() of a megabyte of digits costs seconds of CPU."""
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ResponseError(f"body is not valid JSON: integer too long "
+                            f"(over {MAX_INTEGER_DIGITS} digits)")
+    return int(text)
+
+
 def parse_json(data: bytes) -> Any:
-    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity; ResponseError."""
+    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity, integers of at most
+    20 digits; ResponseError."""
     try:
         return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                          parse_constant=_reject_constant)
+                          parse_constant=_reject_constant, parse_int=_bounded_int)
     except ResponseError as exc:  # from a hook above: it says why
         failure = exc
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -595,6 +595,8 @@ TOKEN_BODY = json.dumps({"access_token": {"value": JSON_TOKEN, "manage": "https:
     pytest.param(TOKEN_BODY.replace(b"[]", b"[NaN]"), ": NaN is no JSON number", id="nan"),
     pytest.param(TOKEN_BODY[:-1] + b',"access_token":1}', ": a member name occurs twice",
                  id="duplicate"),
+    pytest.param(TOKEN_BODY.replace(b"[]", b"[" + b"9" * 21 + b"]"), ": integer too long",
+                 id="long-integer"),
 ])
 def test_parse_json_keeps_the_body_off_the_chain(data, why):
     with pytest.raises(oc.ResponseError) as info:
@@ -644,3 +646,19 @@ def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
                                          (), False))
     assert_chain_clean(info.value)
 
+
+# --- parse_json: integers of at most 20 digits ----------------------------------------------
+
+@pytest.mark.parametrize("number", ["9" * 20, "-" + "9" * 20, "1" + "0" * 19, "0", "-0",
+                                    "18446744073709551615", "1" * 40 + ".5", "1e40"])
+def test_parse_json_takes_integers_of_20_digits(number):
+    assert oc.parse_json(b'{"n": ' + number.encode() + b"}") == {"n": json.loads(number)}
+
+
+@pytest.mark.parametrize("number", ["1" + "0" * 20, "-" + "9" * 21, "9" * 4301, "7" * (1 << 20)])
+def test_parse_json_refuses_longer_integers(number):
+    for data in (number.encode(), b'{"a": [1, {"n": ' + number.encode() + b"}]}"):
+        with pytest.raises(oc.ResponseError) as info:
+            oc.parse_json(data)
+        assert str(info.value) == "$: body is not valid JSON: integer too long (over 20 digits)"
+        assert_chain_clean(info.value, number)
