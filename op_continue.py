@@ -245,6 +245,37 @@ def b64url_decode(text: str, what: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+MAX_USER_JSON_DEPTH = 32  # arrays and objects in a JWK(S) file or --access (which nests 4 deep)
+
+
+def _user_json(text: str, what: str, invalid: str) -> Any:
+    """JSON the user gave (a JWK file, --access); UsageError ``invalid`` if it does not parse.
+
+    Nesting deeper than MAX_USER_JSON_DEPTH is refused too: json.loads would raise
+    RecursionError on it, or json.dumps, when the value is written out again.
+    """
+    too_deep = UsageError(f"{what}: JSON nested more than {MAX_USER_JSON_DEPTH} levels deep")
+    failure: Optional[UsageError] = None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        failure = too_deep
+    except ValueError:
+        failure = UsageError(invalid)
+    if failure is not None:
+        raise failure
+    nodes, depth = [value], 0
+    while True:  # one level per pass, without recursion
+        containers = [node for node in nodes if isinstance(node, (dict, list))]
+        if not containers:
+            return value
+        depth += 1
+        if depth > MAX_USER_JSON_DEPTH:
+            raise too_deep
+        nodes = [child for node in containers
+                 for child in (node.values() if isinstance(node, dict) else node)]
+
+
 # --- RFC 8941 §4.1 Serializing Structured Fields -------------------------------------------
 
 
@@ -840,13 +871,7 @@ def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
     """Public keys from an SPKI PEM, a JWK, a JWKS, or a private key PEM: {kid or None: key}."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if text.lstrip().startswith("{"):
-        failure: Optional[UsageError] = None
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            failure = UsageError("public key: invalid JSON")
-        if failure is not None:
-            raise failure
+        doc = _user_json(text, "public key", "public key: invalid JSON")
         jwk_list = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
         if not isinstance(jwk_list, list) or not jwk_list:
             raise UsageError("public key: JWKS 'keys' must be a non-empty array")
@@ -2679,14 +2704,8 @@ def _cmd_grant(args: Any) -> int:
     client = _client(args)
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
     assert wallet is not None
-    failure: Optional[UsageError] = None
-    try:
-        access = json.loads(args.access)
-    except ValueError:
-        failure = UsageError("--access must be a JSON array of access items")
-    if failure is not None:
-        raise failure
-    if not isinstance(access, list):
+    access = _user_json(args.access, "--access", "--access must be a JSON array of access items")
+    if not isinstance(access, list) or not all(isinstance(item, dict) for item in access):
         raise UsageError("--access must be a JSON array of access items")
     nonce = new_nonce()
     body = grant_request_body(client=wallet, access=access, finish_uri=args.finish_uri,

@@ -7,7 +7,7 @@ import os
 import warnings
 
 import pytest
-from conftest import text, vectors_of
+from conftest import run, text, vectors_of, write
 
 import op_continue as oc
 
@@ -568,6 +568,8 @@ def _private_key_parser_cases():
                      id="public-jwk-bad"),
         pytest.param(lambda: oc.load_public_key(('{"keys": [' + jwk_text + "]").encode()),
                      "invalid JSON", id="public-jwks-cut"),
+        pytest.param(lambda: oc.load_public_key('{"keys": [' + jwk_text + ", " + "[" * 100000),
+                     "nested", id="public-jwks-deep"),
         pytest.param(lambda: oc.load_public_key(SENTINEL_PEM.replace("MC4CAQAw", "MC4CAQIw")),
                      "version", id="public-from-private-pem"),
     ]
@@ -645,6 +647,67 @@ def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
         oc.Grant.from_json(oc._interpret(200, "application/json", json.dumps(doc).encode(),
                                          (), False))
     assert_chain_clean(info.value)
+
+
+# --- user JSON on the command line: never a traceback -------------------------------------
+
+DEEP = "[" * 100000  # deeper than the recursion limit: json.loads raises RecursionError
+PARSABLE_DEEP = "[" * 900 + "]" * 900  # parses, but then too deep to write out again
+
+
+@pytest.fixture
+def grant_argv(tmp_path, monkeypatch):
+    path = write(tmp_path, "key.pem", SENTINEL_KEY.to_pem())
+    os.chmod(path, 0o600)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", path)
+    monkeypatch.setenv("KEY_ID", "k1")
+    monkeypatch.setenv("WALLET_ADDRESS", "https://w.example/alice")
+    return ["grant", "--grant-endpoint", "https://as.example/", "--dry-run", "--access"]
+
+
+@pytest.mark.parametrize("access, message", [
+    pytest.param(DEEP, "--access: JSON nested more than 32 levels deep", id="deep"),
+    pytest.param("[" + PARSABLE_DEEP + "]", "--access: JSON nested more than 32 levels deep",
+                 id="parsable-deep"),
+    pytest.param('[{"type": "quote", "x": ' + PARSABLE_DEEP + "}]",
+                 "--access: JSON nested more than 32 levels deep", id="deep-in-an-item"),
+    pytest.param('[{"type": "quote"' + "}" * 1000, "--access must be a JSON array of access items",
+                 id="unbalanced"),
+    pytest.param("[1]", "--access must be a JSON array of access items", id="not-objects"),
+    pytest.param('[["type", "quote"]]', "--access must be a JSON array of access items",
+                 id="pairs"),
+])
+def test_bad_access_json_is_a_usage_error(grant_argv, capsys, access, message):
+    code, out, err = run(capsys, *grant_argv, access)
+    assert (code, out) == (2, "")
+    assert err == f"op-continue: error: {message}\n"
+
+
+def test_access_nested_32_levels_is_accepted_33_refused(grant_argv, capsys):
+    def access(levels):  # the array, the item, and the rest in "x"
+        return '[{"type": "quote", "actions": ["create"], "x": ' + "[" * (levels - 2) \
+            + "]" * (levels - 2) + "}]"
+
+    code, out, _ = run(capsys, *grant_argv, access(32))
+    assert code == 0 and '"x":' + "[" * 30 + "]" * 30 + "}" in out
+    code, _, err = run(capsys, *grant_argv, access(33))
+    assert (code, err) == (2, "op-continue: error: --access: JSON nested more than 32 levels "
+                              "deep\n")
+
+
+@pytest.mark.parametrize("key, message", [
+    pytest.param('{"keys": ' + DEEP, "public key: JSON nested more than 32 levels deep",
+                 id="deep"),
+    pytest.param('{"keys": ' + PARSABLE_DEEP + "}",
+                 "public key: JSON nested more than 32 levels deep", id="parsable-deep"),
+    pytest.param('{"keys": [' + "{" * 5, "public key: invalid JSON", id="invalid"),
+])
+def test_bad_key_json_is_a_usage_error(tmp_path, capsys, key, message):
+    msg = write(tmp_path, "m.txt", "GET / HTTP/1.1\nHost: as.example\n\n")
+    code, out, err = run(capsys, "verify", "--message", msg, "--key",
+                         write(tmp_path, "jwks.json", key))
+    assert (code, out) == (2, "")
+    assert err == f"op-continue: error: {message}\n"
 
 
 # --- parse_json: integers of at most 20 digits ----------------------------------------------
