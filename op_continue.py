@@ -1636,7 +1636,11 @@ def json_body(obj: Mapping[str, Any]) -> bytes:
     JSON.stringify(JSON.parse(body)), not the bytes received (RFC 9530 §2 says the content), so
     we send exactly that serialization and the two agree.
     """
-    return _COMPACT_JSON.encode(obj).encode("utf-8")
+    try:
+        return _COMPACT_JSON.encode(obj).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: from a "\ud800" escape, or from argv
+        failure = UsageError("JSON body: text is not encodable as UTF-8 (lone surrogate)")
+    raise failure  # after the try statement: see section 1
 
 
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)

@@ -653,6 +653,7 @@ def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
 
 DEEP = "[" * 100000  # deeper than the recursion limit: json.loads raises RecursionError
 PARSABLE_DEEP = "[" * 900 + "]" * 900  # parses, but then too deep to write out again
+SURROGATE = "JSON body: text is not encodable as UTF-8 (lone surrogate)"
 
 
 @pytest.fixture
@@ -676,6 +677,8 @@ def grant_argv(tmp_path, monkeypatch):
     pytest.param("[1]", "--access must be a JSON array of access items", id="not-objects"),
     pytest.param('[["type", "quote"]]', "--access must be a JSON array of access items",
                  id="pairs"),
+    pytest.param('[{"type": "\\ud800"}]', SURROGATE, id="lone-surrogate-escape"),
+    pytest.param('[{"type": "\udcff"}]', SURROGATE, id="lone-surrogate-argv"),
 ])
 def test_bad_access_json_is_a_usage_error(grant_argv, capsys, access, message):
     code, out, err = run(capsys, *grant_argv, access)
@@ -725,3 +728,15 @@ def test_parse_json_refuses_longer_integers(number):
             oc.parse_json(data)
         assert str(info.value) == "$: body is not valid JSON: integer too long (over 20 digits)"
         assert_chain_clean(info.value, number)
+
+
+def test_json_body_with_a_lone_surrogate_is_a_usage_error():
+    with pytest.raises(oc.UsageError, match=r"^JSON body: .*\(lone surrogate\)$") as info:
+        oc.json_body({"a": "\ud800"})
+    assert_chain_clean(info.value)
+    import requests  # GnapAuth re-serializes a JSON body: the same refusal, not a traceback
+
+    auth = oc.GnapAuth(SEED, "k1", TOKEN)
+    with pytest.raises(oc.UsageError, match="lone surrogate"):
+        requests.Request("POST", "https://as.example/x", data=b'{"a": "\\ud800"}',
+                         auth=auth).prepare()
