@@ -96,6 +96,10 @@ __all__ = [
 # =============================================================================
 # Five public classes, split as h11 splits local and remote faults. Messages name the field and
 # the problem, never the value: a token, key or interact_ref never reaches str(), repr() or args.
+# Nor the exception chain: an error that replaces a caught exception is made in the except block
+# but raised after the try statement. (`raise ... from None` only hides __context__; it still
+# holds the caught exception and its input -- a UnicodeDecodeError's bytes, a JSONDecodeError's
+# document -- for any traceback printer or error reporter that walks the chain.)
 
 
 class Error(Exception):
@@ -238,6 +242,37 @@ def b64url_decode(text: str, what: str) -> bytes:
     if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
         raise UsageError(f"{what}: expected unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+MAX_USER_JSON_DEPTH = 32  # arrays and objects in a JWK(S) file or --access (which nests 4 deep)
+
+
+def _user_json(text: str, what: str, invalid: str) -> Any:
+    """JSON the user gave (a JWK file, --access); UsageError ``invalid`` if it does not parse.
+
+    Nesting deeper than MAX_USER_JSON_DEPTH is refused too: json.loads would raise
+    RecursionError on it, or json.dumps, when the value is written out again.
+    """
+    too_deep = UsageError(f"{what}: JSON nested more than {MAX_USER_JSON_DEPTH} levels deep")
+    failure: Optional[UsageError] = None
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        failure = too_deep
+    except ValueError:
+        failure = UsageError(invalid)
+    if failure is not None:
+        raise failure
+    nodes, depth = [value], 0
+    while True:  # one level per pass, without recursion
+        containers = [node for node in nodes if isinstance(node, (dict, list))]
+        if not containers:
+            return value
+        depth += 1
+        if depth > MAX_USER_JSON_DEPTH:
+            raise too_deep
+        nodes = [child for node in containers
+                 for child in (node.values() if isinstance(node, dict) else node)]
 
 
 # --- RFC 8941 §4.1 Serializing Structured Fields -------------------------------------------
@@ -581,18 +616,16 @@ _PEM_LABEL_PROBLEMS = {
 
 def _der_next(data: bytes, pos: int, what: str) -> Tuple[int, bytes, int]:
     """Read one DER TLV at ``pos``: (tag, contents, position after it).  Spec: X.690 §8.1."""
-    try:
-        tag = data[pos]
-        length = data[pos + 1]
-        pos += 2
-        if length & 0x80:
-            count = length & 0x7F
-            if not 1 <= count <= 2:
-                raise UsageError(f"{what}: unsupported DER length")
-            length = int.from_bytes(data[pos : pos + count], "big")
-            pos += count
-    except IndexError:
-        raise UsageError(f"{what}: truncated DER") from None
+    if pos + 2 > len(data):
+        raise UsageError(f"{what}: truncated DER")
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 1 <= count <= 2:
+            raise UsageError(f"{what}: unsupported DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
     if pos + length > len(data):
         raise UsageError(f"{what}: truncated DER")
     return tag, data[pos : pos + length], pos + length
@@ -617,19 +650,18 @@ def _der_algorithm(data: bytes, pos: int, what: str) -> Tuple[bytes, int]:
 def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text."""
     if isinstance(text, bytes):
-        try:
-            text = text.decode("ascii")
-        except UnicodeDecodeError:
-            raise UsageError(f"{what}: not a PEM text (non-ASCII bytes)") from None
+        if not text.isascii():  # (no decode and catch: a UnicodeDecodeError keeps the bytes)
+            raise UsageError(f"{what}: not a PEM text (non-ASCII bytes)")
+        text = text.decode("ascii")
     if "-----BEGIN" not in text:
         # Some wallets display the PEM text base64-encoded once more.
         try:
-            decoded = base64.b64decode("".join(text.split()), validate=True).decode("ascii")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            raise UsageError(f"{what}: not a PEM text or base64 of one") from None
-        if "-----BEGIN" not in decoded:
+            decoded = base64.b64decode("".join(text.split()), validate=True)
+        except ValueError:  # binascii.Error, or a non-ASCII character
+            decoded = b""  # refused just below, outside this handler
+        if not decoded.isascii() or b"-----BEGIN" not in decoded:
             raise UsageError(f"{what}: not a PEM text or base64 of one")
-        text = decoded
+        text = decoded.decode("ascii")
     match = _PEM_RE.search(text)
     if not match:
         raise UsageError(f"{what}: malformed PEM (missing or mismatched BEGIN/END lines)")
@@ -642,7 +674,8 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     try:
         return base64.b64decode("".join(match.group(2).split()), validate=True)
     except binascii.Error:
-        raise UsageError(f"{what}: PEM body is not valid base64") from None
+        failure = UsageError(f"{what}: PEM body is not valid base64")
+    raise failure  # after the try statement: see section 1
 
 
 def _bad_signature_error() -> Any:
@@ -696,10 +729,13 @@ class PublicKey:
         """Raise VerificationError unless ``signature`` is valid.  Spec: RFC 8032 §5.1.7."""
         if len(signature) != 64:
             raise VerificationError("Ed25519 signature must be 64 bytes")
+        failure: Optional[VerificationError] = None
         try:
             self._verify_key.verify(message, signature)
         except _bad_signature_error():
-            raise VerificationError("signature does not verify") from None
+            failure = VerificationError("signature does not verify")
+        if failure is not None:
+            raise failure
 
     def jwk(self, kid: str) -> Dict[str, str]:
         """The public JWK, members in the order the official Open Payments SDK writes them."""
@@ -793,12 +829,15 @@ class PrivateKey:
 
     def write_pem(self, path: Union[str, os.PathLike]) -> None:  # type: ignore[type-arg]
         """Create ``path`` (never overwrite) with mode 0600 and write the PKCS#8 PEM."""
+        failure: Optional[UsageError] = None
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            raise UsageError("key file already exists; refusing to overwrite it") from None
+            failure = UsageError("key file already exists; refusing to overwrite it")
         except OSError as exc:
-            raise UsageError(f"cannot create key file: {exc.strerror}") from None
+            failure = UsageError(f"cannot create key file: {exc.strerror}")
+        if failure is not None:
+            raise failure
         with os.fdopen(fd, "w", encoding="ascii") as out:
             out.write(self.to_pem())
 
@@ -817,13 +856,12 @@ def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
     """The file's first 64 KiB and its st_mode, both from the one open file."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read(1 << 16)
-            mode = os.fstat(handle.fileno()).st_mode
+            return handle.read(1 << 16), os.fstat(handle.fileno()).st_mode
     except FileNotFoundError:
-        raise UsageError(f"{what}: file not found") from None
+        failure = UsageError(f"{what}: file not found")
     except OSError as exc:
-        raise UsageError(f"{what}: cannot read file: {exc.strerror}") from None
-    return data, mode
+        failure = UsageError(f"{what}: cannot read file: {exc.strerror}")
+    raise failure  # after the try statement: see section 1
 
 
 def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: ignore[type-arg]
@@ -839,10 +877,7 @@ def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
     """Public keys from an SPKI PEM, a JWK, a JWKS, or a private key PEM: {kid or None: key}."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     if text.lstrip().startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            raise UsageError("public key: invalid JSON") from None
+        doc = _user_json(text, "public key", "public key: invalid JSON")
         jwk_list = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
         if not isinstance(jwk_list, list) or not jwk_list:
             raise UsageError("public key: JWKS 'keys' must be a non-empty array")
@@ -896,10 +931,13 @@ def verify_content_digest(field_value: str, body: bytes) -> None:
     Spec: RFC 9530 §2; members with algorithms this module does not implement are ignored
     (RFC 9530 §5, "insecure" ones included), but at least one must be sha-256 or sha-512.
     """
+    failure: Optional[VerificationError] = None
     try:
         members = parse_dictionary(field_value)
     except UsageError:
-        raise VerificationError("Content-Digest: malformed field") from None
+        failure = VerificationError("Content-Digest: malformed field")
+    if failure is not None:
+        raise failure
     supported = [(name, member) for name, member in members.items()
                  if name in DIGEST_ALGORITHMS]
     if not supported:
@@ -966,10 +1004,13 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
     Lines may end in CRLF or LF; the content is every byte after the first empty line.
     ``scheme`` completes the target URI of an origin-form request (RFC 9112 §3.3).
     """
+    failure: Optional[UsageError] = None
     try:
         raw = data.encode("utf-8") if isinstance(data, str) else data
     except UnicodeEncodeError:
-        raise UsageError("message: text is not encodable as UTF-8 (lone surrogate)") from None
+        failure = UsageError("message: text is not encodable as UTF-8 (lone surrogate)")
+    if failure is not None:
+        raise failure
     lines: List[str] = []
     pos = 0
     body = b""
@@ -1191,14 +1232,15 @@ def _field_component(message: Message, name: str, params: Params,
         raise SignatureBaseError(f"{name}: the field is not in the message")
     # §2.1 steps 2 and 4: strip each value, join with ", " (obs-fold was replaced on parsing).
     values = [value.strip(" \t") for value in values]
+    failure: Optional[SignatureBaseError] = None
     if "bs" in params:  # §2.1.3 Binary-Wrapped HTTP Fields
         if "sf" in params or "key" in params:
             raise SignatureBaseError(f"{name}: bs cannot be combined with sf or key")
         try:
-            raw = [value.encode("latin-1") for value in values]
+            return ", ".join(":" + b64encode(value.encode("latin-1")) + ":" for value in values)
         except UnicodeEncodeError:
-            raise SignatureBaseError(f"{name}: value has a character outside Latin-1") from None
-        return ", ".join(":" + b64encode(value) + ":" for value in raw)
+            failure = SignatureBaseError(f"{name}: value has a character outside Latin-1")
+        raise failure  # after the try statement: see section 1
     combined = ", ".join(values)
     if "sf" not in params and "key" not in params:
         return combined
@@ -1208,7 +1250,9 @@ def _field_component(message: Message, name: str, params: Params,
     try:
         parsed = _parse_structured(combined, sf_type)
     except UsageError as exc:
-        raise SignatureBaseError(f"{name}: not a valid structured field ({exc})") from None
+        failure = SignatureBaseError(f"{name}: not a valid structured field ({exc})")
+    if failure is not None:
+        raise failure
     if "key" in params:  # §2.1.2 Dictionary Structured Field Members
         key = params["key"]
         if sf_type != "dictionary":
@@ -1371,7 +1415,8 @@ def _combined_dictionary(message: Message, name: str) -> Dict[str, Member]:
     try:
         return parse_dictionary(", ".join(v.strip(" \t") for v in values))
     except UsageError:
-        raise VerificationError(f"{name}: malformed field") from None
+        failure = VerificationError(f"{name}: malformed field")
+    raise failure  # after the try statement: see section 1
 
 
 def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
@@ -1400,11 +1445,14 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
     if not isinstance(sig_value, Item) or not isinstance(sig_value.value, bytes):
         raise VerificationError("Signature member is not a Byte Sequence")
     params = sig_input.params
+    failure: Optional[VerificationError] = None
     try:
         _check_alg(params)
         _check_signature_params(params)
     except UsageError as exc:  # SignatureBaseError is a UsageError too
-        raise VerificationError(str(exc)) from None
+        failure = VerificationError(str(exc))
+    if failure is not None:
+        raise failure
     covered = tuple(serialize_item(item) for item in sig_input.items)
     missing = [name for name in required if name not in covered]
     if missing:
@@ -1416,7 +1464,9 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
     try:
         base = signature_base(message, sig_input, request, field_types)
     except SignatureBaseError as exc:
-        raise VerificationError(f"cannot build the signature base: {exc}") from None
+        failure = VerificationError(f"cannot build the signature base: {exc}")
+    if failure is not None:
+        raise failure
     verify_ed25519(key, base, sig_value.value)
     for item in sig_input.items:
         if item.value == "content-digest":  # RFC 9530 §6.3: check what the signature covers
@@ -1554,10 +1604,13 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
         raise UsageError(f"{what}: must not contain userinfo")
     if parts["fragment"] is not None:
         raise UsageError(f"{what}: must not contain a fragment")
+    failure: Optional[UsageError] = None
     try:
         host_port = _normalized_authority(scheme, authority)
     except SignatureBaseError:
-        raise UsageError(f"{what}: malformed host") from None
+        failure = UsageError(f"{what}: malformed host")
+    if failure is not None:
+        raise failure
     host = _PORT_SUFFIX_RE.sub("", host_port)
     if host != host_port:  # a WHATWG parser reads the port as a number: ":08443" is ":8443"
         host_port = f"{host}:{int(host_port[len(host) + 1:])}"  # (never the default port)
@@ -1595,7 +1648,11 @@ def json_body(obj: Mapping[str, Any]) -> bytes:
     JSON.stringify(JSON.parse(body)), not the bytes received (RFC 9530 §2 says the content), so
     we send exactly that serialization and the two agree.
     """
-    return _COMPACT_JSON.encode(obj).encode("utf-8")
+    try:
+        return _COMPACT_JSON.encode(obj).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: from a "\ud800" escape, or from argv
+        failure = UsageError("JSON body: text is not encodable as UTF-8 (lone surrogate)")
+    raise failure  # after the try statement: see section 1
 
 
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
@@ -2087,15 +2144,29 @@ def _reject_constant(name: str) -> None:  # RFC 8259 §6: "NaN and Infinity are 
     raise ResponseError(f"body is not valid JSON: {name} is no JSON number")
 
 
+MAX_INTEGER_DIGITS = 20  # a uint64 has 20 digits; Open Payments sends larger amounts as strings
+
+
+def _bounded_int(text: str) -> int:
+    """RFC 8259 §6 lets a parser limit numbers; we refuse a long integer before int() reads it:
+    before Python 3.11, int() of a megabyte of digits costs seconds of CPU."""
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ResponseError(f"body is not valid JSON: integer too long "
+                            f"(over {MAX_INTEGER_DIGITS} digits)")
+    return int(text)
+
+
 def parse_json(data: bytes) -> Any:
-    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity; ResponseError."""
+    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity, integers of at most
+    20 digits; ResponseError."""
     try:
         return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                          parse_constant=_reject_constant)
-    except ResponseError:
-        raise
+                          parse_constant=_reject_constant, parse_int=_bounded_int)
+    except ResponseError as exc:  # from a hook above: it says why
+        failure = exc
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise ResponseError("body is not valid JSON") from None
+        failure = ResponseError("body is not valid JSON")
+    raise failure  # after the try statement: see section 1
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -2603,7 +2674,8 @@ def _read_input(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise UsageError(f"cannot read {path!r}: {exc.strerror}") from None
+        failure = UsageError(f"cannot read {path!r}: {exc.strerror}")
+    raise failure  # after the try statement: see section 1
 
 
 def _field_types(pairs: Sequence[str]) -> Dict[str, str]:
@@ -2820,11 +2892,8 @@ def _cmd_grant(args: Any) -> int:
     client = _client(args)
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
     assert wallet is not None
-    try:
-        access = json.loads(args.access)
-    except ValueError:
-        raise UsageError("--access must be a JSON array of access items") from None
-    if not isinstance(access, list):
+    access = _user_json(args.access, "--access", "--access must be a JSON array of access items")
+    if not isinstance(access, list) or not all(isinstance(item, dict) for item in access):
         raise UsageError("--access must be a JSON array of access items")
     nonce = new_nonce()
     body = grant_request_body(client=wallet, access=access, finish_uri=args.finish_uri,
