@@ -2453,11 +2453,20 @@ class _TrackedConnection:
             exchange.add(self)
         return self._op_socket
 
+    _op_tunnelling = False
+
+    def _tunnel(self) -> None:  # http.client sends a proxy's CONNECT through send() too
+        self._op_tunnelling = True
+        try:
+            super()._tunnel()  # type: ignore[misc]
+        finally:
+            self._op_tunnelling = False
+
     def send(self, data: Any) -> None:
         if getattr(self, "sock", None) is None:  # http.client connects on the first send
             self.connect()  # type: ignore[attr-defined]
         exchange = getattr(_EXCHANGE, "current", None)
-        if exchange is not None:
+        if exchange is not None and not self._op_tunnelling:
             if self not in exchange.connections:  # a connection kept alive from before
                 exchange.add(self)
             exchange.sent = True

@@ -334,3 +334,55 @@ def test_gnapauth_never_follows_a_redirect(key):
         assert str(info.value) == ("unexpected redirect (HTTP 307); a signed request is never "
                                    "re-sent")
         assert other.connections == 0
+
+
+def test_an_https_proxy_from_the_environment_sees_only_connect(key, monkeypatch):
+    """HTTPS_PROXY is honoured for https (documented): the proxy is asked to CONNECT and never
+    sees the request, its token or its body; a refused tunnel means nothing was sent."""
+    with HostileAS("raw") as proxy:
+        proxy.raw = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        c = client(key)
+        for _ in range(2):  # the second request reuses the Client's proxy manager
+            with pytest.raises(oc.TransportError) as info:
+                c.continue_grant("https://as.example/continue/1", TOKEN, REF)
+            assert info.value.request_sent is False
+            clean_chain(info.value)
+        assert [r.split(b" ")[:2] for r in proxy.requests] == [[b"CONNECT",
+                                                                b"as.example:443"]] * 2
+        assert not any(TOKEN.encode() in r or REF.encode() in r for r in proxy.requests)
+
+
+def test_a_client_closes_its_connections(key, las):
+    with client(key) as c:
+        c.request_grant(las.grant_endpoint, oc.grant_request_body(
+            client=las.wallet, access=[{"type": "quote", "actions": ["read"]}]))
+        assert c._adapter is not None
+    assert c._adapter is None  # closed; a new request would open a new pool
+    c.close()  # closing twice is fine
+
+
+def test_a_socket_added_after_the_deadline_is_shut_at_once():
+    import socket
+
+    exchange = oc._Exchange()
+    exchange.expire()
+    mine, peer = socket.socketpair()
+    with mine, peer:
+        exchange.add(type("Connection", (), {"_op_socket": mine})())
+        assert peer.recv(1) == b""  # shut down: the peer reads the end at once
+    oc._shutdown(mine)  # a closed socket: nothing to do, and no error
+
+
+def test_the_adapter_outside_a_client_tracks_nothing(las):
+    """The connection hooks only report to the exchange of the thread's Client.send; used on
+    its own, the adapter is requests' plain one."""
+    import requests
+
+    adapter = oc._adapter_class()()
+    prepared = requests.Request("GET", las.url + "/nothing").prepare()
+    response = adapter.send(prepared, timeout=5)
+    assert response.status_code == 404
+    adapter.close()
