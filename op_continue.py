@@ -2733,7 +2733,7 @@ def _client(args: Any) -> Client:
     key_id = _setting(args, "key_id", "KEY_ID")
     assert key_path is not None and key_id is not None
     return Client(load_private_key(key_path), key_id, timeout=args.timeout,
-                  allow_http=args.allow_http)
+                  allow_http=args.allow_http, allowed_origins=args.allow_origin)
 
 
 def _print_signed(signed: SignedRequest, as_json: bool) -> None:
@@ -3041,6 +3041,9 @@ def _parser() -> Any:
         p.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
         p.add_argument("--json", action="store_true", help="print JSON")
         p.add_argument("--created", type=int, metavar="UNIX", help="fix the signature time")
+        p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="also accept continue and manage URLs on this origin "
+                            "(scheme://host[:port]; repeatable)")
 
     p = sub.add_parser("grant", help="request a grant (RFC 9635 §2)")
     online_args(p)

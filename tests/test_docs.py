@@ -31,6 +31,30 @@ def test_spec_map_names_real_functions_and_vector_files():
             assert list(VECTOR_DIR.glob(path)), path
 
 
+def test_every_security_claim_names_tests_that_exist():
+    """Each bullet of the README's "Security considerations" names at least one test, and each
+    named test is a test function of that file (the floor leg runs the same files)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Security considerations\n", 1)[1].split("\n### ", 1)[0]
+    claims = [c for c in re.split(r"\n- ", section)[1:]]
+    assert len(claims) >= 12
+    for claim in claims:
+        named = re.findall(r"`(tests/[\w]+\.py)::(test_\w+)`", claim)
+        assert named, f"a claim without a test: {claim[:60]}"
+        for path, name in named:
+            assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), (path, name)
+
+
+def test_the_library_example_checks_the_hash_before_continuing():
+    """RFC 9635 §4.2.3: the client MUST check the finish hash; the README's example does, and
+    continues with the interact_ref of the redirect it checked."""
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("## Using it", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    compile(example, "README.md", "exec")
+    check = example.index("oc.verify_interaction_hash(finish.hash")
+    assert check < example.index("client.continue_grant(") < example.index("finish.interact_ref)")
+
+
 def test_vectors_readme_lists_every_file():
     listed = (VECTOR_DIR / "README.md").read_text()
     for path in sorted(VECTOR_DIR.glob("*.json")):

@@ -386,3 +386,22 @@ def test_the_adapter_outside_a_client_tracks_nothing(las):
     response = adapter.send(prepared, timeout=5)
     assert response.status_code == 404
     adapter.close()
+
+
+def test_the_cli_accepts_another_origin_only_when_named(key, tmp_path, monkeypatch, capsys):
+    from conftest import run
+
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    with HostileAS("ok") as server:
+        answer_with(server, PENDING.format(uri="https://as2.example/continue/9"))
+        monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
+        monkeypatch.setenv("KEY_ID", KID)
+        monkeypatch.setenv("CONTINUE_URI", server.url())
+        monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", TOKEN)
+        code, out, err = run(capsys, "poll", "--allow-http")
+        assert (code, out) == (oc.EXIT_RESPONSE_ERROR, "")
+        assert "$.continue.uri: expected a URL on the origin" in err
+        code, out, _ = run(capsys, "poll", "--allow-http", "--allow-origin", "https://as2.example")
+        assert code == oc.EXIT_PENDING
+        assert "CONTINUE_URI = https://as2.example/continue/9" in out.splitlines()
