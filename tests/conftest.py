@@ -99,6 +99,18 @@ def fake_transport(client, response):
     return client._adapter
 
 
+def retry_policy(total, methods):
+    """urllib3's Retry retrying ``methods`` (None: every method), named as the installed
+    urllib3 names it (allowed_methods from 1.26, method_whitelist before)."""
+    import inspect
+
+    from urllib3.util.retry import Retry
+
+    name = ("allowed_methods" if "allowed_methods" in inspect.signature(Retry).parameters
+            else "method_whitelist")
+    return Retry(total=total, **{name: methods})
+
+
 @pytest.fixture(autouse=True)
 def _fresh_url_cache():
     """normalize_url caches the URLs that passed its checks; each test starts without them, so

@@ -217,11 +217,11 @@ def test_drip_hits_the_overall_deadline(key, las):
 # reset_after the caller then sees request_denied instead of TransportError(request_sent=True).
 # Now a Client never sends through a session's adapters, only with its verify/cert/proxies.
 def test_session_that_retries_posts_is_not_used_to_send(key, las):
+    from conftest import retry_policy
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
     session = requests.Session()
-    session.mount("http://", HTTPAdapter(max_retries=Retry(total=3, allowed_methods=None)))
+    session.mount("http://", HTTPAdapter(max_retries=retry_policy(3, None)))
     client = make_client(key, session=session)
     cont, ref = approved(make_client(key), las)
     las.fault = "reset_after"

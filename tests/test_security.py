@@ -99,12 +99,11 @@ def test_a_tls_failure_after_the_request_is_reported_as_possibly_sent(key, tls_s
     """The AS reads the whole request, then answers with bytes that are no TLS record. The
     request reached it, so request_sent is True; and whatever Retry the caller's session
     mounts (urllib3 counts this failure under "other"), the interact_ref is sent once."""
+    from conftest import retry_policy
     from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
     if retry is not None:
-        tls_session.mount("https://", HTTPAdapter(max_retries=Retry(total=3,
-                                                                    allowed_methods=retry)))
+        tls_session.mount("https://", HTTPAdapter(max_retries=retry_policy(3, retry)))
     with HostileAS("garbage_after_request", tls=True) as server:
         with pytest.raises(oc.TransportError) as info:
             client(key, session=tls_session).continue_grant(server.url(), TOKEN, REF)
