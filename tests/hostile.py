@@ -43,7 +43,9 @@ class HostileAS:
         self.serving = 0  # connections not yet closed on the server's side
         self._count = threading.Lock()
         self._stop = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.socket()  # (socket.create_server is Python 3.8+)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
         self._listener.settimeout(0.1)
         port = self._listener.getsockname()[1]
         self.origin = f"{'https' if tls else 'http'}://127.0.0.1:{port}"

@@ -20,7 +20,7 @@ What it copies from Rafiki (packages/auth/src: grant/routes.ts, signature/middle
   ``JSON.stringify(ctx.request.body)``; a missing body is koa-bodyparser's ``{}``).
 * The @target-uri is ``http://<Host header><request target>`` (koa's ``ctx.href``).
 * Status codes and GNAP error codes of the continuation table in
-  /work/shared/open-payments-notes.md; the finish hash is SHA-256 over
+  notes on the deployed Rafiki AS; the finish hash is SHA-256 over
   ``client nonce \\n server nonce \\n interact_ref \\n grant endpoint`` in standard base64 WITH
   padding (Rafiki's deviation from RFC 9635 section 4.2.3).
 

@@ -1,5 +1,5 @@
 """Static checks run as tests, so the README's one test command covers them: vermin (Python
-3.8 floor), ruff, and mypy --strict on the module."""
+3.7 floor), ruff, and mypy --strict on the module."""
 import pathlib
 import subprocess
 import sys
@@ -14,8 +14,8 @@ def _run(tool, *args):
     return proc.stdout
 
 
-def test_vermin_python_3_8():
-    _run("vermin", "--target=3.8-", "--no-tips", "--violations", "--eval-annotations",
+def test_vermin_python_3_7():
+    _run("vermin", "--target=3.7-", "--no-tips", "--violations", "--eval-annotations",
          "op_continue.py")
 
 
