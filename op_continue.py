@@ -14,7 +14,8 @@
 
 Implements RFC 9421 (HTTP Message Signatures, Ed25519), RFC 9530 (Content-Digest) and the
 parts of RFC 8941 (Structured Field Values) those need, by hand.
-Deps: requests >= 2.20, PyNaCl >= 1.3. Python >= 3.7. Read top to bottom: sections follow the protocol.
+Deps: requests >= 2.20, PyNaCl >= 1.3. Python >= 3.7.
+Read top to bottom: sections follow the protocol.
 Vendoring: copy this file unchanged and keep this header; record __version__ and its sha256.
 """
 
