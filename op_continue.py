@@ -61,7 +61,7 @@ from typing import (
 # PyNaCl (nacl.signing, nacl.exceptions) is imported where a key is made, so the offline
 # commands that need no key (hash, digest, base) start without it.
 
-__version__ = "0.1.0+dev"
+__version__ = "0.2.0"
 __all__ = [
     # errors (section 1)
     "Error", "UsageError", "SignatureBaseError", "VerificationError",
