@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark op_continue against the Ed25519 floor and its peers (issue 6, "Benchmark").
+"""Benchmark op_continue against the Ed25519 floor and its peers.
 
 One run measures, on this machine, medians over repeated batches:
 
