@@ -2398,8 +2398,8 @@ _MAY_BE_SPENT = "the request may have reached the server; an interact_ref sent w
 
 
 class _Exchange:
-    """One request in flight: the sockets it opened or reused, whether any byte of the request
-    was sent, and whether the deadline passed (then every socket is shut down)."""
+    """One request in flight: the connections it opened or reused, whether any byte of the
+    request was sent, and whether the deadline passed (then every socket is shut down)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -2445,16 +2445,15 @@ class _TrackedConnection:
     """Mixed into urllib3's connection classes: report each new socket, and the first byte
     sent, to the current thread's exchange."""
 
-    _op_socket: Any = None
+    _op_socket: Any = None  # the TCP socket, under any TLS layer
+    _op_tunnelling = False  # sending a proxy's CONNECT, not the request
 
     def _new_conn(self) -> Any:
-        self._op_socket = super()._new_conn()  # type: ignore[misc]  # (under any TLS layer)
+        self._op_socket = super()._new_conn()  # type: ignore[misc]
         exchange = getattr(_EXCHANGE, "current", None)
         if exchange is not None:
             exchange.add(self)
         return self._op_socket
-
-    _op_tunnelling = False
 
     def _tunnel(self) -> None:  # http.client sends a proxy's CONNECT through send() too
         self._op_tunnelling = True
