@@ -2243,7 +2243,14 @@ class Client:
 
     def continue_grant(self, uri: str, access_token: str, interact_ref: str,
                        created: Optional[int] = None) -> Grant:
-        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried."""
+        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried.
+
+        ``interact_ref`` is required: None (an unset environment variable, say) raises
+        UsageError before any I/O; continuing without one is ``poll``.
+        """
+        if interact_ref is None:
+            raise UsageError("interact_ref: missing (None); continuing without one is polling: "
+                             "use Client.poll")
         signed = self.sign("POST", uri, access_token=access_token,
                            body=continue_body(interact_ref), created=created)
         return self._grant(signed, (access_token, interact_ref))
