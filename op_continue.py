@@ -87,8 +87,7 @@ __all__ = [
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
     # client (section 11) and command line (section 12)
-    "Client", "main",
-    "GnapAuth",  # noqa: F822 - built on first use by the module __getattr__ (PEP 562)
+    "Client", "GnapAuth", "main",
 ]
 
 
@@ -2202,8 +2201,7 @@ class Client:
                  timeout: float = DEFAULT_TIMEOUT, allow_http: bool = False,
                  max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
                  allowed_origins: Iterable[str] = ()) -> None:
-        if not isinstance(key, PrivateKey):
-            raise UsageError("key: expected a PrivateKey")
+        _check_private_key(key)
         _check_key_id(key_id)
         if isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
                                              and 0 < timeout <= 600):
@@ -2391,6 +2389,13 @@ class Client:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _check_private_key(key: object) -> None:
+    """A Client or GnapAuth needs a PrivateKey object; a path or PEM text is a common mistake."""
+    if not isinstance(key, PrivateKey):
+        hint = "load_private_key(path), or PrivateKey.from_pem(text)"
+        raise UsageError(f"key: expected a PrivateKey, not {type(key).__name__}; use {hint}")
 
 
 def _allowed_origin(text: object, allow_http: bool) -> str:
@@ -2591,22 +2596,27 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     return obj
 
 
-class _GnapAuth:
+class GnapAuth:
     """requests auth: sign any Open Payments request (GNAP token + RFC 9421 + Content-Digest).
 
-    ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``. A JSON body is
-    re-serialized compactly before signing (see json_body for why); other bodies are refused.
+    ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``: requests calls
+    any callable given as ``auth`` with the prepared request. A JSON body is re-serialized
+    compactly before signing (see json_body for why); other bodies are refused.
     It signs for one origin only: ``origin`` ("https://host[:port]"), or else the origin of the
     first request it signs; a request to any other origin is refused (UsageError). A redirect
     answering a signed request is never followed (ResponseError): its token, signature and
-    body would go to wherever the Location points.
+    body would go to wherever the Location points. Every argument is checked here, when it is
+    made (UsageError), not when the first request is signed.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, access_token: Optional[str] = None, *,
                  origin: Optional[str] = None, allow_http: bool = False) -> None:
+        _check_private_key(key)
         _check_key_id(key_id)
         if access_token is not None:
             _check_text(access_token, "access token")
+        if not isinstance(allow_http, bool):
+            raise UsageError("allow_http: expected True or False")
         self.key, self.key_id, self.allow_http = key, key_id, allow_http
         self.origin = None if origin is None else _allowed_origin(origin, allow_http)
         self._access_token = access_token
@@ -2615,6 +2625,7 @@ class _GnapAuth:
         return f"GnapAuth(key_id={self.key_id!r}, origin={self.origin!r}, access_token=[secure])"
 
     def __call__(self, r: Any) -> Any:
+        """Sign the prepared request ``r`` in place (requests calls this); return it."""
         body = r.body
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -2654,18 +2665,6 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
         raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
                             "request is never re-sent", path="", status=response.status_code)
     return response
-
-
-def __getattr__(name: str) -> Any:
-    """PEP 562: build GnapAuth on first use, so importing this module never imports requests."""
-    if name == "GnapAuth":
-        import requests.auth
-
-        cls = type("GnapAuth", (_GnapAuth, requests.auth.AuthBase),
-                   {"__module__": __name__, "__doc__": _GnapAuth.__doc__})
-        globals()["GnapAuth"] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # =============================================================================
