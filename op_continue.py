@@ -1419,18 +1419,24 @@ def _combined_dictionary(message: Message, name: str) -> Dict[str, Member]:
     raise failure  # after the try statement: see section 1
 
 
-def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
-                   *, label: Optional[str] = None, request: Optional[Message] = None,
+def verify_message(message: Union[Message, SignedRequest],
+                   keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
+                   *, label: Optional[str] = None,
+                   request: Union[Message, SignedRequest, None] = None,
                    field_types: Optional[Mapping[str, str]] = None,
                    required: Sequence[str] = (), max_age: Optional[int] = None,
                    now: Optional[float] = None) -> VerifiedSignature:
     """Verify one signature on ``message``; raise VerificationError on any failure.
 
+    ``message`` (and ``request``) is a Message (parse_message, request_message) or a
+    SignedRequest (sign_request, Client.sign), verified as the request it sends.
     ``keys`` is one key or {keyid: key}; ``required`` names components that must be covered
     (e.g. ``'"@method"'``); ``max_age`` (seconds) requires ``created`` and bounds its age.
     When ``content-digest`` is covered, the digest is checked against the content too.
     Spec: RFC 9421 §3.2 "Verifying a Signature".
     """
+    message = _as_message(message, "message")
+    request = None if request is None else _as_message(request, "request")
     inputs = _combined_dictionary(message, "signature-input")
     signatures = _combined_dictionary(message, "signature")
     if label is None:
@@ -1480,6 +1486,16 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
                     digest = f"{member}={digest}"
             verify_content_digest(digest, target.body)
     return VerifiedSignature(label, covered, dict(params), keyid, base)
+
+
+def _as_message(value: object, what: str) -> Message:
+    """A Message, or the request a SignedRequest sends, as a Message."""
+    if isinstance(value, SignedRequest):
+        return request_message(value.method, value.url, value.headers, value.body)
+    if not isinstance(value, Message):
+        raise UsageError(f"{what}: expected a Message (parse_message, request_message) or a "
+                         "SignedRequest")
+    return value
 
 
 def _check_times(params: Params, max_age: Optional[int], now: float) -> None:
