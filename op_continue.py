@@ -70,7 +70,7 @@ __all__ = [
     "Token", "Item", "InnerList", "parse_item", "parse_list", "parse_dictionary",
     "serialize_item", "serialize_list", "serialize_dictionary",
     # keys (section 4)
-    "PrivateKey", "PublicKey", "load_private_key", "load_public_key", "jwks",
+    "PrivateKey", "PublicKey", "load_private_key", "load_public_key", "jwks", "KeyFileWarning",
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
@@ -648,11 +648,14 @@ def _der_algorithm(data: bytes, pos: int, what: str) -> Tuple[bytes, int]:
 
 
 def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
-    """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text."""
+    """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text and
+    a leading UTF-8 byte order mark (as some Windows editors save text)."""
     if isinstance(text, bytes):
+        text = text[len(_UTF8_BOM):] if text.startswith(_UTF8_BOM) else text
         if not text.isascii():  # (no decode and catch: a UnicodeDecodeError keeps the bytes)
             raise UsageError(f"{what}: not a PEM text (non-ASCII bytes)")
         text = text.decode("ascii")
+    text = text[1:] if text.startswith("\ufeff") else text
     if "-----BEGIN" not in text:
         # Some wallets display the PEM text base64-encoded once more.
         try:
@@ -676,6 +679,9 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     except binascii.Error:
         failure = UsageError(f"{what}: PEM body is not valid base64")
     raise failure  # after the try statement: see section 1
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _bad_signature_error() -> Any:
@@ -853,29 +859,76 @@ def _pem_encode(label: str, der: bytes) -> str:
 
 def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
                    what: str) -> Tuple[bytes, int]:
-    """The file's first 64 KiB and its st_mode, both from the one open file."""
+    """The file's first 64 KiB and its st_mode, both from the one open file. Errors name the
+    path (a path is no secret), unless the value looks like key text rather than a path."""
+    if isinstance(path, str) and ("-----BEGIN" in path or "\n" in path):
+        raise UsageError(f"{what}: got key text, expected a file path; for PEM text use "
+                         "PrivateKey.from_pem(text)")
+    if isinstance(path, str) and path.lstrip().startswith("{"):
+        raise UsageError(f"{what}: got JSON text, expected a file path; for a JWK use "
+                         "PrivateKey.from_jwk(json.loads(text))")
+    if not isinstance(path, (str, bytes, os.PathLike)):  # (open() takes an int: a descriptor)
+        raise UsageError(f"{what}: expected a file path (str or os.PathLike), not "
+                         f"{type(path).__name__}")
+    shown = repr(os.fsdecode(path))
+    if isinstance(path, str) and _looks_like_encoded_key(path):  # never echo a key
+        shown = "(not shown: it looks like a key, not a path; for key text use " \
+                "PrivateKey.from_pem(text))"
     try:
         with open(path, "rb") as handle:
             return handle.read(1 << 16), os.fstat(handle.fileno()).st_mode
     except FileNotFoundError:
-        failure = UsageError(f"{what}: file not found")
+        failure = UsageError(f"{what}: file not found: {shown}")
     except OSError as exc:
-        failure = UsageError(f"{what}: cannot read file: {exc.strerror}")
+        failure = UsageError(f"{what}: cannot read file {shown}: {exc.strerror}")
+    except ValueError:  # a NUL character in the path
+        failure = UsageError(f"{what}: the file path contains a NUL character")
     raise failure  # after the try statement: see section 1
 
 
+def _looks_like_encoded_key(text: str) -> bool:
+    """Whether ``text`` decodes as base64 or base64url to a PEM text, or to as many bytes as
+    an Ed25519 seed (32), a PKCS#8 key (48) or a seed and public key (64) have."""
+    decoded = b""  # (each pattern admits only text that decodes: nothing can raise here)
+    if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", text) and len(text) % 4 == 0:
+        decoded = base64.b64decode(text)
+    elif re.fullmatch(r"[A-Za-z0-9_-]+", text) and len(text) % 4 != 1:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return b"-----BEGIN" in decoded or len(decoded) in (32, 48, 64)
+
+
 def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: ignore[type-arg]
-    """Read a PKCS#8 PEM (or base64-of-PEM) private key file; warn if others may read it."""
+    """Read a private key file: PKCS#8 PEM (or base64 of it), or a private Ed25519 JWK (with
+    ``d``); a UTF-8 byte order mark is skipped. Warns (KeyFileWarning) if others may read it.
+
+    ``path`` is a file path; for key text in memory use PrivateKey.from_pem or from_jwk.
+    """
     data, mode = _read_key_file(path, "private key")
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warnings.warn("private key file is readable by other users; chmod 600 it",
-                      UserWarning, stacklevel=2)
+        warnings.warn(KeyFileWarning("private key file is readable by other users; chmod 600 it"),
+                      stacklevel=2)
+    data = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    if data.lstrip().startswith(b"{"):  # a JWK (RFC 8037 §2); PEM never starts with "{"
+        jwk = _user_json(data.decode("utf-8", "replace"), "private key",
+                         "private key: the file starts with '{' but is not valid JSON")
+        if not isinstance(jwk, dict) or "keys" in jwk:
+            raise UsageError("private key: expected one JWK object (not a JWKS or other JSON)")
+        if "d" not in jwk:
+            raise UsageError('private key: the JWK has no "d": it is a public key')
+        return PrivateKey.from_jwk(jwk)
     return PrivateKey.from_pem(data)
+
+
+class KeyFileWarning(UserWarning):
+    """load_private_key: the key file is readable by other users. A category of its own, so that
+    a caller can filter it, or turn it into an error (``warnings.simplefilter("error",
+    KeyFileWarning)``); the command line prints it as one ``op-continue: warning:`` line."""
 
 
 def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
     """Public keys from an SPKI PEM, a JWK, a JWKS, or a private key PEM: {kid or None: key}."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = text[1:] if text.startswith("\ufeff") else text  # a UTF-8 byte order mark
     if text.lstrip().startswith("{"):
         doc = _user_json(text, "public key", "public key: invalid JSON")
         jwk_list = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
@@ -3099,12 +3152,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """The op-continue command. Returns the exit code (see _ENV_HELP)."""
     args = _parser().parse_args(argv)
     try:
-        code: int = args.run(args)
+        with warnings.catch_warnings():  # a warning (KeyFileWarning) as one line, no source
+            warnings.showwarning = _warning_line
+            code: int = args.run(args)
         return code
     except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
         print(f"op-continue: {what}{_printable(str(exc))}", file=sys.stderr)
         return exit_code
+
+
+def _warning_line(message: Union[Warning, str], *_args: Any, **_kwargs: Any) -> None:
+    print(f"op-continue: warning: {_printable(str(message))}", file=sys.stderr)
 
 
 # Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.
