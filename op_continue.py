@@ -1636,11 +1636,16 @@ class SignedRequest:
 
 def _check_text(value: object, what: str) -> str:
     """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
-    split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5)."""
+    split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5). A quote mark at
+    either end is refused too: no token68 value (RFC 9635 §3.2.1) has one, but a value copied
+    from a .env file often does."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
     if not _VISIBLE_RE.match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
+    if value[0] in "\"'" or value[-1] in "\"'":
+        raise UsageError(f"{what}: is quoted (it begins or ends with a quote mark, as copied "
+                         "from a .env file); give the value without the quotes")
     return value
 
 
@@ -2305,6 +2310,7 @@ class Client:
     def request_grant(self, grant_endpoint: str, body: Mapping[str, Any],
                       created: Optional[int] = None) -> Grant:
         """POST a grant request (RFC 9635 §2), signed without Authorization (§7.3.1)."""
+        self._check(grant_endpoint, "grant endpoint")
         signed = self.sign("POST", grant_endpoint, body=json_body(body), created=created)
         return self._grant(signed, ())
 
@@ -2318,12 +2324,14 @@ class Client:
         if interact_ref is None:
             raise UsageError("interact_ref: missing (None); continuing without one is polling: "
                              "use Client.poll")
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("POST", uri, access_token=access_token,
                            body=continue_body(interact_ref), created=created)
         return self._grant(signed, (access_token, interact_ref))
 
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
         """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("POST", uri, access_token=access_token, created=created)
         return self._grant(signed, (access_token,))
 
@@ -2351,12 +2359,14 @@ class Client:
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
         """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4)."""
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("DELETE", uri, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
 
     def rotate(self, manage_url: str, access_token: str,
                created: Optional[int] = None) -> AccessToken:
         """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
+        self._check(manage_url, "manage URL", access_token, "access token")
         signed = self.sign("POST", manage_url, access_token=access_token, created=created)
         obj = self._exchange(signed, (access_token,))
         ctx = self._context(signed.url)
@@ -2364,8 +2374,17 @@ class Client:
 
     def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
         """Revoke an access token: DELETE its manage URL (RFC 9635 §6.2)."""
+        self._check(manage_url, "manage URL", access_token, "access token")
         signed = self.sign("DELETE", manage_url, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
+
+    def _check(self, url: str, url_what: str, token: Optional[str] = None,
+               token_what: Optional[str] = None) -> None:
+        """Check an operation's URL and, if it takes one, its token (None too: it must not go
+        without Authorization), by the names the caller knows them by."""
+        normalize_url(url, url_what, self.allow_http)
+        if token_what is not None:
+            _check_text(token, token_what)
 
     # --- transport ---
 

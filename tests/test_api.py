@@ -236,3 +236,58 @@ def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
     assert (code, err) == (0, "op-continue: warning: private key file is readable by other "
                               "users; chmod 600 it\n")
     assert json.loads(out)["keys"][0]["kid"] == "k"
+
+
+# --- tokens copied with their quotes; each operation names its inputs ---------------------------
+
+QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
+         "the value without the quotes"
+
+
+@pytest.mark.parametrize("quoted", [f'"{TOKEN}"', f"'{TOKEN}'", f'"{TOKEN}', f"{TOKEN}'"])
+def test_a_quoted_token_is_refused_without_echoing_it(key, quoted):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    calls = [
+        (lambda: client.continue_grant(URI, quoted, REF), "continue access token"),
+        (lambda: client.poll(URI, quoted), "continue access token"),
+        (lambda: client.cancel(URI, quoted), "continue access token"),
+        (lambda: client.rotate("https://auth.example/token/1", quoted), "access token"),
+        (lambda: client.revoke("https://auth.example/token/1", quoted), "access token"),
+        (lambda: client.sign("POST", URI, access_token=quoted), "access token"),
+        (lambda: oc.GnapAuth(key, KID, quoted), "access token"),
+        (lambda: client.continue_grant(URI, TOKEN, quoted.replace(TOKEN, REF)), "interact_ref"),
+        (lambda: oc.continue_body(quoted.replace(TOKEN, REF)), "interact_ref"),
+    ]
+    for call, what in calls:
+        message = usage(call)
+        assert message == f"{what}: {QUOTED}"
+        assert TOKEN not in message and REF not in message
+    assert adapter.calls == []
+
+
+def test_a_quoted_interact_ref_in_the_finish_redirect_is_refused():
+    redirect = "https://client.example/finish?hash=h&interact_ref=%22" + REF + "%22"
+    assert usage(oc.parse_finish_redirect, redirect) == f"interact_ref: {QUOTED}"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.request_grant("http://auth.example/", {}),
+     "grant endpoint: must use https (plain http only with allow_http)"),
+    (lambda c: c.continue_grant("https://auth.example/c/../x", TOKEN, REF),
+     "continue URI: must be normalized (no dot segments, valid %-escapes)"),
+    (lambda c: c.poll("auth.example/continue", TOKEN),
+     "continue URI: must be an absolute URL with a host"),
+    (lambda c: c.cancel(URI, None), "continue access token: must be a non-empty string"),
+    (lambda c: c.continue_grant(URI, None, REF),
+     "continue access token: must be a non-empty string"),
+    (lambda c: c.rotate("https://auth.example/token#1", TOKEN),
+     "manage URL: must not contain a fragment"),
+    (lambda c: c.revoke("https://auth.example/token/1", ""), "access token: must be a non-empty "
+                                                             "string"),
+])
+def test_client_operations_name_their_inputs(key, call, message):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    assert usage(call, client) == message
+    assert adapter.calls == []  # refused before any I/O: no token-less request either
