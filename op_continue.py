@@ -140,10 +140,12 @@ class ResponseError(Error, ValueError):
 
 
 class GrantError(Error):
-    """The AS answered with a GNAP error object.  Spec: RFC 9635 §3.6."""
+    """The AS answered with a GNAP error object (RFC 9635 §3.6), or the interaction finish
+    redirect said the grant was not approved: then ``status`` is None (no HTTP answer)."""
 
-    def __init__(self, status: int, code: str, description: Optional[str] = None) -> None:
-        text = f"HTTP {status}: {code}"
+    def __init__(self, status: Optional[int], code: str,
+                 description: Optional[str] = None) -> None:
+        text = code if status is None else f"HTTP {status}: {code}"
         if description:
             text += f": {description}"
         super().__init__(text)
@@ -1880,7 +1882,8 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
     if "result" in params:
         result = params["result"][0]
         code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
-        raise GrantError(0, code, "the interaction did not approve the grant")
+        raise GrantError(None, code, "the interaction finished without approving the grant "
+                                     "(finish redirect result)")
     refs, hashes = params.get("interact_ref", []), params.get("hash", [])
     if len(refs) != 1 or len(hashes) != 1:
         raise UsageError("finish redirect: needs exactly one hash and one interact_ref")

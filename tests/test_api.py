@@ -291,3 +291,21 @@ def test_client_operations_name_their_inputs(key, call, message):
     adapter = fake_transport(client, FakeResponse([b"{}"]))
     assert usage(call, client) == message
     assert adapter.calls == []  # refused before any I/O: no token-less request either
+
+
+# --- a rejected interaction is no "HTTP 0" ------------------------------------------------------
+
+def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
+    redirect = "https://client.example/finish?result=grant_rejected"
+    with pytest.raises(oc.GrantError) as info:
+        oc.parse_finish_redirect(redirect)
+    assert (info.value.status, info.value.code) == (None, "grant_rejected")
+    assert str(info.value) == ("grant_rejected: the interaction finished without approving the "
+                               "grant (finish redirect result)")
+    monkeypatch.setenv("FINISH_REDIRECT", redirect)
+    code, out, err = run(capsys, "finish", "--client-nonce", "CN", "--server-nonce", "SN",
+                         "--grant-endpoint", "https://auth.example/")
+    assert (code, out) == (oc.EXIT_GRANT_ERROR, "")
+    assert err == ("op-continue: error: grant_rejected: the interaction finished without "
+                   "approving the grant (finish redirect result)\n")
+    assert "HTTP" not in err
