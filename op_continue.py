@@ -752,6 +752,7 @@ class PublicKey:
                 "x": b64url_encode(self.raw)}
 
     def to_pem(self) -> str:
+        """SubjectPublicKeyInfo PEM.  Spec: RFC 8410 §4."""
         der = bytes.fromhex("302a300506032b6570032100") + self.raw
         return _pem_encode("PUBLIC KEY", der)
 
@@ -780,6 +781,7 @@ class PrivateKey:
 
     @classmethod
     def generate(cls) -> PrivateKey:
+        """A new key from 32 bytes of os.urandom (RFC 8032 §5.1.5: the seed is random)."""
         return cls(os.urandom(32))
 
     @classmethod
@@ -1033,6 +1035,7 @@ class Message:
 
     @property
     def is_request(self) -> bool:
+        """True for a request, False for a response (which has a ``status``)."""
         return self.status is None
 
     def field_values(self, name: str) -> List[str]:
@@ -1040,6 +1043,8 @@ class Message:
         return [value for key, value in self.fields if key == name]
 
     def with_fields(self, extra: Iterable[Tuple[str, str]]) -> Message:
+        """A copy with the (name, value) pairs ``extra`` appended, names lower-cased: e.g. the
+        Signature-Input and Signature fields that sign_message returned."""
         return Message(self.method, self.target_uri, self.request_target, self.status,
                        self.fields + tuple((n.lower(), v) for n, v in extra), self.body)
 
@@ -1617,6 +1622,7 @@ class SignedRequest:
     signature_base: str = field(repr=False)
 
     def header(self, name: str) -> Optional[str]:
+        """The value of header ``name`` (any letter case) as it will be sent, or None."""
         for key, value in self.headers:
             if key.lower() == name.lower():
                 return value
@@ -1961,6 +1967,8 @@ class Amount:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Amount:
+        """Validate the parsed JSON ``obj`` found at ``path``; ResponseError names the first
+        mismatch."""
         o = _obj(obj, path)
         value = _str(o.get("value"), path + ".value")
         if not re.fullmatch(r"[0-9]{1,20}", value) or int(value) >= 1 << 64:
@@ -1982,6 +1990,8 @@ class Limits:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Limits:
+        """Validate the parsed JSON ``obj`` found at ``path``; ResponseError names the first
+        mismatch."""
         o = _obj(obj, path)
         amounts = {n: Amount.from_json(o[n], f"{path}.{n}") if n in o else None
                    for n in ("debitAmount", "receiveAmount")}
@@ -2008,6 +2018,8 @@ class Access:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Access:
+        """Validate the parsed JSON ``obj`` found at ``path``: a known type, its known actions,
+        an identifier for outgoing-payment; ResponseError names the first mismatch."""
         o = _obj(obj, path)
         kind = _str(o.get("type"), path + ".type")
         if kind not in ACCESS_ACTIONS:
@@ -2038,6 +2050,8 @@ class AccessToken:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.access_token",
                   ctx: _Ctx = _Ctx()) -> AccessToken:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the manage URL
+        may point. ResponseError names the first mismatch, never a value."""
         o = _obj(obj, path)
         value = _secret(o.get("value"), path + ".value")
         manage = _url(o.get("manage"), path + ".manage", ctx)
@@ -2064,6 +2078,8 @@ class Continue:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.continue",
                   ctx: _Ctx = _Ctx()) -> Continue:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the continue URI
+        may point. ResponseError names the first mismatch, never a value."""
         o = _obj(obj, path)
         token = _obj(o.get("access_token"), path + ".access_token")
         value = _secret(token.get("value"), path + ".access_token.value")
@@ -2086,6 +2102,8 @@ class Interact:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.interact",
                   ctx: _Ctx = _Ctx()) -> Interact:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the redirect
+        may point. ResponseError names the first mismatch."""
         o = _obj(obj, path)
         return cls(_url(o.get("redirect"), path + ".redirect", ctx),
                    _check_response_text(o.get("finish"), path + ".finish"))
@@ -2124,6 +2142,8 @@ class Grant:
     @classmethod
     def from_json(cls, obj: object, path: str = "$",
                   ctx: _Ctx = _Ctx()) -> Grant:
+        """Validate a parsed grant response (parse_json of the body); ``ctx`` says where its URLs
+        may point. ResponseError names the JSON path of the first mismatch, never a value."""
         o = _obj(obj, path)
         token = AccessToken.from_json(o["access_token"], path + ".access_token", ctx) \
             if "access_token" in o else None
@@ -2304,6 +2324,8 @@ class Client:
 
     def sign(self, method: str, url: str, *, access_token: Optional[str] = None,
              body: Optional[bytes] = None, created: Optional[int] = None) -> SignedRequest:
+        """Sign a request with this Client's key, send nothing: see sign_request. The CLI's
+        --dry-run prints it; ``send`` sends it once."""
         return sign_request(method, url, key=self.key, key_id=self.key_id,
                             access_token=access_token, body=body, created=created,
                             allow_http=self.allow_http)

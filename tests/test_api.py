@@ -2,7 +2,9 @@
 when made (before any I/O) with a message naming the input and the fix, and never a secret in
 that message."""
 import base64
+import inspect
 import json
+import re
 import subprocess
 import sys
 import warnings
@@ -309,3 +311,49 @@ def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
     assert err == ("op-continue: error: grant_rejected: the interaction finished without "
                    "approving the grant (finish redirect result)\n")
     assert "HTTP" not in err
+
+
+# --- every public name documented -------------------------------------------------------------
+
+def _own_docstring(obj):
+    """``obj``'s own docstring: not inherited (inspect.getdoc would inherit one), and not the
+    signature a dataclass writes for a class without one."""
+    doc = vars(obj).get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    if isinstance(obj, type) and doc and doc.startswith(obj.__name__ + "("):
+        return None  # dataclasses.dataclass's stand-in
+    return (doc or "").strip() or None
+
+
+def public_api():
+    """(qualified name, object): everything in __all__, and the public methods and properties
+    each public class defines itself."""
+    for name in oc.__all__:
+        obj = getattr(oc, name)
+        yield name, obj
+        if not isinstance(obj, type):
+            continue
+        for attr, member in vars(obj).items():
+            if attr.startswith("_"):
+                continue
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) \
+                else member.fget if isinstance(member, property) else member
+            if inspect.isfunction(function):
+                yield f"{name}.{attr}", function
+
+
+def test_every_public_name_has_a_docstring():
+    names = [name for name, _ in public_api()]
+    assert {"Client.sign", "SignedRequest.header", "GnapAuth", "Message.is_request",
+            "PrivateKey.generate", "verify_message"} <= set(names)
+    assert all(callable(getattr(oc, name)) for name in oc.__all__)  # no constant hides in there
+    missing = [name for name, obj in public_api() if _own_docstring(obj) is None]
+    assert missing == []
+
+
+def test_the_readme_api_table_lists_every_public_name():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    using = readme.split("## Using it\n", 1)[1].split("\n## ", 1)[0]  # it stays in "Using it"
+    table = using.split("| Name | What it is |\n", 1)[1].split("\n\n", 1)[0]
+    first_cells = [row.split(" | ", 1)[0] for row in table.splitlines()[1:]]
+    listed = set(re.findall(r"`(\w+)", " ".join(first_cells)))
+    assert listed == set(oc.__all__)
