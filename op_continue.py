@@ -70,7 +70,7 @@ __all__ = [
     "Token", "Item", "InnerList", "parse_item", "parse_list", "parse_dictionary",
     "serialize_item", "serialize_list", "serialize_dictionary",
     # keys (section 4)
-    "PrivateKey", "PublicKey", "load_private_key", "load_public_key", "jwks",
+    "PrivateKey", "PublicKey", "load_private_key", "load_public_key", "jwks", "KeyFileWarning",
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
@@ -87,8 +87,7 @@ __all__ = [
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
     # client (section 11) and command line (section 12)
-    "Client", "main",
-    "GnapAuth",  # noqa: F822 - built on first use by the module __getattr__ (PEP 562)
+    "Client", "GnapAuth", "main",
 ]
 
 
@@ -141,10 +140,12 @@ class ResponseError(Error, ValueError):
 
 
 class GrantError(Error):
-    """The AS answered with a GNAP error object.  Spec: RFC 9635 §3.6."""
+    """The AS answered with a GNAP error object (RFC 9635 §3.6), or the interaction finish
+    redirect said the grant was not approved: then ``status`` is None (no HTTP answer)."""
 
-    def __init__(self, status: int, code: str, description: Optional[str] = None) -> None:
-        text = f"HTTP {status}: {code}"
+    def __init__(self, status: Optional[int], code: str,
+                 description: Optional[str] = None) -> None:
+        text = code if status is None else f"HTTP {status}: {code}"
         if description:
             text += f": {description}"
         super().__init__(text)
@@ -649,11 +650,14 @@ def _der_algorithm(data: bytes, pos: int, what: str) -> Tuple[bytes, int]:
 
 
 def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
-    """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text."""
+    """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text and
+    a leading UTF-8 byte order mark (as some Windows editors save text)."""
     if isinstance(text, bytes):
+        text = text[len(_UTF8_BOM):] if text.startswith(_UTF8_BOM) else text
         if not text.isascii():  # (no decode and catch: a UnicodeDecodeError keeps the bytes)
             raise UsageError(f"{what}: not a PEM text (non-ASCII bytes)")
         text = text.decode("ascii")
+    text = text[1:] if text.startswith("\ufeff") else text
     if "-----BEGIN" not in text:
         # Some wallets display the PEM text base64-encoded once more.
         try:
@@ -677,6 +681,9 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     except binascii.Error:
         failure = UsageError(f"{what}: PEM body is not valid base64")
     raise failure  # after the try statement: see section 1
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _bad_signature_error() -> Any:
@@ -745,6 +752,7 @@ class PublicKey:
                 "x": b64url_encode(self.raw)}
 
     def to_pem(self) -> str:
+        """SubjectPublicKeyInfo PEM.  Spec: RFC 8410 §4."""
         der = bytes.fromhex("302a300506032b6570032100") + self.raw
         return _pem_encode("PUBLIC KEY", der)
 
@@ -773,6 +781,7 @@ class PrivateKey:
 
     @classmethod
     def generate(cls) -> PrivateKey:
+        """A new key from 32 bytes of os.urandom (RFC 8032 §5.1.5: the seed is random)."""
         return cls(os.urandom(32))
 
     @classmethod
@@ -854,29 +863,76 @@ def _pem_encode(label: str, der: bytes) -> str:
 
 def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
                    what: str) -> Tuple[bytes, int]:
-    """The file's first 64 KiB and its st_mode, both from the one open file."""
+    """The file's first 64 KiB and its st_mode, both from the one open file. Errors name the
+    path (a path is no secret), unless the value looks like key text rather than a path."""
+    if isinstance(path, str) and ("-----BEGIN" in path or "\n" in path):
+        raise UsageError(f"{what}: got key text, expected a file path; for PEM text use "
+                         "PrivateKey.from_pem(text)")
+    if isinstance(path, str) and path.lstrip().startswith("{"):
+        raise UsageError(f"{what}: got JSON text, expected a file path; for a JWK use "
+                         "PrivateKey.from_jwk(json.loads(text))")
+    if not isinstance(path, (str, bytes, os.PathLike)):  # (open() takes an int: a descriptor)
+        raise UsageError(f"{what}: expected a file path (str or os.PathLike), not "
+                         f"{type(path).__name__}")
+    shown = repr(os.fsdecode(path))
+    if isinstance(path, str) and _looks_like_encoded_key(path):  # never echo a key
+        shown = "(not shown: it looks like a key, not a path; for key text use " \
+                "PrivateKey.from_pem(text))"
     try:
         with open(path, "rb") as handle:
             return handle.read(1 << 16), os.fstat(handle.fileno()).st_mode
     except FileNotFoundError:
-        failure = UsageError(f"{what}: file not found")
+        failure = UsageError(f"{what}: file not found: {shown}")
     except OSError as exc:
-        failure = UsageError(f"{what}: cannot read file: {exc.strerror}")
+        failure = UsageError(f"{what}: cannot read file {shown}: {exc.strerror}")
+    except ValueError:  # a NUL character in the path
+        failure = UsageError(f"{what}: the file path contains a NUL character")
     raise failure  # after the try statement: see section 1
 
 
+def _looks_like_encoded_key(text: str) -> bool:
+    """Whether ``text`` decodes as base64 or base64url to a PEM text, or to as many bytes as
+    an Ed25519 seed (32), a PKCS#8 key (48) or a seed and public key (64) have."""
+    decoded = b""  # (each pattern admits only text that decodes: nothing can raise here)
+    if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", text) and len(text) % 4 == 0:
+        decoded = base64.b64decode(text)
+    elif re.fullmatch(r"[A-Za-z0-9_-]+", text) and len(text) % 4 != 1:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return b"-----BEGIN" in decoded or len(decoded) in (32, 48, 64)
+
+
 def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: ignore[type-arg]
-    """Read a PKCS#8 PEM (or base64-of-PEM) private key file; warn if others may read it."""
+    """Read a private key file: PKCS#8 PEM (or base64 of it), or a private Ed25519 JWK (with
+    ``d``); a UTF-8 byte order mark is skipped. Warns (KeyFileWarning) if others may read it.
+
+    ``path`` is a file path; for key text in memory use PrivateKey.from_pem or from_jwk.
+    """
     data, mode = _read_key_file(path, "private key")
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        warnings.warn("private key file is readable by other users; chmod 600 it",
-                      UserWarning, stacklevel=2)
+        warnings.warn(KeyFileWarning("private key file is readable by other users; chmod 600 it"),
+                      stacklevel=2)
+    data = data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
+    if data.lstrip().startswith(b"{"):  # a JWK (RFC 8037 §2); PEM never starts with "{"
+        jwk = _user_json(data.decode("utf-8", "replace"), "private key",
+                         "private key: the file starts with '{' but is not valid JSON")
+        if not isinstance(jwk, dict) or "keys" in jwk:
+            raise UsageError("private key: expected one JWK object (not a JWKS or other JSON)")
+        if "d" not in jwk:
+            raise UsageError('private key: the JWK has no "d": it is a public key')
+        return PrivateKey.from_jwk(jwk)
     return PrivateKey.from_pem(data)
+
+
+class KeyFileWarning(UserWarning):
+    """load_private_key: the key file is readable by other users. A category of its own, so that
+    a caller can filter it, or turn it into an error (``warnings.simplefilter("error",
+    KeyFileWarning)``); the command line prints it as one ``op-continue: warning:`` line."""
 
 
 def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
     """Public keys from an SPKI PEM, a JWK, a JWKS, or a private key PEM: {kid or None: key}."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = text[1:] if text.startswith("\ufeff") else text  # a UTF-8 byte order mark
     if text.lstrip().startswith("{"):
         doc = _user_json(text, "public key", "public key: invalid JSON")
         jwk_list = doc.get("keys") if isinstance(doc, dict) and "keys" in doc else [doc]
@@ -979,6 +1035,7 @@ class Message:
 
     @property
     def is_request(self) -> bool:
+        """True for a request, False for a response (which has a ``status``)."""
         return self.status is None
 
     def field_values(self, name: str) -> List[str]:
@@ -986,6 +1043,8 @@ class Message:
         return [value for key, value in self.fields if key == name]
 
     def with_fields(self, extra: Iterable[Tuple[str, str]]) -> Message:
+        """A copy with the (name, value) pairs ``extra`` appended, names lower-cased: e.g. the
+        Signature-Input and Signature fields that sign_message returned."""
         return Message(self.method, self.target_uri, self.request_target, self.status,
                        self.fields + tuple((n.lower(), v) for n, v in extra), self.body)
 
@@ -1420,18 +1479,24 @@ def _combined_dictionary(message: Message, name: str) -> Dict[str, Member]:
     raise failure  # after the try statement: see section 1
 
 
-def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
-                   *, label: Optional[str] = None, request: Optional[Message] = None,
+def verify_message(message: Union[Message, SignedRequest],
+                   keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
+                   *, label: Optional[str] = None,
+                   request: Union[Message, SignedRequest, None] = None,
                    field_types: Optional[Mapping[str, str]] = None,
                    required: Sequence[str] = (), max_age: Optional[int] = None,
                    now: Optional[float] = None) -> VerifiedSignature:
     """Verify one signature on ``message``; raise VerificationError on any failure.
 
+    ``message`` (and ``request``) is a Message (parse_message, request_message) or a
+    SignedRequest (sign_request, Client.sign), verified as the request it sends.
     ``keys`` is one key or {keyid: key}; ``required`` names components that must be covered
     (e.g. ``'"@method"'``); ``max_age`` (seconds) requires ``created`` and bounds its age.
     When ``content-digest`` is covered, the digest is checked against the content too.
     Spec: RFC 9421 §3.2 "Verifying a Signature".
     """
+    message = _as_message(message, "message")
+    request = None if request is None else _as_message(request, "request")
     inputs = _combined_dictionary(message, "signature-input")
     signatures = _combined_dictionary(message, "signature")
     if label is None:
@@ -1481,6 +1546,16 @@ def verify_message(message: Message, keys: Union[PublicKey, Mapping[Optional[str
                     digest = f"{member}={digest}"
             verify_content_digest(digest, target.body)
     return VerifiedSignature(label, covered, dict(params), keyid, base)
+
+
+def _as_message(value: object, what: str) -> Message:
+    """A Message, or the request a SignedRequest sends, as a Message."""
+    if isinstance(value, SignedRequest):
+        return request_message(value.method, value.url, value.headers, value.body)
+    if not isinstance(value, Message):
+        raise UsageError(f"{what}: expected a Message (parse_message, request_message) or a "
+                         "SignedRequest")
+    return value
 
 
 def _check_times(params: Params, max_age: Optional[int], now: float) -> None:
@@ -1547,6 +1622,7 @@ class SignedRequest:
     signature_base: str = field(repr=False)
 
     def header(self, name: str) -> Optional[str]:
+        """The value of header ``name`` (any letter case) as it will be sent, or None."""
         for key, value in self.headers:
             if key.lower() == name.lower():
                 return value
@@ -1568,11 +1644,16 @@ class SignedRequest:
 
 def _check_text(value: object, what: str) -> str:
     """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
-    split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5)."""
+    split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5). A quote mark at
+    either end is refused too: no token68 value (RFC 9635 §3.2.1) has one, but a value copied
+    from a .env file often does."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
     if not _VISIBLE_RE.match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
+    if value[0] in "\"'" or value[-1] in "\"'":
+        raise UsageError(f"{what}: is quoted (it begins or ends with a quote mark, as copied "
+                         "from a .env file); give the value without the quotes")
     return value
 
 
@@ -1807,7 +1888,8 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
     if "result" in params:
         result = params["result"][0]
         code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
-        raise GrantError(0, code, "the interaction did not approve the grant")
+        raise GrantError(None, code, "the interaction finished without approving the grant "
+                                     "(finish redirect result)")
     refs, hashes = params.get("interact_ref", []), params.get("hash", [])
     if len(refs) != 1 or len(hashes) != 1:
         raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
@@ -1885,6 +1967,8 @@ class Amount:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Amount:
+        """Validate the parsed JSON ``obj`` found at ``path``; ResponseError names the first
+        mismatch."""
         o = _obj(obj, path)
         value = _str(o.get("value"), path + ".value")
         if not re.fullmatch(r"[0-9]{1,20}", value) or int(value) >= 1 << 64:
@@ -1906,6 +1990,8 @@ class Limits:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Limits:
+        """Validate the parsed JSON ``obj`` found at ``path``; ResponseError names the first
+        mismatch."""
         o = _obj(obj, path)
         amounts = {n: Amount.from_json(o[n], f"{path}.{n}") if n in o else None
                    for n in ("debitAmount", "receiveAmount")}
@@ -1932,6 +2018,8 @@ class Access:
 
     @classmethod
     def from_json(cls, obj: object, path: str) -> Access:
+        """Validate the parsed JSON ``obj`` found at ``path``: a known type, its known actions,
+        an identifier for outgoing-payment; ResponseError names the first mismatch."""
         o = _obj(obj, path)
         kind = _str(o.get("type"), path + ".type")
         if kind not in ACCESS_ACTIONS:
@@ -1962,6 +2050,8 @@ class AccessToken:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.access_token",
                   ctx: _Ctx = _Ctx()) -> AccessToken:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the manage URL
+        may point. ResponseError names the first mismatch, never a value."""
         o = _obj(obj, path)
         value = _secret(o.get("value"), path + ".value")
         manage = _url(o.get("manage"), path + ".manage", ctx)
@@ -1988,6 +2078,8 @@ class Continue:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.continue",
                   ctx: _Ctx = _Ctx()) -> Continue:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the continue URI
+        may point. ResponseError names the first mismatch, never a value."""
         o = _obj(obj, path)
         token = _obj(o.get("access_token"), path + ".access_token")
         value = _secret(token.get("value"), path + ".access_token.value")
@@ -2010,6 +2102,8 @@ class Interact:
     @classmethod
     def from_json(cls, obj: object, path: str = "$.interact",
                   ctx: _Ctx = _Ctx()) -> Interact:
+        """Validate the parsed JSON ``obj`` found at ``path``; ``ctx`` says where the redirect
+        may point. ResponseError names the first mismatch."""
         o = _obj(obj, path)
         return cls(_url(o.get("redirect"), path + ".redirect", ctx),
                    _check_response_text(o.get("finish"), path + ".finish"))
@@ -2048,6 +2142,8 @@ class Grant:
     @classmethod
     def from_json(cls, obj: object, path: str = "$",
                   ctx: _Ctx = _Ctx()) -> Grant:
+        """Validate a parsed grant response (parse_json of the body); ``ctx`` says where its URLs
+        may point. ResponseError names the JSON path of the first mismatch, never a value."""
         o = _obj(obj, path)
         token = AccessToken.from_json(o["access_token"], path + ".access_token", ctx) \
             if "access_token" in o else None
@@ -2202,8 +2298,7 @@ class Client:
                  timeout: float = DEFAULT_TIMEOUT, allow_http: bool = False,
                  max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
                  allowed_origins: Iterable[str] = ()) -> None:
-        if not isinstance(key, PrivateKey):
-            raise UsageError("key: expected a PrivateKey")
+        _check_private_key(key)
         _check_key_id(key_id)
         if isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
                                              and 0 < timeout <= 600):
@@ -2229,6 +2324,8 @@ class Client:
 
     def sign(self, method: str, url: str, *, access_token: Optional[str] = None,
              body: Optional[bytes] = None, created: Optional[int] = None) -> SignedRequest:
+        """Sign a request with this Client's key, send nothing: see sign_request. The CLI's
+        --dry-run prints it; ``send`` sends it once."""
         return sign_request(method, url, key=self.key, key_id=self.key_id,
                             access_token=access_token, body=body, created=created,
                             allow_http=self.allow_http)
@@ -2238,18 +2335,28 @@ class Client:
     def request_grant(self, grant_endpoint: str, body: Mapping[str, Any],
                       created: Optional[int] = None) -> Grant:
         """POST a grant request (RFC 9635 §2), signed without Authorization (§7.3.1)."""
+        self._check(grant_endpoint, "grant endpoint")
         signed = self.sign("POST", grant_endpoint, body=json_body(body), created=created)
         return self._grant(signed, ())
 
     def continue_grant(self, uri: str, access_token: str, interact_ref: str,
                        created: Optional[int] = None) -> Grant:
-        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried."""
+        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried.
+
+        ``interact_ref`` is required: None (an unset environment variable, say) raises
+        UsageError before any I/O; continuing without one is ``poll``.
+        """
+        if interact_ref is None:
+            raise UsageError("interact_ref: missing (None); continuing without one is polling: "
+                             "use Client.poll")
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("POST", uri, access_token=access_token,
                            body=continue_body(interact_ref), created=created)
         return self._grant(signed, (access_token, interact_ref))
 
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
         """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("POST", uri, access_token=access_token, created=created)
         return self._grant(signed, (access_token,))
 
@@ -2277,12 +2384,14 @@ class Client:
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
         """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4)."""
+        self._check(uri, "continue URI", access_token, "continue access token")
         signed = self.sign("DELETE", uri, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
 
     def rotate(self, manage_url: str, access_token: str,
                created: Optional[int] = None) -> AccessToken:
         """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
+        self._check(manage_url, "manage URL", access_token, "access token")
         signed = self.sign("POST", manage_url, access_token=access_token, created=created)
         obj = self._exchange(signed, (access_token,))
         ctx = self._context(signed.url)
@@ -2290,8 +2399,17 @@ class Client:
 
     def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
         """Revoke an access token: DELETE its manage URL (RFC 9635 §6.2)."""
+        self._check(manage_url, "manage URL", access_token, "access token")
         signed = self.sign("DELETE", manage_url, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
+
+    def _check(self, url: str, url_what: str, token: Optional[str] = None,
+               token_what: Optional[str] = None) -> None:
+        """Check an operation's URL and, if it takes one, its token (None too: it must not go
+        without Authorization), by the names the caller knows them by."""
+        normalize_url(url, url_what, self.allow_http)
+        if token_what is not None:
+            _check_text(token, token_what)
 
     # --- transport ---
 
@@ -2384,6 +2502,13 @@ class Client:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _check_private_key(key: object) -> None:
+    """A Client or GnapAuth needs a PrivateKey object; a path or PEM text is a common mistake."""
+    if not isinstance(key, PrivateKey):
+        hint = "load_private_key(path), or PrivateKey.from_pem(text)"
+        raise UsageError(f"key: expected a PrivateKey, not {type(key).__name__}; use {hint}")
 
 
 def _allowed_origin(text: object, allow_http: bool) -> str:
@@ -2583,22 +2708,27 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     return obj
 
 
-class _GnapAuth:
+class GnapAuth:
     """requests auth: sign any Open Payments request (GNAP token + RFC 9421 + Content-Digest).
 
-    ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``. A JSON body is
-    re-serialized compactly before signing (see json_body for why); other bodies are refused.
+    ``requests.get(url, auth=op_continue.GnapAuth(key, key_id, access_token))``: requests calls
+    any callable given as ``auth`` with the prepared request. A JSON body is re-serialized
+    compactly before signing (see json_body for why); other bodies are refused.
     It signs for one origin only: ``origin`` ("https://host[:port]"), or else the origin of the
     first request it signs; a request to any other origin is refused (UsageError). A redirect
     answering a signed request is never followed (ResponseError): its token, signature and
-    body would go to wherever the Location points.
+    body would go to wherever the Location points. Every argument is checked here, when it is
+    made (UsageError), not when the first request is signed.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, access_token: Optional[str] = None, *,
                  origin: Optional[str] = None, allow_http: bool = False) -> None:
+        _check_private_key(key)
         _check_key_id(key_id)
         if access_token is not None:
             _check_text(access_token, "access token")
+        if not isinstance(allow_http, bool):
+            raise UsageError("allow_http: expected True or False")
         self.key, self.key_id, self.allow_http = key, key_id, allow_http
         self.origin = None if origin is None else _allowed_origin(origin, allow_http)
         self._access_token = access_token
@@ -2607,6 +2737,7 @@ class _GnapAuth:
         return f"GnapAuth(key_id={self.key_id!r}, origin={self.origin!r}, access_token=[secure])"
 
     def __call__(self, r: Any) -> Any:
+        """Sign the prepared request ``r`` in place (requests calls this); return it."""
         body = r.body
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -2646,18 +2777,6 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
         raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
                             "request is never re-sent", path="", status=response.status_code)
     return response
-
-
-def __getattr__(name: str) -> Any:
-    """PEP 562: build GnapAuth on first use, so importing this module never imports requests."""
-    if name == "GnapAuth":
-        import requests.auth
-
-        cls = type("GnapAuth", (_GnapAuth, requests.auth.AuthBase),
-                   {"__module__": __name__, "__doc__": _GnapAuth.__doc__})
-        globals()["GnapAuth"] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # =============================================================================
@@ -3076,12 +3195,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """The op-continue command. Returns the exit code (see _ENV_HELP)."""
     args = _parser().parse_args(argv)
     try:
-        code: int = args.run(args)
+        with warnings.catch_warnings():  # a warning (KeyFileWarning) as one line, no source
+            warnings.showwarning = _warning_line
+            code: int = args.run(args)
         return code
     except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
         print(f"op-continue: {what}{_printable(str(exc))}", file=sys.stderr)
         return exit_code
+
+
+def _warning_line(message: Union[Warning, str], *_args: Any, **_kwargs: Any) -> None:
+    print(f"op-continue: warning: {_printable(str(message))}", file=sys.stderr)
 
 
 # Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.

@@ -329,7 +329,8 @@ def test_load_private_key_warning_points_at_the_caller(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert oc.load_private_key(path).public_key == PRIVATE.public_key
-    assert [w.category for w in caught] == [UserWarning]
+    assert [w.category for w in caught] == [oc.KeyFileWarning]  # a UserWarning of our own
+    assert issubclass(oc.KeyFileWarning, UserWarning)
     assert caught[0].filename != oc.__file__  # blamed on the caller (stacklevel), not on us
     assert str(caught[0].message) == "private key file is readable by other users; chmod 600 it"
 

@@ -548,9 +548,9 @@ def test_finish_redirect_result(result, code):
     with pytest.raises(oc.GrantError) as info:
         oc.parse_finish_redirect(f"https://c.example/f?result={result}&hash=h&interact_ref=r")
     error = info.value
-    assert (error.status, error.code, error.description) == (
-        0, code, "the interaction did not approve the grant")
-    assert str(error) == f"HTTP 0: {code}: the interaction did not approve the grant"
+    description = "the interaction finished without approving the grant (finish redirect result)"
+    assert (error.status, error.code, error.description) == (None, code, description)
+    assert str(error) == f"{code}: {description}"  # no HTTP status: there was no HTTP answer
 
 
 @pytest.mark.parametrize("query, message", [

@@ -291,7 +291,8 @@ def test_write_pem_into_a_missing_directory(tmp_path):
 # --- _read_key_file / load_private_key ---
 
 def test_load_private_key_from_a_directory(tmp_path):
-    with pytest.raises(oc.UsageError, match=exact("private key: cannot read file: Is a directory")):
+    with pytest.raises(oc.UsageError, match=exact(f"private key: cannot read file "
+                                                  f"{str(tmp_path)!r}: Is a directory")):
         oc.load_private_key(tmp_path)
 
 

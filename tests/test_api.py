@@ -1,0 +1,359 @@
+"""The public API as a new user meets it: every public name documented, argument mistakes refused
+when made (before any I/O) with a message naming the input and the fix, and never a secret in
+that message."""
+import base64
+import inspect
+import json
+import re
+import subprocess
+import sys
+import warnings
+
+import pytest
+from conftest import ROOT, FakeResponse, fake_transport, run
+
+import op_continue as oc
+
+KID = "api-key"
+URI = "https://auth.example/continue/abc"
+TOKEN = "SECRET-TOKEN-1"
+REF = "SECRET-INTERACT-REF-1"
+
+
+def usage(fn, *args, **kwargs):
+    """The UsageError ``fn`` raises: its message; checked to carry no exception chain."""
+    with pytest.raises(oc.UsageError) as info:
+        fn(*args, **kwargs)
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    return str(info.value)
+
+
+# --- Client.continue_grant: a missing interact_ref is a mistake, not a poll ------------------
+
+def test_continue_grant_without_interact_ref_refuses_before_any_io(key, monkeypatch):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    monkeypatch.delenv("INTERACT_REF", raising=False)
+    message = usage(client.continue_grant, URI, TOKEN, oc.os.environ.get("INTERACT_REF"))
+    assert message == ("interact_ref: missing (None); continuing without one is polling: "
+                       "use Client.poll")
+    assert adapter.calls == []  # nothing was sent, not even a poll
+    assert TOKEN not in message
+
+
+# --- GnapAuth: an ordinary class, checked when made --------------------------------------------
+
+def test_import_leaves_requests_pynacl_and_argparse_unimported_and_gnapauth_visible(tmp_path):
+    """GnapAuth is defined by the import itself (no PEP 562 __getattr__), so dir() and pydoc
+    list it; requests, PyNaCl and argparse are still imported only when needed."""
+    code = ("import sys, op_continue as oc\n"
+            "loaded = {'requests', 'nacl', 'argparse'} & {m.split('.')[0] for m in sys.modules}\n"
+            "assert not loaded, loaded\n"
+            "import pydoc\n"
+            "assert 'GnapAuth' in dir(oc) and 'GnapAuth' in vars(oc)\n"
+            "assert 'class GnapAuth' in pydoc.render_doc(oc, renderer=pydoc.plaintext)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_gnapauth_given_a_key_path_says_to_load_it(tmp_path):
+    path = tmp_path / "private.key"
+    oc.PrivateKey.generate().write_pem(path)
+    for wrong in (str(path), path, oc.PrivateKey.generate().to_pem()):
+        assert usage(oc.GnapAuth, wrong, KID, TOKEN) == (
+            f"key: expected a PrivateKey, not {type(wrong).__name__}; use load_private_key(path), "
+            "or PrivateKey.from_pem(text)")
+    assert usage(oc.Client, str(path), KID).startswith("key: expected a PrivateKey, not str; ")
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    ((KID, "two words"), {},
+     "access token: must be printable ASCII without spaces or control characters"),
+    (("a;b", TOKEN), {}, "key id must be printable ASCII without ';', '\"' or '\\'"),
+    ((KID, TOKEN), {"origin": "https://rs.example/path"},
+     "allowed origin: expected scheme://host[:port] only"),
+    ((KID, TOKEN), {"origin": "http://rs.example"},
+     "allowed origin: must use https (plain http only with allow_http)"),
+    ((KID, TOKEN), {"allow_http": "yes"}, "allow_http: expected True or False"),
+])
+def test_gnapauth_checks_every_argument_when_made(key, args, kwargs, message):
+    assert usage(oc.GnapAuth, key, *args, **kwargs) == message
+
+
+# --- verify_message takes what sign_request and Client.sign return ----------------------------
+
+def test_verify_message_accepts_a_signed_request(key):
+    signed = oc.Client(key, KID).sign("POST", URI, access_token=TOKEN,
+                                      body=oc.continue_body(REF), created=1_700_000_000)
+    verified = oc.verify_message(signed, key.public_key)
+    assert verified.base == signed.signature_base and verified.keyid == KID
+    assert verified.covered == ('"@method"', '"@target-uri"', '"authorization"',
+                                '"content-digest"', '"content-length"', '"content-type"')
+    tampered = oc.SignedRequest(signed.method, URI + "x", signed.headers, signed.body,
+                                signed.signature_base)
+    with pytest.raises(oc.VerificationError):
+        oc.verify_message(tampered, key.public_key)
+    with pytest.raises(oc.VerificationError, match="Content-Digest: sha-512 does not match"):
+        oc.verify_message(oc.SignedRequest(signed.method, signed.url, signed.headers, b"{}",
+                                           signed.signature_base), key.public_key)
+
+
+def test_verify_message_accepts_a_signed_request_as_the_request_of_a_response(key):
+    signed = oc.sign_request("POST", URI, key=key, key_id=KID, body=b"{}", created=1)
+    response = oc.parse_message("HTTP/1.1 200 OK\nContent-Type: application/json\n\n{}")
+    params = oc.signature_params(["@status", oc.Item("@method", {"req": True}),
+                                  oc.Item("content-digest", {"req": True})],
+                                 [("keyid", KID), ("created", 2)])
+    as_sent = oc.request_message(signed.method, signed.url, signed.headers, signed.body)
+    sig_input, signature = oc.sign_message(response, key, params, request=as_sent)
+    signed_response = response.with_fields([("Signature-Input", sig_input),
+                                            ("Signature", signature)])
+    assert oc.verify_message(signed_response, key.public_key, request=signed).keyid == KID
+
+
+@pytest.mark.parametrize("wrong", ["POST / HTTP/1.1", b"", None, {"method": "POST"}])
+def test_verify_message_names_what_it_takes(key, wrong):
+    assert usage(oc.verify_message, wrong, key.public_key) == (
+        "message: expected a Message (parse_message, request_message) or a SignedRequest")
+
+
+# --- load_private_key: key text instead of a path, a path that is not there --------------------
+
+def test_load_private_key_given_key_text_points_at_from_pem_and_never_echoes_it():
+    key = oc.PrivateKey.generate()
+    pem = key.to_pem()
+    body = "".join(pem.splitlines()[1:-1])
+    cases = [
+        (pem, "private key: got key text, expected a file path; for PEM text use "
+              "PrivateKey.from_pem(text)"),
+        (json.dumps({**key.public_key.jwk("k"), "d": "x"}),
+         "private key: got JSON text, expected a file path; for a JWK use "
+         "PrivateKey.from_jwk(json.loads(text))"),
+    ]
+    hidden = "private key: file not found: (not shown: it looks like a key, not a path; for " \
+             "key text use PrivateKey.from_pem(text))"
+    for encoded in (base64.b64encode(pem.encode()).decode(), body,  # base64 of the PEM; DER
+                    oc.b64url_encode(bytes(32)), base64.b64encode(bytes(32)).decode(),
+                    bytes(32).hex()):  # a seed as base64url, base64, hex
+        cases.append((encoded, hidden))
+    for text, message in cases:
+        assert usage(oc.load_private_key, text) == message
+        assert body not in message and text not in message
+
+
+def test_load_private_key_names_the_path_it_cannot_read(tmp_path):
+    missing = tmp_path / "client.key"
+    assert usage(oc.load_private_key, missing) == f"private key: file not found: {str(missing)!r}"
+    assert usage(oc.load_private_key, str(missing).encode()) == \
+        f"private key: file not found: {str(missing)!r}"
+    assert usage(oc.load_private_key, "client.key") == "private key: file not found: 'client.key'"
+
+
+def test_load_private_key_refuses_what_is_no_path(tmp_path):
+    assert usage(oc.load_private_key, 0) == \
+        "private key: expected a file path (str or os.PathLike), not int"  # not stdin's descriptor
+    assert usage(oc.load_private_key, None) == \
+        "private key: expected a file path (str or os.PathLike), not NoneType"
+    assert usage(oc.load_private_key, "k\x00.pem") == \
+        "private key: the file path contains a NUL character"
+
+
+# --- load_private_key: a private JWK file, a byte order mark -----------------------------------
+
+def test_load_private_key_accepts_a_private_jwk_file(tmp_path):
+    key = oc.PrivateKey.generate()
+    jwk = {**key.public_key.jwk("k"), "d": oc.b64url_encode(key._signing_key.encode())}
+    path = tmp_path / "client.jwk"
+    for text in (json.dumps(jwk), json.dumps(jwk, indent=2) + "\n", "\ufeff" + json.dumps(jwk)):
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+        assert oc.load_private_key(path).public_key == key.public_key
+
+
+@pytest.mark.parametrize("text, message", [
+    (lambda jwk: json.dumps({k: v for k, v in jwk.items() if k != "d"}),
+     'private key: the JWK has no "d": it is a public key'),
+    (lambda jwk: json.dumps({"keys": [jwk]}),
+     "private key: expected one JWK object (not a JWKS or other JSON)"),
+    (lambda jwk: json.dumps(jwk)[:-1], "private key: the file starts with '{' but is not valid "
+                                       "JSON"),
+    (lambda jwk: json.dumps({**jwk, "d": jwk["x"]}), "JWK: x does not match d"),
+])
+def test_load_private_key_names_what_is_wrong_with_a_jwk_file(tmp_path, text, message):
+    key = oc.PrivateKey.generate()
+    jwk = {**key.public_key.jwk("k"), "d": oc.b64url_encode(key._signing_key.encode())}
+    path = tmp_path / "client.jwk"
+    path.write_text(text(jwk), encoding="utf-8")
+    path.chmod(0o600)
+    assert usage(oc.load_private_key, path) == message
+    assert jwk["d"] not in message
+
+
+def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
+    key = oc.PrivateKey.generate()
+    path = tmp_path / "client.key"
+    path.write_bytes(b"\xef\xbb\xbf" + key.to_pem().encode())
+    path.chmod(0o600)
+    assert oc.load_private_key(path).public_key == key.public_key
+    assert oc.PrivateKey.from_pem("\ufeff" + key.to_pem()).public_key == key.public_key
+    public = key.public_key
+    assert oc.PublicKey.from_pem(b"\xef\xbb\xbf" + public.to_pem().encode()) == public
+    assert oc.load_public_key(b"\xef\xbb\xbf" + public.to_pem().encode()) == {None: public}
+    jwks = json.dumps(oc.jwks({"k": public}))
+    assert oc.load_public_key(b"\xef\xbb\xbf" + jwks.encode()) == {"k": public}
+
+
+# --- the key-file permissions warning: typed, and one line on the command line -----------------
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_key_file_warning_is_typed_and_can_be_an_error(tmp_path):
+    path = tmp_path / "client.key"
+    oc.PrivateKey.generate().write_pem(path)
+    path.chmod(0o644)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", oc.KeyFileWarning)
+        with pytest.raises(oc.KeyFileWarning) as info:
+            oc.load_private_key(path)
+    assert str(info.value) == "private key file is readable by other users; chmod 600 it"
+
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_key_file_warning_is_one_line_on_the_command_line(tmp_path):
+    path = tmp_path / "client.key"
+    oc.PrivateKey.generate().write_pem(path)
+    path.chmod(0o644)
+    proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "jwk", "--key",
+                           str(path), "--key-id", "k"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ("op-continue: warning: private key file is readable by other users; "
+                           "chmod 600 it\n")
+
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
+    path = tmp_path / "client.key"
+    oc.PrivateKey.generate().write_pem(path)
+    path.chmod(0o644)
+    code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
+    assert (code, err) == (0, "op-continue: warning: private key file is readable by other "
+                              "users; chmod 600 it\n")
+    assert json.loads(out)["keys"][0]["kid"] == "k"
+
+
+# --- tokens copied with their quotes; each operation names its inputs ---------------------------
+
+QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
+         "the value without the quotes"
+
+
+@pytest.mark.parametrize("quoted", [f'"{TOKEN}"', f"'{TOKEN}'", f'"{TOKEN}', f"{TOKEN}'"])
+def test_a_quoted_token_is_refused_without_echoing_it(key, quoted):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    calls = [
+        (lambda: client.continue_grant(URI, quoted, REF), "continue access token"),
+        (lambda: client.poll(URI, quoted), "continue access token"),
+        (lambda: client.cancel(URI, quoted), "continue access token"),
+        (lambda: client.rotate("https://auth.example/token/1", quoted), "access token"),
+        (lambda: client.revoke("https://auth.example/token/1", quoted), "access token"),
+        (lambda: client.sign("POST", URI, access_token=quoted), "access token"),
+        (lambda: oc.GnapAuth(key, KID, quoted), "access token"),
+        (lambda: client.continue_grant(URI, TOKEN, quoted.replace(TOKEN, REF)), "interact_ref"),
+        (lambda: oc.continue_body(quoted.replace(TOKEN, REF)), "interact_ref"),
+    ]
+    for call, what in calls:
+        message = usage(call)
+        assert message == f"{what}: {QUOTED}"
+        assert TOKEN not in message and REF not in message
+    assert adapter.calls == []
+
+
+def test_a_quoted_interact_ref_in_the_finish_redirect_is_refused():
+    redirect = "https://client.example/finish?hash=h&interact_ref=%22" + REF + "%22"
+    assert usage(oc.parse_finish_redirect, redirect) == f"interact_ref: {QUOTED}"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.request_grant("http://auth.example/", {}),
+     "grant endpoint: must use https (plain http only with allow_http)"),
+    (lambda c: c.continue_grant("https://auth.example/c/../x", TOKEN, REF),
+     "continue URI: must be normalized (no dot segments, valid %-escapes)"),
+    (lambda c: c.poll("auth.example/continue", TOKEN),
+     "continue URI: must be an absolute URL with a host"),
+    (lambda c: c.cancel(URI, None), "continue access token: must be a non-empty string"),
+    (lambda c: c.continue_grant(URI, None, REF),
+     "continue access token: must be a non-empty string"),
+    (lambda c: c.rotate("https://auth.example/token#1", TOKEN),
+     "manage URL: must not contain a fragment"),
+    (lambda c: c.revoke("https://auth.example/token/1", ""), "access token: must be a non-empty "
+                                                             "string"),
+])
+def test_client_operations_name_their_inputs(key, call, message):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    assert usage(call, client) == message
+    assert adapter.calls == []  # refused before any I/O: no token-less request either
+
+
+# --- a rejected interaction is no "HTTP 0" ------------------------------------------------------
+
+def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
+    redirect = "https://client.example/finish?result=grant_rejected"
+    with pytest.raises(oc.GrantError) as info:
+        oc.parse_finish_redirect(redirect)
+    assert (info.value.status, info.value.code) == (None, "grant_rejected")
+    assert str(info.value) == ("grant_rejected: the interaction finished without approving the "
+                               "grant (finish redirect result)")
+    monkeypatch.setenv("FINISH_REDIRECT", redirect)
+    code, out, err = run(capsys, "finish", "--client-nonce", "CN", "--server-nonce", "SN",
+                         "--grant-endpoint", "https://auth.example/")
+    assert (code, out) == (oc.EXIT_GRANT_ERROR, "")
+    assert err == ("op-continue: error: grant_rejected: the interaction finished without "
+                   "approving the grant (finish redirect result)\n")
+    assert "HTTP" not in err
+
+
+# --- every public name documented -------------------------------------------------------------
+
+def _own_docstring(obj):
+    """``obj``'s own docstring: not inherited (inspect.getdoc would inherit one), and not the
+    signature a dataclass writes for a class without one."""
+    doc = vars(obj).get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    if isinstance(obj, type) and doc and doc.startswith(obj.__name__ + "("):
+        return None  # dataclasses.dataclass's stand-in
+    return (doc or "").strip() or None
+
+
+def public_api():
+    """(qualified name, object): everything in __all__, and the public methods and properties
+    each public class defines itself."""
+    for name in oc.__all__:
+        obj = getattr(oc, name)
+        yield name, obj
+        if not isinstance(obj, type):
+            continue
+        for attr, member in vars(obj).items():
+            if attr.startswith("_"):
+                continue
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) \
+                else member.fget if isinstance(member, property) else member
+            if inspect.isfunction(function):
+                yield f"{name}.{attr}", function
+
+
+def test_every_public_name_has_a_docstring():
+    names = [name for name, _ in public_api()]
+    assert {"Client.sign", "SignedRequest.header", "GnapAuth", "Message.is_request",
+            "PrivateKey.generate", "verify_message"} <= set(names)
+    assert all(callable(getattr(oc, name)) for name in oc.__all__)  # no constant hides in there
+    missing = [name for name, obj in public_api() if _own_docstring(obj) is None]
+    assert missing == []
+
+
+def test_the_readme_api_table_lists_every_public_name():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    using = readme.split("## Using it\n", 1)[1].split("\n## ", 1)[0]  # it stays in "Using it"
+    table = using.split("| Name | What it is |\n", 1)[1].split("\n\n", 1)[0]
+    first_cells = [row.split(" | ", 1)[0] for row in table.splitlines()[1:]]
+    listed = set(re.findall(r"`(\w+)", " ".join(first_cells)))
+    assert listed == set(oc.__all__)
