@@ -130,11 +130,11 @@ HASHES = vectors_of("interaction_hash")
 
 
 @pytest.mark.parametrize("vec", HASHES, ids=[v["id"] for v in HASHES])
-def test_hash(vec, capsys):
+def test_hash(vec, capsys, monkeypatch):
     inp = vec["input"]
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
     argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
-            "--interact-ref", inp["interact_ref"], "--grant-endpoint", inp["grant_endpoint"],
-            "--hash-method", inp["hash_method"]]
+            "--grant-endpoint", inp["grant_endpoint"], "--hash-method", inp["hash_method"]]
     assert run(capsys, *argv)[:2] == (0, vec["expected"]["hash"] + "\n")
     assert run(capsys, *argv, "--verify", vec["expected"]["hash"])[:2] == (0, "valid\n")
     code, out, _ = run(capsys, *argv, "--verify", "A" + vec["expected"]["hash"][1:])
