@@ -3,7 +3,6 @@ to revoke (--format env), errors that name the setting and the fix, a copy witho
 dependencies that says what is missing."""
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -350,34 +349,7 @@ def test_a_token_in_quotes_is_refused(flow_env, monkeypatch, capsys, quoted):
         "(copied from a .env file?); remove them\n")
 
 
-# --- 6. a vendored copy without its dependencies ------------------------------------------------
-
-def test_a_copy_without_its_dependencies_says_what_is_missing(tmp_path):
-    """``python -S -I``: no site-packages at all, so neither PyNaCl nor requests; the offline
-    commands still work."""
-    shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
-    (tmp_path / "body").write_text("{}")
-
-    def copy(*argv, **env):
-        return subprocess.run([sys.executable, "-S", "-I", "op_continue.py", *argv],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                              env={"PATH": os.environ["PATH"], **env})
-
-    proc = copy("-c", "import nacl")  # (the copy really is alone)
-    proc = subprocess.run([sys.executable, "-S", "-I", "-c", "import nacl"], cwd=tmp_path,
-                          capture_output=True)
-    assert proc.returncode == 1
-    proc = copy("keygen", "--out", "k.pem")
-    assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == ("op-continue: error: this command needs PyNaCl, which is not "
-                           "installed: pip install 'PyNaCl>=1.3'\n")
-    assert not (tmp_path / "k.pem").exists()
-    proc = copy("digest", "body")
-    assert proc.returncode == 0 and proc.stdout.startswith("sha-512=:")
-    proc = copy("hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint",
-                "https://as.example/", INTERACT_REF="r")
-    assert proc.returncode == 0, proc.stderr
-
+# --- 6. a copy without its dependencies (also tests/test_cli.py::test_vendored_copy_runs_alone)
 
 def test_a_missing_requests_is_named(flow_env, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "requests", None)  # import requests: ModuleNotFoundError
