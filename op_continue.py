@@ -3146,7 +3146,7 @@ def _cmd_token(args: Any) -> int:
 _SEE_EXIT = "exit codes: see op-continue --help"
 _ONLINE_EXIT = ("exit codes: 0 ok, 2 usage, 3 still pending, 4 GNAP error, 5 malformed response, "
                 "6 transport error\n  (op-continue --help)")
-_FORMAT_HELP = ("--format env prints export NAME='value' lines for the next command:\n"
+_FORMAT_HELP = ("--format env prints export NAME='value' lines that the next command reads:\n"
                 "  out=$(op-continue {} --format env) && eval \"$out\"")
 _GRANT_EXAMPLE = """example (an outgoing payment of at most 10.00 USD, approved by the user):
   op-continue grant --finish-uri https://client.example/finish --access '[{
@@ -3213,7 +3213,7 @@ def _parser() -> Any:
                 "Print the RFC 9421 §2.5 signature base of an HTTP/1.1 message: the exact text "
                 "a signature\ncovers, one line per covered component.",
                 "example:\n  op-continue base --message request.txt --signature-input "
-                "'sig1=(\"@method\" \"@target-uri\");created=1'\n" + _SEE_EXIT, _cmd_base)
+                "'sig1=(\"@method\" \"@target-uri\");created=1'\n\n" + _SEE_EXIT, _cmd_base)
     message_args(p)
     p.add_argument("--signature-input", required=True, metavar="VALUE", help=sig_input_help)
     p = command("sign", "print Signature-Input and Signature for a message",
@@ -3242,21 +3242,22 @@ def _parser() -> Any:
     p = command("keygen", "write a new Ed25519 key (PKCS#8 PEM, mode 0600)",
                 "Write a new Ed25519 private key (PKCS#8 PEM, mode 0600, never overwriting a "
                 "file); with a key id,\nalso print the JWKS the client's wallet address serves.",
-                "example:\n  op-continue keygen --out client.key --key-id my-key > jwks.json\n"
+                "example:\n  op-continue keygen --out client.key --key-id my-key > jwks.json\n\n"
                 + _SEE_EXIT, _cmd_keygen)
     env_option(p, "--out", "PRIVATE_KEY_PATH", "new key file", metavar="FILE")
-    env_option(p, "--key-id", "KEY_ID", "also print the JWKS for this key id")
+    env_option(p, "--key-id", "KEY_ID", "also print the JWKS for this key id", metavar="ID")
     p = command("jwk", "print the JWKS a wallet address serves at /jwks.json",
                 "Print the JWKS (RFC 8037 OKP keys) a client's wallet address serves at "
                 "/jwks.json.", _SEE_EXIT, _cmd_jwk)
     env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
                metavar="FILE")
-    env_option(p, "--key-id", "KEY_ID", "the kid to publish it under")
+    env_option(p, "--key-id", "KEY_ID", "the kid to publish it under", metavar="ID")
 
     def hash_args(p: Any) -> None:
-        env_option(p, "--client-nonce", "CLIENT_NONCE", "the nonce the grant request sent")
+        env_option(p, "--client-nonce", "CLIENT_NONCE", "the nonce the grant request sent",
+                   metavar="NONCE")
         env_option(p, "--server-nonce", "INTERACT_FINISH",
-                   "interact.finish from the grant response")
+                   "interact.finish from the grant response", metavar="NONCE")
         env_option(p, "--grant-endpoint", "GRANT_ENDPOINT",
                    "the AS's grant endpoint URI, as the grant request used it", metavar="URL")
         env_option(p, "--hash-method", "HASH_METHOD",
@@ -3266,7 +3267,8 @@ def _parser() -> Any:
     p = command("hash", "compute or check the RFC 9635 §4.2.3 interaction hash",
                 "Compute (or --verify) the interaction hash of RFC 9635 §4.2.3 over the client "
                 "nonce, the AS's\nnonce, the interact_ref and the grant endpoint.",
-                "secret: INTERACT_REF from the environment, or --interact-ref-file FILE\n"
+                "secret: INTERACT_REF from the environment, or --interact-ref-file FILE "
+                "('-': stdin)\n\n"
                 "exit codes: 0 ok or valid, 1 invalid, 2 usage", _cmd_hash)
     hash_args(p)
     secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
@@ -3276,7 +3278,7 @@ def _parser() -> Any:
                 "§4.2.3) and\nprint its interact_ref; a rejected interaction exits 4.",
                 "secret: FINISH_REDIRECT (the redirect URL, it holds the interact_ref) from the "
                 "environment,\n  or --redirect-file FILE ('-': stdin)\n"
-                + _FORMAT_HELP.format("finish") + "\n"
+                + "\n" + _FORMAT_HELP.format("finish") + "\n\n"
                 "exit codes: 0 valid, 1 hash mismatch, 2 usage, 4 rejected", _cmd_finish)
     hash_args(p)
     secret_file(p, "redirect", "FINISH_REDIRECT", "the redirect URL")
@@ -3285,7 +3287,8 @@ def _parser() -> Any:
     def online_args(p: Any) -> None:
         env_option(p, "--private-key", "PRIVATE_KEY_PATH", "the client's key file",
                    metavar="FILE")
-        env_option(p, "--key-id", "KEY_ID", "its key id in the wallet address's JWKS")
+        env_option(p, "--key-id", "KEY_ID", "its key id in the wallet address's JWKS",
+                   metavar="ID")
         p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                        help=f"for the whole exchange (default: {DEFAULT_TIMEOUT:g})")
         p.add_argument("--allow-http", action="store_true",
@@ -3301,7 +3304,7 @@ def _parser() -> Any:
                 "Request a grant (RFC 9635 §2). With --finish-uri the grant is interactive: it "
                 "prints CLIENT_NONCE,\nCONTINUE_* and INTERACT_* (send the user to "
                 "INTERACT_REDIRECT, then run finish and continue).",
-                _GRANT_EXAMPLE + "\n" + _FORMAT_HELP.format("grant ...") + "\n" + _ONLINE_EXIT,
+                _GRANT_EXAMPLE + "\n\n" + _FORMAT_HELP.format("grant ...") + "\n\n" + _ONLINE_EXIT,
                 _cmd_grant)
     online_args(p)
     env_option(p, "--grant-endpoint", "GRANT_ENDPOINT", "the AS's grant endpoint URI",
@@ -3323,8 +3326,8 @@ def _parser() -> Any:
              "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.")):
         secrets = "CONTINUE_ACCESS_TOKEN" + (", INTERACT_REF" if name == "continue" else "")
         p = command(name, summary, description,
-                    f"secrets: {secrets} from the environment, or the --...-file options\n"
-                    + _FORMAT_HELP.format(name) + "\n" + _ONLINE_EXIT, _cmd_continue)
+                    f"secrets: {secrets} from the environment, or the --...-file options\n\n"
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
         online_args(p)
         env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
         secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
@@ -3337,8 +3340,8 @@ def _parser() -> Any:
             ("revoke", "revoke an access token (RFC 9635 §6.2)",
              "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.")):
         p = command(name, summary, description,
-                    "secret: ACCESS_TOKEN from the environment, or --access-token-file FILE\n"
-                    + _FORMAT_HELP.format(name) + "\n" + _ONLINE_EXIT, _cmd_token)
+                    "secret: ACCESS_TOKEN from the environment, or --access-token-file FILE\n\n"
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_token)
         online_args(p)
         env_option(p, "--manage-url", "MANAGE_URL", "the token's manage URL", metavar="URL")
         secret_file(p, "access-token", "ACCESS_TOKEN", "the token")
