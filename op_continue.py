@@ -2743,7 +2743,9 @@ def _argparse_error(message: str) -> str:
     return f"argument {match.group(1)}: {detail} (the value is not shown)"
 
 
-def _read_input(path: str) -> bytes:
+def _read_input(path: str, option: Optional[str] = None) -> bytes:
+    """A file's bytes ('-': stdin). The error names the file, or only the ``option`` of a
+    secret's file: a secret pasted where its file name belongs is not echoed."""
     if path == "-":
         data: bytes = sys.stdin.buffer.read()
         return data
@@ -2751,7 +2753,8 @@ def _read_input(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        failure = UsageError(f"cannot read {path!r}: {exc.strerror}")
+        shown = f"the file of {option}" if option else repr(path)
+        failure = UsageError(f"cannot read {shown}: {exc.strerror}")
     raise failure  # after the try statement: see section 1
 
 
@@ -2810,8 +2813,8 @@ def _secret_setting(args: Any, attr: str, env: str) -> str:
     """A secret: from --<name>-file (``-`` for stdin) or the environment, never argv."""
     path = getattr(args, attr + "_file", None)
     if path:
-        value = _read_input(path).decode("utf-8", "replace").strip()
         source = f"{_option(attr)}-file"
+        value = _read_input(path, source).decode("utf-8", "replace").strip()
     else:
         value = os.environ.get(env, "")
         source = env

@@ -67,6 +67,9 @@ SECRET_SPELLINGS = [
     [f"-{SENTINEL}"], [f"--{SENTINEL}"],  # (a lower-case --word is named: an option's name)
     # a stray positional, and values argparse would quote back (type, choice, flag)
     [SENTINEL], ["--", SENTINEL], ["--timeout", SENTINEL], ["--created", SENTINEL],
+    # a secret pasted where its file's name belongs
+    ["--continue-access-token-file", SENTINEL], ["--interact-ref-file", SENTINEL],
+    ["--access-token-file", SENTINEL], [f"--redirect-file={SENTINEL}"],
     [f"--format={SENTINEL}"], [f"--dry-run={SENTINEL}"], ["--hash-method", SENTINEL],
     ["--max-age", SENTINEL], ["--algorithm", SENTINEL],
 ]
