@@ -2783,18 +2783,88 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
 # 12. Command line: op-continue (or python op_continue.py)
 # =============================================================================
 # Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish) never import
-# requests. Secrets come from the environment, a file or stdin, never from argv (except the
-# teaching command "hash", whose inputs the issue's contract names as flags).
+# requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come from the
+# environment, a file or stdin, never from argv: argv lands in shell history, `ps` and CI logs.
+# An option that would carry one is refused by name, and no error ever echoes an argument.
+# Each command reads the names the previous one prints (``--format env`` prints them as
+# ``export NAME='value'`` lines), so one shell session runs the whole flow (README).
+
+_EXIT_HELP = """exit codes: 0 ok (also an interactive grant that awaits the user),
+  1 invalid (verify, hash --verify, finish), 2 usage (also: PyNaCl or requests missing),
+  3 still pending, 4 GNAP error, 5 malformed response, 6 transport error"""
 
 _ENV_HELP = """environment (names as in the Open Payments docs):
   CONTINUE_URI, CONTINUE_ACCESS_TOKEN, INTERACT_REF, PRIVATE_KEY_PATH, KEY_ID, WALLET_ADDRESS,
-  MANAGE_URL, ACCESS_TOKEN
-exit codes: 0 ok/finalized, 1 invalid (verify, hash --verify, finish), 2 usage,
-  3 still pending, 4 GNAP error, 5 malformed response, 6 transport error
+  MANAGE_URL, ACCESS_TOKEN; each command's --help lists the ones it reads
+""" + _EXIT_HELP + """
 a value that begins with "-" (a base64url hash, say) is given as --option=VALUE"""
 
+# Options that would put a secret on the command line: refused by name before argparse reads
+# argv (so also as --name=VALUE), with where the value goes instead.
+_SECRET_OPTIONS = {
+    "--continue-access-token": "CONTINUE_ACCESS_TOKEN",
+    "--interact-ref": "INTERACT_REF",
+    "--access-token": "ACCESS_TOKEN",
+    "--redirect": "FINISH_REDIRECT",
+}
+_SECRETISH_RE = re.compile(r"token|secret|passw|interact|redirect|seed")  # unknown options
+_OPTION_NAME_RE = re.compile(r"--[a-z][a-z0-9-]{0,39}")
+# argparse messages that hold option names only; any other is rewritten (see _argparse_error)
+_ARGPARSE_SAFE_RE = re.compile(
+    r"the following arguments are required: [-\w/{}, ]+"
+    r"|argument [-\w/{},]+: (expected one argument|not allowed with argument [-\w/]+)")
+_ARGPARSE_VALUE_RE = re.compile(r"argument ([-\w/{},]+): (invalid choice|invalid \w+ value"
+                                r"|ignored explicit argument)")
+_FORMATS = ("text", "env", "json")
+# a command that needs a package the copy runs without: import name -> (package, pip line)
+_PACKAGES = {"nacl": ("PyNaCl", "pip install 'PyNaCl>=1.3'"),
+             "requests": ("requests", "pip install 'requests>=2.20'")}
 
-def _read_input(path: str) -> bytes:
+
+def _secret_option_error(argv: Sequence[str]) -> Optional[str]:
+    """The refusal for the first secret-bearing option in ``argv`` (none after "--")."""
+    for arg in argv:
+        if arg == "--":
+            break
+        name = arg.partition("=")[0]
+        env = _SECRET_OPTIONS.get(name)
+        if arg.startswith("--") and env is not None:
+            return (f"{name} would put a secret on the command line (shell history, ps, CI "
+                    f"logs): set {env} in the environment, or give {name}-file FILE "
+                    f"('-' for stdin)")
+    return None
+
+
+def _unrecognized(extras: Sequence[str], command: str) -> str:
+    """argparse's "unrecognized arguments", naming options but never echoing a value."""
+    names = [a.partition("=")[0] for a in extras if _OPTION_NAME_RE.fullmatch(a.partition("=")[0])]
+    parts = [f"unrecognized option {name}" for name in names]
+    hidden = len(extras) - len(names)
+    if hidden:
+        parts.append(f"{hidden} unexpected argument{'s' if hidden > 1 else ''} (not shown)")
+    message = "; ".join(parts)
+    if any(_SECRETISH_RE.search(name) for name in names):
+        where = " ".join(filter(None, ("op-continue", command, "--help")))
+        message += (f"; secrets are read from the environment or a --...-file option, never "
+                    f"from the command line: see {where}")
+    return message
+
+
+def _argparse_error(message: str) -> str:
+    """An argparse error message without the argument values it may quote."""
+    if _ARGPARSE_SAFE_RE.fullmatch(message):
+        return message
+    match = _ARGPARSE_VALUE_RE.match(message)
+    if match is None:
+        return "invalid command line (arguments are not shown); see --help"
+    detail = {"invalid choice": "invalid choice (see --help)",
+              "ignored explicit argument": "takes no value"}.get(match.group(2), match.group(2))
+    return f"argument {match.group(1)}: {detail} (the value is not shown)"
+
+
+def _read_input(path: str, option: Optional[str] = None) -> bytes:
+    """A file's bytes ('-': stdin). The error names the file, or only the ``option`` of a
+    secret's file: a secret pasted where its file name belongs is not echoed."""
     if path == "-":
         data: bytes = sys.stdin.buffer.read()
         return data
@@ -2802,7 +2872,8 @@ def _read_input(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        failure = UsageError(f"cannot read {path!r}: {exc.strerror}")
+        shown = f"the file of {option}" if option else repr(path)
+        failure = UsageError(f"cannot read {shown}: {exc.strerror}")
     raise failure  # after the try statement: see section 1
 
 
@@ -2828,10 +2899,32 @@ def _pick_params(value: str, label: Optional[str]) -> Tuple[str, InnerList]:
     return label, member
 
 
+def _option(attr: str) -> str:
+    return "--" + attr.replace("_", "-")
+
+
 def _setting(args: Any, attr: str, env: str, required: bool = True) -> Optional[str]:
-    value = getattr(args, attr, None) or os.environ.get(env)
+    """An option's value, or the environment variable of the same name."""
+    value = getattr(args, attr, None)
+    if value is None:
+        value = os.environ.get(env) or None
+        args.sources[attr] = env
+    else:
+        args.sources[attr] = _option(attr)
     if required and not value:
-        raise UsageError(f"{env} is not set (environment, or --{attr.replace('_', '-')})")
+        raise UsageError(f"{env} is not set (environment, or {_option(attr)})")
+    return value
+
+
+def _url_setting(args: Any, attr: str, env: str, required: bool = True) -> Optional[str]:
+    """A URL setting, checked here so that an error names where it came from."""
+    value = _setting(args, attr, env, required)
+    if value is not None:
+        source = args.sources[attr]
+        if (_split_uri(value)["scheme"] or "").lower() == "http" and not args.allow_http:
+            raise UsageError(f"{source}: must use https; use --allow-http for a loopback "
+                             f"test server")
+        normalize_url(value, source, args.allow_http)
     return value
 
 
@@ -2839,24 +2932,45 @@ def _secret_setting(args: Any, attr: str, env: str) -> str:
     """A secret: from --<name>-file (``-`` for stdin) or the environment, never argv."""
     path = getattr(args, attr + "_file", None)
     if path:
-        value = _read_input(path).decode("utf-8", "replace").strip()
+        source = f"{_option(attr)}-file"
+        value = _read_input(path, source).decode("utf-8", "replace").strip()
     else:
         value = os.environ.get(env, "")
+        source = env
     if not value:
-        raise UsageError(f"{env} is not set (environment, or --{attr.replace('_', '-')}-file)")
+        raise UsageError(f"{env} is not set (environment, or {_option(attr)}-file)")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        raise UsageError(f"{source}: the value is wrapped in quotes (copied from a .env file?); "
+                         f"remove them")
     return value
 
 
+def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
+    """The private key file named by ``--<attr>`` or ``env``; its warnings as one line each."""
+    path = _setting(args, attr, env)
+    assert path is not None
+    source = args.sources[attr]
+    if not os.path.exists(path):
+        raise UsageError(f"{source}: no key file at {path}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        key = load_private_key(path)
+    for warning in caught:  # one clean line, not the warnings module's source line
+        print(f"op-continue: warning: {path}: {_printable(str(warning.message))}",
+              file=sys.stderr)
+    return key
+
+
 def _client(args: Any) -> Client:
-    key_path = _setting(args, "private_key", "PRIVATE_KEY_PATH")
+    key = _load_key(args, "private_key", "PRIVATE_KEY_PATH")
     key_id = _setting(args, "key_id", "KEY_ID")
-    assert key_path is not None and key_id is not None
-    return Client(load_private_key(key_path), key_id, timeout=args.timeout,
-                  allow_http=args.allow_http, allowed_origins=args.allow_origin)
+    assert key_id is not None
+    return Client(key, key_id, timeout=args.timeout, allow_http=args.allow_http,
+                  allowed_origins=args.allow_origin)
 
 
-def _print_signed(signed: SignedRequest, as_json: bool) -> None:
-    if as_json:
+def _print_signed(signed: SignedRequest, fmt: str) -> None:
+    if fmt == "json":
         print(json.dumps(signed.to_json(), ensure_ascii=False))
         return
     parts = _split_uri(signed.url)
@@ -2874,7 +2988,9 @@ def _print_signed(signed: SignedRequest, as_json: bool) -> None:
 # with ensure_ascii=True. A value cannot add a line, move the cursor or fail to encode, so the
 # token lines printed with it are never forged or lost. Tokens and URLs were checked to be
 # printable ASCII when the response was parsed, and _printable leaves them as they are (a
-# backslash too: its escapes are for reading, not for parsing back).
+# backslash too: its escapes are for reading, not for parsing back). The env format then quotes
+# that printable text for a POSIX shell: inside '...' every character is literal except ', which
+# becomes '\'' (close the quotes, an escaped quote, reopen them).
 
 
 def _printable(text: str) -> str:
@@ -2889,32 +3005,70 @@ def _line(name: str, value: object) -> str:
     return f"{name} = {_printable(str(value))}"
 
 
-def _token_lines(token: AccessToken) -> List[str]:
-    """The Open Payments docs' lines: OUTGOING_PAYMENT_ACCESS_TOKEN = ... for an outgoing-payment
-    grant; the prefix names the access type (none when the grant mixes types)."""
+def _export(name: str, value: object) -> str:
+    """One ``export NAME='value'`` line for a POSIX shell's eval (printable ASCII inside)."""
+    quoted = _printable(str(value)).replace("'", "'\\''")
+    return f"export {name}='{quoted}'"
+
+
+def _print_values(pairs: Sequence[Tuple[str, object]], fmt: str) -> None:
+    render = _export if fmt == "env" else _line
+    print("\n".join(render(name, value) for name, value in pairs))
+
+
+def _token_pairs(token: AccessToken, fmt: str) -> List[Tuple[str, object]]:
+    """The Open Payments docs' names: OUTGOING_PAYMENT_ACCESS_TOKEN = ... for an outgoing-payment
+    grant; the prefix names the access type (none when the grant mixes types). The env format
+    adds ACCESS_TOKEN and MANAGE_URL, the names rotate and revoke read."""
     kinds = {a.type for a in token.access}
     prefix = kinds.pop().upper().replace("-", "_") + "_" if len(kinds) == 1 else ""
-    return [_line(f"{prefix}ACCESS_TOKEN", token.value),
-            _line(f"{prefix}ACCESS_TOKEN_MANAGE_URL", token.manage)]
+    pairs: List[Tuple[str, object]] = [(f"{prefix}ACCESS_TOKEN", token.value),
+                                       (f"{prefix}ACCESS_TOKEN_MANAGE_URL", token.manage)]
+    if fmt == "env":
+        pairs += [("ACCESS_TOKEN", token.value)] if prefix else []
+        pairs.append(("MANAGE_URL", token.manage))
+    return pairs
 
 
-def _report_grant(grant: Grant, as_json: bool, extra: Optional[Dict[str, Any]] = None) -> int:
-    if as_json:
+def _continue_pairs(cont: Continue) -> List[Tuple[str, object]]:
+    wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+    return [("CONTINUE_URI", cont.uri), ("CONTINUE_ACCESS_TOKEN", cont.access_token),
+            ("CONTINUE_WAIT_SECONDS", wait)]
+
+
+def _report_grant(grant: Grant, fmt: str, extra: Optional[Dict[str, Any]] = None,
+                  pending: int = EXIT_PENDING) -> int:
+    """Print a grant response; ``pending`` is the exit code of a grant still in progress."""
+    if fmt == "json":
         print(json.dumps({**grant.to_json(), **(extra or {})}, ensure_ascii=True))
-    if grant.is_finalized or grant.subject is not None:  # access granted, or subject given
-        if not as_json:
-            lines = _token_lines(grant.access_token) if grant.access_token is not None else []
-            print("\n".join(lines + [_line("SUBJECT_ID", s) for s in grant.subject or ()]))
+    pairs: List[Tuple[str, object]] = [(k.upper(), v) for k, v in (extra or {}).items()]
+    done = grant.is_finalized or grant.subject is not None  # access granted, or subject given
+    if done:
+        if grant.access_token is not None:
+            pairs += _token_pairs(grant.access_token, fmt)
+        subjects = grant.subject or ()
+        if fmt == "env" and len(subjects) > 1:
+            pairs += [(f"SUBJECT_ID_{i}", s) for i, s in enumerate(subjects, 1)]
+        else:
+            pairs += [("SUBJECT_ID", s) for s in subjects]
+    if grant.continue_ is not None and (fmt == "env" or not done):
+        pairs += _continue_pairs(grant.continue_)  # (env: the latest, for poll or cancel)
+    if grant.interact is not None and not done:
+        pairs += [("INTERACT_REDIRECT", grant.interact.redirect),
+                  ("INTERACT_FINISH", grant.interact.finish)]
+    if fmt != "json" and pairs:
+        _print_values(pairs, fmt)
+    if done:
         return EXIT_OK
-    if not as_json and grant.continue_ is not None:
-        wait = DEFAULT_WAIT if grant.continue_.wait is None else grant.continue_.wait
-        print(_line("CONTINUE_URI", grant.continue_.uri))
-        print(_line("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token))
-        print(_line("CONTINUE_WAIT_SECONDS", wait))
-        if grant.interact is not None:
-            print(_line("INTERACT_REDIRECT", grant.interact.redirect))
-            print(_line("INTERACT_FINISH", grant.interact.finish))
-    return EXIT_PENDING
+    return EXIT_OK if grant.interact is not None and pending == EXIT_OK else EXIT_PENDING
+
+
+def _say_done(fmt: str, text: str, doc: Dict[str, Any]) -> None:
+    """What revoke and cancel did: a sentence (a comment line for env), or JSON."""
+    if fmt == "json":
+        print(json.dumps(doc, ensure_ascii=True))
+    else:
+        print(("# " if fmt == "env" else "") + _printable(text))
 
 
 def _cmd_base(args: Any) -> int:
@@ -2926,10 +3080,10 @@ def _cmd_base(args: Any) -> int:
 
 
 def _cmd_sign(args: Any) -> int:
+    key = _load_key(args, "key", "PRIVATE_KEY_PATH")
     message = parse_message(_read_input(args.message), args.scheme)
     request = parse_message(_read_input(args.request), args.scheme) if args.request else None
     label, params = _pick_params(args.signature_input, args.label)
-    key = load_private_key(args.key)
     sig_input, signature = sign_message(message, key, params, label=label, request=request,
                                         field_types=_field_types(args.field_type))
     print(f"Signature-Input: {sig_input}\nSignature: {signature}")
@@ -2979,221 +3133,356 @@ def _cmd_digest(args: Any) -> int:
 
 
 def _cmd_keygen(args: Any) -> int:
-    if args.key_id:
-        _check_key_id(args.key_id)  # before the key file is created
+    out = _setting(args, "out", "PRIVATE_KEY_PATH")
+    key_id = _setting(args, "key_id", "KEY_ID", required=False)
+    assert out is not None
+    if key_id:
+        _check_key_id(key_id)  # before the key file is created
     key = PrivateKey.generate()
-    key.write_pem(args.out)
-    if args.key_id:
-        print(json.dumps(jwks({args.key_id: key.public_key})))
+    key.write_pem(out)
+    if key_id:
+        print(json.dumps(jwks({key_id: key.public_key})))
     return EXIT_OK
 
 
 def _cmd_jwk(args: Any) -> int:
-    key = load_private_key(args.key)
-    print(json.dumps(jwks({args.key_id: key.public_key})))
+    key_id = _setting(args, "key_id", "KEY_ID")
+    key = _load_key(args, "key", "PRIVATE_KEY_PATH")
+    assert key_id is not None
+    print(json.dumps(jwks({key_id: key.public_key})))
     return EXIT_OK
 
 
+def _hash_inputs(args: Any) -> Tuple[str, str, str, str]:
+    """Client nonce, server nonce, grant endpoint and hash method of hash and finish."""
+    values = (_setting(args, "client_nonce", "CLIENT_NONCE"),
+              _setting(args, "server_nonce", "INTERACT_FINISH"),
+              _setting(args, "grant_endpoint", "GRANT_ENDPOINT"),
+              _setting(args, "hash_method", "HASH_METHOD", required=False) or "sha-256")
+    assert None not in values
+    return values  # type: ignore[return-value]
+
+
 def _cmd_hash(args: Any) -> int:
-    interact_ref = args.interact_ref or _secret_setting(args, "interact_ref", "INTERACT_REF")
+    client_nonce, server_nonce, grant_endpoint, method = _hash_inputs(args)
+    interact_ref = _secret_setting(args, "interact_ref", "INTERACT_REF")
     if args.verify is not None:
-        verify_interaction_hash(args.verify, args.client_nonce, args.server_nonce, interact_ref,
-                                args.grant_endpoint, hash_method=args.hash_method)
+        verify_interaction_hash(args.verify, client_nonce, server_nonce, interact_ref,
+                                grant_endpoint, hash_method=method)
         print("valid")
     else:
-        print(interaction_hash(args.client_nonce, args.server_nonce, interact_ref,
-                               args.grant_endpoint, args.hash_method))
+        print(interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method))
     return EXIT_OK
 
 
 def _cmd_finish(args: Any) -> int:
-    redirect = args.redirect or _secret_setting(args, "redirect", "FINISH_REDIRECT")
-    finish = parse_finish_redirect(redirect)
-    verify_interaction_hash(finish.hash, args.client_nonce, args.server_nonce,
-                            finish.interact_ref, args.grant_endpoint,
-                            hash_method=args.hash_method)
-    print(_line("INTERACT_REF", finish.interact_ref))
+    client_nonce, server_nonce, grant_endpoint, method = _hash_inputs(args)
+    finish = parse_finish_redirect(_secret_setting(args, "redirect", "FINISH_REDIRECT"))
+    verify_interaction_hash(finish.hash, client_nonce, server_nonce, finish.interact_ref,
+                            grant_endpoint, hash_method=method)
+    if args.format == "json":
+        print(json.dumps({"interact_ref": finish.interact_ref}))
+    else:
+        _print_values([("INTERACT_REF", finish.interact_ref)], args.format)
     return EXIT_OK
 
 
+def _dry_run_format(args: Any) -> str:
+    if args.format == "env":
+        raise UsageError("--dry-run prints a request, not values: use --format text or json")
+    return str(args.format)
+
+
 def _cmd_grant(args: Any) -> int:
-    client = _client(args)
+    endpoint = _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
-    assert wallet is not None
-    access = _user_json(args.access, "--access", "--access must be a JSON array of access items")
+    access_text = _setting(args, "access", "ACCESS")
+    finish_uri = _url_setting(args, "finish_uri", "FINISH_URI", required=False)
+    assert endpoint is not None and wallet is not None and access_text is not None
+    access = _user_json(access_text, "--access", "--access must be a JSON array of access items")
     if not isinstance(access, list) or not all(isinstance(item, dict) for item in access):
         raise UsageError("--access must be a JSON array of access items")
+    client = _client(args)
     nonce = new_nonce()
-    body = grant_request_body(client=wallet, access=access, finish_uri=args.finish_uri,
-                              nonce=nonce if args.finish_uri else None,
-                              allow_http=args.allow_http)
+    body = grant_request_body(client=wallet, access=access, finish_uri=finish_uri,
+                              nonce=nonce if finish_uri else None, allow_http=args.allow_http)
     if args.dry_run:
-        _print_signed(client.sign("POST", args.grant_endpoint, body=json_body(body),
-                                  created=args.created), args.json)
+        _print_signed(client.sign("POST", endpoint, body=json_body(body), created=args.created),
+                      _dry_run_format(args))
         return EXIT_OK
-    grant = client.request_grant(args.grant_endpoint, body, created=args.created)
-    if args.finish_uri and not args.json:
-        print(_line("CLIENT_NONCE", nonce))
-    return _report_grant(grant, args.json, {"client_nonce": nonce} if args.finish_uri else None)
+    grant = client.request_grant(endpoint, body, created=args.created)
+    # an interactive grant answered with interact and continue: the expected outcome, exit 0
+    return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
+                         pending=EXIT_OK)
 
 
 def _cmd_continue(args: Any) -> int:
-    client = _client(args)
-    uri = _setting(args, "continue_uri", "CONTINUE_URI")
+    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
     assert uri is not None
     token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
     ref = _secret_setting(args, "interact_ref", "INTERACT_REF") if args.command == "continue" \
         else None
+    client = _client(args)
     method = "DELETE" if args.command == "cancel" else "POST"
     if args.dry_run:
         _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
-                                  created=args.created), args.json)
+                                  created=args.created), _dry_run_format(args))
         return EXIT_OK
     if args.command == "cancel":
         client.cancel(uri, token, created=args.created)
+        _say_done(args.format, f"cancelled: the grant request at {uri}",
+                  {"cancelled": True, "continue_uri": uri})
         return EXIT_OK
     if ref is not None:
         grant = client.continue_grant(uri, token, ref, created=args.created)
     else:
         grant = client.poll(uri, token, created=args.created)
-    return _report_grant(grant, args.json)
+    return _report_grant(grant, args.format)
 
 
 def _cmd_token(args: Any) -> int:
-    client = _client(args)
-    manage = _setting(args, "manage_url", "MANAGE_URL")
+    manage = _url_setting(args, "manage_url", "MANAGE_URL")
     assert manage is not None
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
+    client = _client(args)
     method = "POST" if args.command == "rotate" else "DELETE"
     if args.dry_run:
         _print_signed(client.sign(method, manage, access_token=token, created=args.created),
-                      args.json)
+                      _dry_run_format(args))
         return EXIT_OK
     if args.command == "revoke":
         client.revoke(manage, token, created=args.created)
+        _say_done(args.format, f"revoked: the access token at {manage}",
+                  {"revoked": True, "manage_url": manage})
         return EXIT_OK
     new = client.rotate(manage, token, created=args.created)
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
     else:
-        print(_line("ACCESS_TOKEN", new.value) + "\n" + _line("MANAGE_URL", new.manage))
+        pairs = _token_pairs(new, "env") if args.format == "env" else [
+            ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
+        _print_values(pairs, args.format)
     return EXIT_OK
+
+
+_SEE_EXIT = "exit codes: see op-continue --help"
+_ONLINE_EXIT = ("exit codes: 0 ok, 2 usage, 3 still pending, 4 GNAP error, 5 malformed response, "
+                "6 transport error\n  (op-continue --help)")
+_FORMAT_HELP = ("--format env prints export NAME='value' lines that the next command reads:\n"
+                "  out=$(op-continue {} --format env) && eval \"$out\"")
+_GRANT_EXAMPLE = """example (an outgoing payment of at most 10.00 USD, approved by the user):
+  op-continue grant --finish-uri https://client.example/finish --access '[{
+    "type": "outgoing-payment", "actions": ["create", "read"],
+    "identifier": "https://wallet.example/alice",
+    "limits": {"debitAmount": {"value": "1000", "assetCode": "USD", "assetScale": 2}}}]'"""
 
 
 def _parser() -> Any:
     import argparse
 
-    parser = argparse.ArgumentParser(
-        prog="op-continue", epilog=_ENV_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+    class Parser(argparse.ArgumentParser):
+        """No abbreviated options; errors name options, never echo an argument's value."""
+
+        def error(self, message: str) -> Any:
+            self.fail(_argparse_error(message))
+
+        def fail(self, message: str) -> Any:
+            """Exit 2 with usage and our own ``message`` (which names no argument value)."""
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = Parser(
+        prog="op-continue", epilog=_ENV_HELP, formatter_class=raw, allow_abbrev=False,
         description="Open Payments grant continuation (RFC 9635 §5) with RFC 9421 signatures.")
     parser.add_argument("--version", action="version", version=__version__)
     sub = parser.add_subparsers(dest="command", required=True)
+    parser.commands = {}  # type: ignore[attr-defined]
+
+    def command(name: str, summary: str, description: str, epilog: str, run: Any) -> Any:
+        p = sub.add_parser(name, help=summary, description=description, epilog=epilog,
+                           formatter_class=raw, allow_abbrev=False)
+        p.set_defaults(run=run)
+        parser.commands[name] = p  # type: ignore[attr-defined]
+        return p
+
+    def env_option(p: Any, name: str, env: str, text: str, **kw: Any) -> None:
+        p.add_argument(name, help=f"{text} (env {env})", **kw)
+
+    def secret_file(p: Any, name: str, env: str, what: str) -> None:
+        p.add_argument(f"--{name}-file", metavar="FILE",
+                       help=f"file with {what} ('-': stdin); else env {env}")
 
     def message_args(p: Any) -> None:
-        p.add_argument("--message", required=True, help="HTTP/1.1 message file ('-': stdin)")
-        p.add_argument("--request", help="the request a response answers (for ;req)")
-        p.add_argument("--scheme", default="https", help="scheme of the target URI")
+        p.add_argument("--message", required=True, metavar="FILE",
+                       help="HTTP/1.1 message file ('-': stdin)")
+        p.add_argument("--request", metavar="FILE", help="the request a response answers (;req)")
+        p.add_argument("--scheme", default="https",
+                       help="scheme of the target URI (default: https)")
         p.add_argument("--field-type", action="append", default=[], metavar="NAME=TYPE",
                        help="structured type of a field: item, list or dictionary")
         p.add_argument("--label", help="which signature (dictionary member) to use")
 
-    p = sub.add_parser("base", help="print the RFC 9421 signature base of a message")
+    def format_args(p: Any) -> None:
+        p.add_argument("--format", choices=_FORMATS, default="text",
+                       help="text: NAME = value lines (the Open Payments docs); env: export "
+                            "lines for eval; json (default: text)")
+        p.add_argument("--json", dest="format", action="store_const", const="json",
+                       help="same as --format json")
+
+    sig_input_help = "Signature-Input value naming the components and parameters"
+    p = command("base", "print the RFC 9421 signature base of a message",
+                "Print the RFC 9421 §2.5 signature base of an HTTP/1.1 message: the exact text "
+                "a signature\ncovers, one line per covered component.",
+                "example:\n  op-continue base --message request.txt --signature-input "
+                "'sig1=(\"@method\" \"@target-uri\");created=1'\n\n" + _SEE_EXIT, _cmd_base)
     message_args(p)
-    p.add_argument("--signature-input", required=True, metavar="VALUE",
-                   help="Signature-Input value naming the components and parameters")
-    p.set_defaults(run=_cmd_base)
-    p = sub.add_parser("sign", help="print Signature-Input and Signature for a message")
+    p.add_argument("--signature-input", required=True, metavar="VALUE", help=sig_input_help)
+    p = command("sign", "print Signature-Input and Signature for a message",
+                "Sign an HTTP/1.1 message with an Ed25519 key (RFC 9421 §3.1) and print the "
+                "Signature-Input\nand Signature fields.", _SEE_EXIT, _cmd_sign)
     message_args(p)
-    p.add_argument("--signature-input", required=True, metavar="VALUE",
-                   help="Signature-Input value naming the components and parameters")
-    p.add_argument("--key", required=True, help="Ed25519 private key file (PKCS#8 PEM)")
-    p.set_defaults(run=_cmd_sign)
-    p = sub.add_parser("verify", help="verify a signed message; prints 'valid' or exits 1")
+    p.add_argument("--signature-input", required=True, metavar="VALUE", help=sig_input_help)
+    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+               metavar="FILE")
+    p = command("verify", "verify a signed message; prints 'valid' or exits 1",
+                "Verify a signed HTTP/1.1 message (RFC 9421 §3.2): print 'valid', with a warning "
+                "on stderr for\neach part of the message the signature leaves unprotected; exit "
+                "1 if it does not verify.", "exit codes: 0 valid, 1 invalid, 2 usage",
+                _cmd_verify)
     message_args(p)
-    p.add_argument("--key", required=True, help="public key: SPKI PEM, JWK or JWKS file")
-    p.add_argument("--max-age", type=int, help="reject signatures older than this (seconds)")
-    p.set_defaults(run=_cmd_verify)
-    p = sub.add_parser("digest", help="print the Content-Digest of a file (RFC 9530)")
+    p.add_argument("--key", required=True, metavar="FILE",
+                   help="public key: SPKI PEM, JWK or JWKS file")
+    p.add_argument("--max-age", type=int, metavar="SECONDS",
+                   help="reject signatures older than this")
+    p = command("digest", "print the Content-Digest of a file (RFC 9530)",
+                "Print the RFC 9530 §2 Content-Digest field value of a file's bytes.", _SEE_EXIT,
+                _cmd_digest)
     p.add_argument("--algorithm", default="sha-512", choices=sorted(DIGEST_ALGORITHMS),
                    help="digest algorithm (default: sha-512, as Open Payments)")
     p.add_argument("file", help="the content ('-': stdin)")
-    p.set_defaults(run=_cmd_digest)
-    p = sub.add_parser("keygen", help="write a new Ed25519 key (PKCS#8 PEM, mode 0600)")
-    p.add_argument("--out", required=True, help="new key file (never overwritten)")
-    p.add_argument("--key-id", help="also print the JWKS for this key id")
-    p.set_defaults(run=_cmd_keygen)
-    p = sub.add_parser("jwk", help="print the JWKS a wallet address serves at /jwks.json")
-    p.add_argument("--key", required=True, help="Ed25519 private key file (PKCS#8 PEM)")
-    p.add_argument("--key-id", required=True, help="the kid to publish it under")
-    p.set_defaults(run=_cmd_jwk)
-    def nonce_args(p: Any) -> None:
-        p.add_argument("--client-nonce", required=True, help="the nonce the grant request sent")
-        p.add_argument("--server-nonce", required=True,
-                       help="interact.finish from the grant response")
+    p = command("keygen", "write a new Ed25519 key (PKCS#8 PEM, mode 0600)",
+                "Write a new Ed25519 private key (PKCS#8 PEM, mode 0600, never overwriting a "
+                "file); with a key id,\nalso print the JWKS the client's wallet address serves.",
+                "example:\n  op-continue keygen --out client.key --key-id my-key > jwks.json\n\n"
+                + _SEE_EXIT, _cmd_keygen)
+    env_option(p, "--out", "PRIVATE_KEY_PATH", "new key file", metavar="FILE")
+    env_option(p, "--key-id", "KEY_ID", "also print the JWKS for this key id", metavar="ID")
+    p = command("jwk", "print the JWKS a wallet address serves at /jwks.json",
+                "Print the JWKS (RFC 8037 OKP keys) a client's wallet address serves at "
+                "/jwks.json.", _SEE_EXIT, _cmd_jwk)
+    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+               metavar="FILE")
+    env_option(p, "--key-id", "KEY_ID", "the kid to publish it under", metavar="ID")
 
     def hash_args(p: Any) -> None:
-        p.add_argument("--grant-endpoint", required=True,
-                       help="the AS's grant endpoint URI, as the grant request used it")
-        p.add_argument("--hash-method", default="sha-256", choices=sorted(HASH_METHODS),
-                       help="from the grant request's finish (default: sha-256)")
+        env_option(p, "--client-nonce", "CLIENT_NONCE", "the nonce the grant request sent",
+                   metavar="NONCE")
+        env_option(p, "--server-nonce", "INTERACT_FINISH",
+                   "interact.finish from the grant response", metavar="NONCE")
+        env_option(p, "--grant-endpoint", "GRANT_ENDPOINT",
+                   "the AS's grant endpoint URI, as the grant request used it", metavar="URL")
+        env_option(p, "--hash-method", "HASH_METHOD",
+                   "from the grant request's finish (default: sha-256)",
+                   choices=sorted(HASH_METHODS))
 
-    p = sub.add_parser("hash", help="compute or check the RFC 9635 §4.2.3 interaction hash")
-    nonce_args(p)
-    p.add_argument("--interact-ref", help="(or INTERACT_REF, or --interact-ref-file)")
-    p.add_argument("--interact-ref-file", help=argparse.SUPPRESS)
+    p = command("hash", "compute or check the RFC 9635 §4.2.3 interaction hash",
+                "Compute (or --verify) the interaction hash of RFC 9635 §4.2.3 over the client "
+                "nonce, the AS's\nnonce, the interact_ref and the grant endpoint.",
+                "secret: INTERACT_REF from the environment, or --interact-ref-file FILE "
+                "('-': stdin)\n\n"
+                "exit codes: 0 ok or valid, 1 invalid, 2 usage", _cmd_hash)
     hash_args(p)
+    secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
     p.add_argument("--verify", metavar="HASH", help="check this hash instead; prints 'valid'")
-    p.set_defaults(run=_cmd_hash)
-    p = sub.add_parser("finish", help="check the finish redirect's hash; print INTERACT_REF")
-    p.add_argument("--redirect", help="the redirect URL (or FINISH_REDIRECT, or --redirect-file)")
-    p.add_argument("--redirect-file", help="file with the redirect URL ('-': stdin)")
-    nonce_args(p)
+    p = command("finish", "check the finish redirect's hash; print INTERACT_REF",
+                "Check the hash of the redirect that brought the user back (RFC 9635 §4.2.1, "
+                "§4.2.3) and\nprint its interact_ref; a rejected interaction exits 4.",
+                "secret: FINISH_REDIRECT (the redirect URL, it holds the interact_ref) from the "
+                "environment,\n  or --redirect-file FILE ('-': stdin)\n"
+                + "\n" + _FORMAT_HELP.format("finish") + "\n\n"
+                "exit codes: 0 valid, 1 hash mismatch, 2 usage, 4 rejected", _cmd_finish)
     hash_args(p)
-    p.set_defaults(run=_cmd_finish)
+    secret_file(p, "redirect", "FINISH_REDIRECT", "the redirect URL")
+    format_args(p)
 
     def online_args(p: Any) -> None:
-        p.add_argument("--private-key", help="key file (or PRIVATE_KEY_PATH)")
-        p.add_argument("--key-id", help="(or KEY_ID)")
-        p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds")
+        env_option(p, "--private-key", "PRIVATE_KEY_PATH", "the client's key file",
+                   metavar="FILE")
+        env_option(p, "--key-id", "KEY_ID", "its key id in the wallet address's JWKS",
+                   metavar="ID")
+        p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                       help=f"for the whole exchange (default: {DEFAULT_TIMEOUT:g})")
         p.add_argument("--allow-http", action="store_true",
                        help="permit plain http to a loopback address (tests, demos)")
         p.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
-        p.add_argument("--json", action="store_true", help="print JSON")
+        format_args(p)
         p.add_argument("--created", type=int, metavar="UNIX", help="fix the signature time")
         p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
                        help="also accept continue and manage URLs on this origin "
                             "(scheme://host[:port]; repeatable)")
 
-    p = sub.add_parser("grant", help="request a grant (RFC 9635 §2)")
+    p = command("grant", "request a grant (RFC 9635 §2)",
+                "Request a grant (RFC 9635 §2). With --finish-uri the grant is interactive: it "
+                "prints CLIENT_NONCE,\nCONTINUE_* and INTERACT_* (send the user to "
+                "INTERACT_REDIRECT, then run finish and continue).",
+                _GRANT_EXAMPLE + "\n\n" + _FORMAT_HELP.format("grant ...") + "\n\n" + _ONLINE_EXIT,
+                _cmd_grant)
     online_args(p)
-    p.add_argument("--grant-endpoint", required=True, help="the AS's grant endpoint URI")
-    p.add_argument("--wallet-address", help="the client's wallet address (or WALLET_ADDRESS)")
-    p.add_argument("--access", required=True, help="JSON array of access items")
-    p.add_argument("--finish-uri", help="interactive: where the AS redirects the user back")
-    p.set_defaults(run=_cmd_grant)
-    for name, text in (("continue", "continue with INTERACT_REF (RFC 9635 §5.1)"),
-                       ("poll", "continue without interact_ref (RFC 9635 §5.2)"),
-                       ("cancel", "cancel the grant request (RFC 9635 §5.4)")):
-        p = sub.add_parser(name, help=text)
+    env_option(p, "--grant-endpoint", "GRANT_ENDPOINT", "the AS's grant endpoint URI",
+               metavar="URL")
+    env_option(p, "--wallet-address", "WALLET_ADDRESS", "the client's wallet address",
+               metavar="URL")
+    env_option(p, "--access", "ACCESS", "JSON array of access items (see the example)",
+               metavar="JSON")
+    env_option(p, "--finish-uri", "FINISH_URI", "interactive: where the AS sends the user back",
+               metavar="URL")
+    for name, summary, description in (
+            ("continue", "continue with INTERACT_REF (RFC 9635 §5.1)",
+             "Continue the grant after the user's interaction with INTERACT_REF (RFC 9635 §5.1) "
+             "and print the\naccess token lines."),
+            ("poll", "continue without interact_ref (RFC 9635 §5.2)",
+             "Continue the grant without interact_ref (polling, RFC 9635 §5.2); exit 3 while "
+             "it is pending."),
+            ("cancel", "cancel the grant request (RFC 9635 §5.4)",
+             "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.")):
+        secrets = "CONTINUE_ACCESS_TOKEN" + (", INTERACT_REF" if name == "continue" else "")
+        p = command(name, summary, description,
+                    f"secrets: {secrets} from the environment, or the --...-file options\n\n"
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
         online_args(p)
-        p.add_argument("--continue-uri", help="(or CONTINUE_URI)")
-        p.add_argument("--continue-access-token-file", help="file with the token ('-': stdin)")
+        env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
+        secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
         if name == "continue":
-            p.add_argument("--interact-ref-file", help="file with the interact_ref ('-': stdin)")
-        p.set_defaults(run=_cmd_continue)
-    for name, text in (("rotate", "rotate an access token (RFC 9635 §6.1)"),
-                       ("revoke", "revoke an access token (RFC 9635 §6.2)")):
-        p = sub.add_parser(name, help=text)
+            secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
+    for name, summary, description in (
+            ("rotate", "rotate an access token (RFC 9635 §6.1)",
+             "Rotate an access token (RFC 9635 §6.1): print the new ACCESS_TOKEN and "
+             "MANAGE_URL."),
+            ("revoke", "revoke an access token (RFC 9635 §6.2)",
+             "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.")):
+        p = command(name, summary, description,
+                    "secret: ACCESS_TOKEN from the environment, or --access-token-file FILE\n\n"
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_token)
         online_args(p)
-        p.add_argument("--manage-url", help="(or MANAGE_URL)")
-        p.add_argument("--access-token-file", help="file with the token ('-': stdin)")
-        p.set_defaults(run=_cmd_token)
+        env_option(p, "--manage-url", "MANAGE_URL", "the token's manage URL", metavar="URL")
+        secret_file(p, "access-token", "ACCESS_TOKEN", "the token")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The op-continue command. Returns the exit code (see _ENV_HELP)."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
+    commands = parser.commands
+    named = next((a for a in argv if not a.startswith("-")), "")
+    refusal = _secret_option_error(argv)
+    if refusal is not None:
+        commands.get(named, parser).fail(refusal)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        commands[args.command].fail(_unrecognized(extras, args.command))
+    args.sources = {}  # attr -> the option or environment variable it came from
     try:
         with warnings.catch_warnings():  # a warning (KeyFileWarning) as one line, no source
             warnings.showwarning = _warning_line
@@ -3203,6 +3492,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
         print(f"op-continue: {what}{_printable(str(exc))}", file=sys.stderr)
         return exit_code
+    except ModuleNotFoundError as exc:  # a vendored copy without its dependencies
+        package = _PACKAGES.get((exc.name or "").partition(".")[0])
+        if package is None:
+            raise
+        print(f"op-continue: error: this command needs {package[0]}, which is not installed: "
+              f"{package[1]}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _warning_line(message: Union[Warning, str], *_args: Any, **_kwargs: Any) -> None:

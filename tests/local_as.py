@@ -30,7 +30,14 @@ the official SDK sends (parameter order, component order, Signature not ``sig1=:
 of the bytes actually sent, ...) are not rejected but listed in ``verification["problems"]`` of
 each ``requests_log`` entry.  See also ``LocalAS`` below.
 
-Run standalone:  python tests/local_as.py [--port N] [--wait S] [--wallet NAME=JWKS.json ...]
+Run standalone (README, "The whole flow in a shell"), as the AS and as the user:
+
+    python tests/local_as.py [--port N] [--wait S] [--wallet NAME=JWKS.json ...]
+        serves until Ctrl-C, after printing "wallet address: URL" for each --wallet, then
+        "LocalAS listening on URL" and "grant endpoint: URL" (--port 0, the default: a free port)
+    python tests/local_as.py approve INTERACT_REDIRECT    (or: reject INTERACT_REDIRECT)
+        plays the user: opens the interaction page, presses Accept (Reject), and prints the URL
+        the AS sends the browser back to, the finish redirect (``?hash=...&interact_ref=...``)
 """
 
 import argparse
@@ -38,6 +45,7 @@ import base64
 import gzip
 import hashlib
 import html
+import http.client
 import json
 import re
 import secrets
@@ -936,8 +944,43 @@ class _Handler(BaseHTTPRequestHandler):
             _gzip_bomb_cache[0]
 
 
+def play_user(redirect: str, decision: str = "accept") -> str:
+    """The user at the AS: open the interaction page at ``redirect`` (a grant's
+    interact.redirect), press Accept (or Reject), and return where the AS sends the browser
+    back (the finish redirect; "" for a grant without finish)."""
+    parts = urllib.parse.urlsplit(redirect)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError("expected the local AS's http interact.redirect URL")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request("GET", parts.path)
+        page = conn.getresponse().read().decode("utf-8")
+        link = re.search(rf'id="{decision}" href="([^"]+)"', page)
+        if link is None:
+            raise ValueError("no interaction page there (unknown or finished grant)")
+        conn.request("GET", html.unescape(link.group(1)))
+        answer = conn.getresponse()
+        answer.read()
+        return answer.getheader("Location") or ""
+    finally:
+        conn.close()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Local Rafiki-like GNAP authorization server")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["approve"], ["reject"]):
+        if len(argv) != 2:
+            print(f"usage: python tests/local_as.py {argv[0]} INTERACT_REDIRECT", file=sys.stderr)
+            return 2
+        try:
+            print(play_user(argv[1], "accept" if argv[0] == "approve" else "reject"))
+        except (OSError, ValueError) as exc:
+            print(f"local_as: {argv[0]}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    parser = argparse.ArgumentParser(
+        description="Local Rafiki-like GNAP authorization server (also: approve|reject "
+                    "INTERACT_REDIRECT, playing the user)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--wait", type=int, default=0)
@@ -952,8 +995,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     srv.start()
     print(f"LocalAS listening on {srv.url}", flush=True)
     print(f"grant endpoint: {srv.grant_endpoint}", flush=True)
-    print("approve in a browser via the interact.redirect URL of a grant; Ctrl-C to stop",
-          flush=True)
+    print("approve in a browser via the interact.redirect URL of a grant, or with "
+          "'python tests/local_as.py approve URL'; Ctrl-C to stop", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -130,11 +130,11 @@ HASHES = vectors_of("interaction_hash")
 
 
 @pytest.mark.parametrize("vec", HASHES, ids=[v["id"] for v in HASHES])
-def test_hash(vec, capsys):
+def test_hash(vec, capsys, monkeypatch):
     inp = vec["input"]
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
     argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
-            "--interact-ref", inp["interact_ref"], "--grant-endpoint", inp["grant_endpoint"],
-            "--hash-method", inp["hash_method"]]
+            "--grant-endpoint", inp["grant_endpoint"], "--hash-method", inp["hash_method"]]
     assert run(capsys, *argv)[:2] == (0, vec["expected"]["hash"] + "\n")
     assert run(capsys, *argv, "--verify", vec["expected"]["hash"])[:2] == (0, "valid\n")
     code, out, _ = run(capsys, *argv, "--verify", "A" + vec["expected"]["hash"][1:])
@@ -153,6 +153,26 @@ def test_vendored_copy_runs_alone(tmp_path):
     proc = subprocess.run([sys.executable, "op_continue.py", "--help"], cwd=tmp_path,
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "op-continue" in proc.stdout
+    # without PyNaCl and requests (python -S -I: no site-packages at all), a command that needs
+    # one names the package and its pip line, exit 2; the offline commands still work
+    proc = subprocess.run([sys.executable, "-S", "-I", "-c", "import nacl"], capture_output=True)
+    assert proc.returncode == 1  # (nothing is importable from site-packages)
+
+    def alone(*argv, **env):
+        return subprocess.run([sys.executable, "-S", "-I", "op_continue.py", *argv],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                              env={"PATH": os.environ["PATH"], **env})
+
+    proc = alone("keygen", "--out", "k.pem")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("op-continue: error: this command needs PyNaCl, which is not "
+                           "installed: pip install 'PyNaCl>=1.3'\n")
+    assert not (tmp_path / "k.pem").exists()
+    proc = alone("digest", body)
+    assert proc.returncode == 0 and proc.stdout.startswith("sha-512=:")
+    proc = alone("hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint",
+                 "https://as.example/", INTERACT_REF="r")
+    assert (proc.returncode, proc.stderr) == (0, "")
 
 
 def test_console_script_installed():

@@ -439,9 +439,9 @@ def test_cli_reports_a_subject_grant(capsys):
                                                          "format": "uri"}]},
                                 "continue": {"access_token": {"value": "C"},
                                              "uri": "https://as.example/continue/1"}})
-    assert oc._report_grant(grant, False) == oc.EXIT_OK
+    assert oc._report_grant(grant, "text") == oc.EXIT_OK
     assert capsys.readouterr().out == "SUBJECT_ID = https://w.example/alice\n"
-    assert oc._report_grant(grant, True) == oc.EXIT_OK
+    assert oc._report_grant(grant, "json") == oc.EXIT_OK
     assert json.loads(capsys.readouterr().out)["subject"]["sub_ids"][0]["id"] == \
         "https://w.example/alice"
 
@@ -451,20 +451,8 @@ def test_cli_reports_a_subject_grant(capsys):
 @pytest.mark.parametrize("argv, missing", [
     (["base", "--message", "m"], "--signature-input"),
     (["base", "--signature-input", "x"], "--message"),
-    (["sign", "--message", "m", "--signature-input", "x"], "--key"),
     (["sign", "--message", "m", "--key", "k"], "--signature-input"),
     (["verify", "--message", "m"], "--key"),
-    (["keygen"], "--out"),
-    (["jwk", "--key", "k"], "--key-id"),
-    (["jwk", "--key-id", "k"], "--key"),
-    (["hash", "--server-nonce", "s", "--grant-endpoint", "g"], "--client-nonce"),
-    (["hash", "--client-nonce", "c", "--grant-endpoint", "g"], "--server-nonce"),
-    (["hash", "--client-nonce", "c", "--server-nonce", "s"], "--grant-endpoint"),
-    (["finish", "--client-nonce", "c", "--server-nonce", "s"], "--grant-endpoint"),
-    (["finish", "--server-nonce", "s", "--grant-endpoint", "g"], "--client-nonce"),
-    (["finish", "--client-nonce", "c", "--grant-endpoint", "g"], "--server-nonce"),
-    (["grant", "--access", "[]"], "--grant-endpoint"),
-    (["grant", "--grant-endpoint", "g"], "--access"),
     ([], "command"),
 ])
 def test_required_options(argv, missing, capsys):
@@ -475,6 +463,42 @@ def test_required_options(argv, missing, capsys):
     assert err.startswith("usage: op-continue")
     assert "op-continue" in err.splitlines()[-1] and "error: the following arguments are "\
         "required: " in err and missing in err.splitlines()[-1]
+
+
+ENDPOINT = "https://as.example/"
+ENV_NAMES = ("PRIVATE_KEY_PATH", "KEY_ID", "CLIENT_NONCE", "INTERACT_FINISH", "GRANT_ENDPOINT",
+             "WALLET_ADDRESS", "ACCESS")
+
+
+@pytest.mark.parametrize("argv, env, option", [
+    (["sign", "--message", "m", "--signature-input", "x"], "PRIVATE_KEY_PATH", "--key"),
+    (["keygen"], "PRIVATE_KEY_PATH", "--out"),
+    (["jwk", "--key", "k"], "KEY_ID", "--key-id"),
+    (["hash", "--server-nonce", "s", "--grant-endpoint", "g"], "CLIENT_NONCE", "--client-nonce"),
+    (["hash", "--client-nonce", "c", "--grant-endpoint", "g"], "INTERACT_FINISH",
+     "--server-nonce"),
+    (["hash", "--client-nonce", "c", "--server-nonce", "s"], "GRANT_ENDPOINT",
+     "--grant-endpoint"),
+    (["finish", "--client-nonce", "c", "--server-nonce", "s"], "GRANT_ENDPOINT",
+     "--grant-endpoint"),
+    (["finish", "--server-nonce", "s", "--grant-endpoint", "g"], "CLIENT_NONCE",
+     "--client-nonce"),
+    (["finish", "--client-nonce", "c", "--grant-endpoint", "g"], "INTERACT_FINISH",
+     "--server-nonce"),
+    (["grant", "--access", "[]"], "GRANT_ENDPOINT", "--grant-endpoint"),
+    (["grant", "--grant-endpoint", ENDPOINT, "--access", "[]"], "WALLET_ADDRESS",
+     "--wallet-address"),
+    (["grant", "--grant-endpoint", ENDPOINT, "--wallet-address", ENDPOINT], "ACCESS",
+     "--access"),
+])
+def test_options_fall_back_to_the_environment(argv, env, option, capsys, monkeypatch):
+    """Each value option of the flow has an environment variable of the same name; unset in
+    both places, the error names both."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    assert oc.main(argv) == oc.EXIT_USAGE
+    assert capsys.readouterr().err == f"op-continue: error: {env} is not set (environment, " \
+        f"or {option})\n"
 
 
 @pytest.mark.parametrize("argv", [

@@ -1,10 +1,17 @@
 """The README's spec-to-code map matches the citations in op_continue.py, both ways,
-vectors/README.md lists every vector file, and the README's command reference is the program's
-own --help."""
-import json
-import re
+vectors/README.md lists every vector file, the README's shell sessions run as written, and the
+help files pinned in tests/help/ are the program's own --help.
 
-import pytest
+Regenerate tests/help/ after changing the command line (then review the diff):
+
+    python tests/test_docs.py --write-help
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
 from conftest import ROOT, VECTOR_DIR
 
 CITATION = re.compile(r"RFC (\d{4}) §([0-9A-Z][0-9A-Za-z.]*[0-9A-Za-z]|[0-9])")
@@ -74,17 +81,24 @@ def _walkthrough_steps():
     return steps
 
 
-def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
-    """Runs the README walkthrough in one shell, with the op-continue of this environment."""
-    import os
-    import subprocess
-    import sys
+def _tree_path(tmp_path):
+    """A PATH whose op-continue runs this tree's op_continue.py (whatever the environment has
+    installed), then this interpreter's directory (python), then the rest."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "op-continue"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "op_continue.py"}" "$@"\n')
+    script.chmod(0o755)
+    return os.pathsep.join([str(bin_dir), os.path.dirname(sys.executable), os.environ["PATH"]])
 
+
+def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
+    """Runs the README walkthrough in one shell, with this tree's op-continue."""
     steps = _walkthrough_steps()
     assert len(steps) >= 10
     marker = "@@STEP@@"
     script = "set -e\n" + "".join(f"echo {marker}\n{cmd}\n" for cmd, _ in steps)
-    env = {**os.environ, "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"]}
+    env = {**os.environ, "PATH": _tree_path(tmp_path)}
     proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -93,25 +107,98 @@ def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
         assert got.rstrip("\n") == expected.rstrip("\n"), command
 
 
-def _documented_help():
-    """(argv, text) for each `op-continue … --help` block of the README's command reference."""
+def test_the_whole_flow_in_a_shell_runs_as_written(tmp_path):
+    """The README's "The whole flow in a shell" block, run by bash from the repository root:
+    it starts tests/local_as.py itself (on a free port), then grant, approve, finish,
+    continue, rotate and revoke, each eval-ing the previous one's --format env output."""
     readme = (ROOT / "README.md").read_text()
-    return re.findall(r"^#### `op-continue ((?:[a-z]+ )?)--help`\n\n```text\n(.*?)\n```$",
-                      readme, re.M | re.S)
+    section = readme.split("## The whole flow in a shell\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert len(block) == 1
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "PATH": _tree_path(tmp_path), "TMPDIR": str(scratch)}
+    for name in ("PRIVATE_KEY_PATH", "KEY_ID", "GRANT_ENDPOINT", "WALLET_ADDRESS"):
+        env.pop(name, None)
+    proc = subprocess.Popen(["bash", "-e", "-c", block[0]], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=120)
+    finally:
+        try:  # the local AS the block started in the background, if the block failed
+            os.killpg(proc.pid, 15)
+        except ProcessLookupError:
+            pass
+    assert (proc.returncode, err) == (0, ""), (out, err)
+    lines = out.splitlines()
+    assert len(lines) == 2, out
+    manage = re.fullmatch(r"token manage URL: (http://127\.0\.0\.1:\d+/token/[\w-]+)", lines[0])
+    revoked = re.fullmatch(r"revoked: the access token at (http://127\.0\.0\.1:\d+/token/[\w-]+)",
+                           lines[1])
+    assert manage and revoked and manage.group(1) != revoked.group(1)  # rotated, then revoked
+    work = [p for p in scratch.iterdir()]  # the block's mktemp -d: the key is there, not in ROOT
+    assert len(work) == 1 and (work[0] / "client.key").exists()
+    assert not (ROOT / "client.key").exists() and not (ROOT / "as.log").exists()
 
 
-def test_command_reference_is_every_commands_help(monkeypatch, capsys):
+HELP_DIR = ROOT / "tests" / "help"
+
+
+def _help_texts():
+    """{file name: text} of `op-continue [COMMAND] --help` as it prints 100 columns wide, with
+    the heading Python >= 3.10 gives the options (older versions say "optional arguments:")."""
+    import contextlib
+    import io
+
     import op_continue
 
-    monkeypatch.setenv("COLUMNS", "100")  # argparse wraps to the terminal width
-    monkeypatch.setenv("NO_COLOR", "1")
-    documented = _documented_help()
     commands = sorted(op_continue._parser()._subparsers._group_actions[0].choices)
-    assert sorted(argv.strip() for argv, _ in documented) == sorted(["", *commands])
-    for argv, expected in documented:
-        with pytest.raises(SystemExit) as exit_:
-            op_continue.main([*argv.split(), "--help"])
-        assert exit_.value.code == 0
-        printed = capsys.readouterr().out.rstrip("\n")
-        # Python < 3.10 heads the options "optional arguments:"; the README shows today's name.
-        assert printed.replace("\noptional arguments:\n", "\noptions:\n") == expected, argv
+    texts = {}
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal width
+    try:
+        for command in ["", *commands]:
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+                op_continue.main([*command.split(), "--help"])
+            text = out.getvalue().replace("\noptional arguments:\n", "\noptions:\n")
+            texts[f"{command or 'op-continue'}.txt"] = text
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+    return texts
+
+
+def test_every_commands_help_is_pinned_in_tests_help():
+    """tests/help/<command>.txt (op-continue.txt: the top level) is each command's --help;
+    regenerate them with `python tests/test_docs.py --write-help`."""
+    texts = _help_texts()
+    assert sorted(p.name for p in HELP_DIR.glob("*.txt")) == sorted(texts)
+    for name, text in texts.items():
+        assert (HELP_DIR / name).read_text() == text, name
+
+
+def test_every_commands_help_has_purpose_environment_and_exit_codes():
+    texts = _help_texts()
+    for name, text in texts.items():
+        if name == "op-continue.txt":
+            continue
+        usage, purpose = text.split("\n\n")[:2]
+        assert usage.startswith("usage: op-continue ") and purpose[0].isupper(), name
+        assert "exit codes:" in text, name
+    for name in ("grant", "continue", "poll", "cancel", "rotate", "revoke", "finish", "hash",
+                 "jwk", "keygen"):
+        assert "(env " in texts[f"{name}.txt"] or "environment" in texts[f"{name}.txt"], name
+    assert "(default: 10)" in texts["grant.txt"] and "example" in texts["grant.txt"]
+    assert "FINISH_REDIRECT" in texts["finish.txt"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write-help"]:
+    sys.path.insert(0, str(ROOT))
+    HELP_DIR.mkdir(exist_ok=True)
+    for name, text in _help_texts().items():
+        (HELP_DIR / name).write_text(text)
+        print(f"wrote tests/help/{name}")

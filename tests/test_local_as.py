@@ -308,6 +308,26 @@ def test_browser_interaction_routes(srv, client):
         srv.approve(g2["continue"]["uri"])
 
 
+def test_approve_and_reject_from_the_command_line(srv, client, capsys):
+    """`python tests/local_as.py approve|reject INTERACT_REDIRECT` plays the user and prints
+    the finish redirect (the README's shell flow uses it)."""
+    import local_as
+
+    g = new_grant(srv, client)
+    assert local_as.main(["approve", g["interact"]["redirect"]]) == 0
+    redirect = capsys.readouterr().out.strip()
+    assert redirect.startswith(FINISH_URI + "?hash=") and srv.grant(g["continue"]["uri"]).state \
+        == "approved"
+    assert ref_from(redirect) == srv.grant(g["continue"]["uri"]).interact_ref
+    assert local_as.main(["approve", g["interact"]["redirect"]]) == 1  # finished: no page
+    assert "no interaction page" in capsys.readouterr().err
+    g2 = new_grant(srv, client)
+    assert local_as.main(["reject", g2["interact"]["redirect"]]) == 0
+    assert capsys.readouterr().out == FINISH_URI + "?result=grant_rejected\n"
+    assert local_as.main(["approve"]) == 2
+    assert local_as.main(["approve", "https://as.example/interact/1"]) == 1
+
+
 def test_faults(srv, client):
     url = client.wallet
     srv.fault = "reset"
