@@ -3484,9 +3484,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         commands[args.command].fail(_unrecognized(extras, args.command))
     args.sources = {}  # attr -> the option or environment variable it came from
     try:
-        with warnings.catch_warnings():  # a warning (KeyFileWarning) as one line, no source
-            warnings.showwarning = _warning_line
-            code: int = args.run(args)
+        code: int = args.run(args)
         return code
     except (UsageError, VerificationError, GrantError, ResponseError, TransportError) as exc:
         exit_code, what = next(row[1:] for row in _EXIT_CODES if isinstance(exc, row[0]))
@@ -3499,10 +3497,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"op-continue: error: this command needs {package[0]}, which is not installed: "
               f"{package[1]}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def _warning_line(message: Union[Warning, str], *_args: Any, **_kwargs: Any) -> None:
-    print(f"op-continue: warning: {_printable(str(message))}", file=sys.stderr)
 
 
 # Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.

@@ -225,8 +225,8 @@ def test_key_file_warning_is_one_line_on_the_command_line(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "jwk", "--key",
                            str(path), "--key-id", "k"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == ("op-continue: warning: private key file is readable by other users; "
-                           "chmod 600 it\n")
+    assert proc.stderr == (f"op-continue: warning: {path}: private key file is readable by other "
+                           "users; chmod 600 it\n")
 
 
 @pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
@@ -235,8 +235,8 @@ def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
     oc.PrivateKey.generate().write_pem(path)
     path.chmod(0o644)
     code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
-    assert (code, err) == (0, "op-continue: warning: private key file is readable by other "
-                              "users; chmod 600 it\n")
+    assert (code, err) == (0, f"op-continue: warning: {path}: private key file is readable by "
+                              "other users; chmod 600 it\n")
     assert json.loads(out)["keys"][0]["kid"] == "k"
 
 
