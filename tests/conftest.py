@@ -129,6 +129,17 @@ def key():
 
 
 @pytest.fixture
+def keyfile(key, tmp_path, monkeypatch, request):
+    """``key`` written to a 0600 PEM file, named by PRIVATE_KEY_PATH, with KEY_ID set to the
+    test module's KID: the online commands' key settings. Returns the file's path."""
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
+    monkeypatch.setenv("KEY_ID", request.module.KID)
+    return path
+
+
+@pytest.fixture
 def las(key, request):
     """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under the
     test module's KID."""

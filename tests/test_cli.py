@@ -197,12 +197,8 @@ SURROGATE = "https://w.example/\ud800"  # JSON "\ud800": a lone surrogate, which
 
 
 @pytest.fixture
-def online(las, key, tmp_path, monkeypatch):
+def online(las, keyfile):
     """The local AS, with the online commands' key settings in the environment."""
-    path = tmp_path / "key.pem"
-    key.write_pem(path)
-    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", KID)
     return las
 
 

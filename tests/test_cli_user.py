@@ -31,15 +31,6 @@ def run_any(capsys, *argv):
 
 
 @pytest.fixture
-def keyfile(key, tmp_path, monkeypatch):
-    path = tmp_path / "key.pem"
-    key.write_pem(path)
-    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", KID)
-    return path
-
-
-@pytest.fixture
 def flow_env(keyfile, monkeypatch):
     """Every setting a command reads, valid, so only the argument under test can fail."""
     for name, value in {"CONTINUE_URI": "https://as.example/continue/1",

@@ -206,11 +206,7 @@ def test_gnap_auth_signs_any_request(key, las, client):
 # --- the command line against the local AS ------------------------------------------------
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, key, las):
-    path = tmp_path / "key.pem"
-    key.write_pem(path)
-    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", KID)
+def env(monkeypatch, keyfile, las):
     return monkeypatch
 
 

@@ -34,11 +34,7 @@ def client(key):
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path, key):
-    path = tmp_path / "key.pem"
-    key.write_pem(path)
-    monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", KID)
+def env(monkeypatch, keyfile):
     for name in ("CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "INTERACT_REF", "MANAGE_URL",
                  "ACCESS_TOKEN", "WALLET_ADDRESS", "FINISH_REDIRECT"):
         monkeypatch.delenv(name, raising=False)
