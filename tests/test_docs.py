@@ -2,9 +2,11 @@
 vectors/README.md lists every vector file, the README's shell sessions run as written, and the
 help files pinned in tests/help/ are the program's own --help.
 
-Regenerate tests/help/ after changing the command line (then review the diff):
+Regenerate tests/help/ after changing the command line, and the line ranges of the README's
+reading order after changing op_continue.py (then review the diff):
 
     python tests/test_docs.py --write-help
+    python tests/test_docs.py --write-reading-order
 """
 import json
 import os
@@ -195,6 +197,76 @@ def test_every_commands_help_has_purpose_environment_and_exit_codes():
     assert "(default: 10)" in texts["grant.txt"] and "example" in texts["grant.txt"]
     assert "FINISH_REDIRECT" in texts["finish.txt"]
 
+
+DEMO = re.compile(r"`((?:op-continue |INTERACT_REF=|ACCESS_TOKEN=|sed )[^`]*)`")
+
+
+def test_why_each_piece_demonstrations_say_what_the_readme_says(tmp_path):
+    """Each command of "Why each piece is there" runs after the walkthrough, in its scratch
+    directory, and prints what the README says it says."""
+    readme = (ROOT / "README.md").read_text()
+    chapter = readme.split("## Why each piece is there\n", 1)[1].split("\n## ", 1)[0]
+    claims = chapter.split("\n- ")[1:]
+    assert len(claims) == 7
+    setup = "".join(f"{command}\n" for command, _ in _walkthrough_steps())
+    checked = 0
+    for claim in claims:
+        commands = [" ".join(c.split()) for c in DEMO.findall(claim)]
+        said = [" ".join(s.split()) for s in re.findall(r"says\s+`([^`]*)`", claim)]
+        if not said:
+            continue
+        script = setup + "".join(f"{command} || true\n" for command in commands)
+        proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, env={**os.environ,
+                                                           "PATH": _tree_path(tmp_path)})
+        for text in said:
+            assert text in proc.stdout + proc.stderr, (text, proc.stderr[-500:])
+            checked += 1
+        (tmp_path / "bin" / "op-continue").unlink()
+        (tmp_path / "bin").rmdir()
+    assert checked >= 4
+
+
+READING_ROW = re.compile(r"^(\| [^|]+ \| `([\w.]+)` \| )([^|]+)( \|)", re.M)
+
+
+def _line_ranges():
+    """name or Class.method -> "first-last" lines of its definition in op_continue.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "op_continue.py").read_text())
+    ranges = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            ranges[node.name] = f"{node.lineno}-{node.end_lineno}"
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    ranges[f"{node.name}.{item.name}"] = f"{item.lineno}-{item.end_lineno}"
+    return ranges
+
+
+def _reading_order(readme):
+    section = readme.split("## Reading order for students\n", 1)[1].split("\n## ", 1)[0]
+    return READING_ROW.findall(section)
+
+
+def test_reading_order_names_real_functions_and_their_lines():
+    """Regenerate the ranges with `python tests/test_docs.py --write-reading-order`."""
+    rows = _reading_order((ROOT / "README.md").read_text())
+    assert len(rows) >= 8
+    ranges = _line_ranges()
+    for _, name, lines, _ in rows:
+        assert lines.strip() == ranges[name], (name, ranges[name])
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write-reading-order"]:
+    readme = (ROOT / "README.md").read_text()
+    head, tail = readme.split("## Reading order for students\n", 1)
+    ranges = _line_ranges()
+    tail = READING_ROW.sub(lambda m: f"{m.group(1)}{ranges[m.group(2)]}{m.group(4)}", tail)
+    (ROOT / "README.md").write_text(head + "## Reading order for students\n" + tail)
+    print("wrote the reading order's line ranges")
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-help"]:
     sys.path.insert(0, str(ROOT))
