@@ -3133,16 +3133,21 @@ def _component_identifier(text: str) -> str:
     """A --require value as verify_message's ``required`` compares it: the serialized component
     identifier (RFC 9421 §2). A bare name (@method, Content-Digest) is lower-cased and quoted;
     a serialized one ("content-digest";req) is taken as given, in its canonical form."""
-    serialized = text if text.startswith('"') else '"' + text.lower() + '"'
+    refusal = UsageError("--require: not a component name (@method, content-digest) or "
+                         "identifier ('\"content-digest\";req') (the value is not shown)")
+    if not text.startswith('"'):  # a field name (a token, RFC 9110 §5.1), or @ and a name
+        if not _FIELD_NAME_RE.match(text[1:] if text.startswith("@") else text):
+            raise refusal
+        return f'"{text.lower()}"'
     failure: Optional[UsageError] = None
     try:
-        identifier = parse_item(serialized)
+        identifier = parse_item(text)
     except UsageError:
-        failure = UsageError(f"--require: not a component name or identifier: {text!r}")
+        failure = refusal
     if failure is not None:
         raise failure
     if not isinstance(identifier.value, str) or not identifier.value:
-        raise UsageError(f"--require: not a component name or identifier: {text!r}")
+        raise refusal
     return serialize_item(identifier)
 
 
