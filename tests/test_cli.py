@@ -461,7 +461,8 @@ def test_dry_run_is_what_is_sent_but_for_the_transport_headers(continuation, mon
                                                                capsys):
     """What --dry-run and the README say the wire adds, checked on the bytes a loopback server
     receives: CRLF line ends, Accept-Encoding: identity and urllib3's User-Agent (after Host
-    with urllib3 2, last with urllib3 1.26), nothing else."""
+    with urllib3 2, last with urllib3 1.26, none before 1.26), nothing else."""
+    import urllib3
     from hostile import HostileAS
 
     with HostileAS("ok") as server:
@@ -474,8 +475,9 @@ def test_dry_run_is_what_is_sent_but_for_the_transport_headers(continuation, mon
     lines = head.split("\r\n")
     assert "\n" not in "".join(lines)  # every line ended with CRLF
     added = sorted(line for line in lines if line.startswith(("User-Agent:", "Accept-Encoding:")))
-    assert len(added) == 2 and added[0] == "Accept-Encoding: identity"
-    assert added[1].startswith("User-Agent: python-urllib3/")
+    agent = tuple(int(n) for n in urllib3.__version__.split(".")[:2]) >= (1, 26)
+    assert len(added) == 1 + agent and added[0] == "Accept-Encoding: identity"
+    assert not agent or added[1] == f"User-Agent: python-urllib3/{urllib3.__version__}"
     rest = [line for line in lines if line not in added]
     assert "\n".join(rest) + "\n\n" + body == dry
 
