@@ -1611,7 +1611,7 @@ class SignedRequest:
     """A signed request ready to send: its method, URL, headers and body bytes, as signed.
 
     On the wire (Client.send) the transport adds ``Accept-Encoding: identity`` (ours: see
-    Client._read) and, urllib3 1.26 and later, ``User-Agent: python-urllib3/<version>``, and
+    Client._read) and, with urllib3 1.26 and later, ``User-Agent: python-urllib3/<version>``, and
     ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
     ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
     ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
