@@ -1608,8 +1608,11 @@ _BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 @dataclass(frozen=True)
 class SignedRequest:
-    """A request ready to send: the exact method, URL, headers and body bytes.
+    """A signed request ready to send: its method, URL, headers and body bytes, as signed.
 
+    On the wire (Client.send) the transport adds ``Accept-Encoding: identity`` (ours: see
+    Client._read) and, with urllib3 1.26 and later, ``User-Agent: python-urllib3/<version>``, and
+    ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
     ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
     ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
     since it contains the Authorization value.
@@ -1637,9 +1640,10 @@ class SignedRequest:
                 f"headers={self.safe_headers()!r}, body=<{len(self.body)} bytes>)")
 
     def to_json(self) -> Dict[str, Any]:
-        """The request as one JSON object (the CLI's --dry-run --json), secrets included."""
+        """The request as one JSON object (the CLI's --dry-run --json), secrets included:
+        ``signature_base`` holds the Authorization value too."""
         return {"method": self.method, "url": self.url, "headers": dict(self.headers),
-                "body": self.body.decode("utf-8")}
+                "body": self.body.decode("utf-8"), "signature_base": self.signature_base}
 
 
 def _check_text(value: object, what: str) -> str:
@@ -2969,7 +2973,14 @@ def _client(args: Any) -> Client:
                   allowed_origins=args.allow_origin)
 
 
-def _print_signed(signed: SignedRequest, fmt: str) -> None:
+# The separator --show-base prints between a dry run's request and its signature base.
+BASE_SEPARATOR = "-- signature base (RFC 9421 section 2.5), not sent --"
+
+
+def _print_signed(signed: SignedRequest, fmt: str, show_base: bool = False) -> None:
+    """A dry run's signed request: an HTTP/1.1 message (LF line ends, without the headers the
+    transport adds: see SignedRequest), or JSON; ``show_base`` adds the signature base after
+    the message, on the lines after BASE_SEPARATOR (the JSON always has it)."""
     if fmt == "json":
         print(json.dumps(signed.to_json(), ensure_ascii=False))
         return
@@ -2982,6 +2993,9 @@ def _print_signed(signed: SignedRequest, fmt: str) -> None:
     print(flush=True)
     # the body exactly, with no newline added: the output is a valid message for base/verify
     sys.stdout.write(signed.body.decode("utf-8"))
+    if show_base:  # (the body's last line ended first: the separator is a line of its own)
+        ending = "\n" if signed.body and not signed.body.endswith(b"\n") else ""
+        print(f"{ending}{BASE_SEPARATOR}\n{signed.signature_base}")
 
 
 # What the CLI prints of a server's answer is printable ASCII only: text through _printable, JSON
@@ -3115,13 +3129,37 @@ def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
     return [text for weak, text in unprotected if weak] + undated
 
 
+def _component_identifier(text: str) -> str:
+    """A --require value as verify_message's ``required`` compares it: the serialized component
+    identifier (RFC 9421 §2). A bare name (@method, Content-Digest) is lower-cased and quoted;
+    a serialized one ("content-digest";req) is taken as given, in its canonical form."""
+    refusal = UsageError("--require: not a component name (@method, content-digest) or "
+                         "identifier ('\"content-digest\";req') (the value is not shown)")
+    if not text.startswith('"'):  # a field name (a token, RFC 9110 §5.1), or @ and a name
+        if not _FIELD_NAME_RE.match(text[1:] if text.startswith("@") else text):
+            raise refusal
+        return f'"{text.lower()}"'
+    failure: Optional[UsageError] = None
+    try:
+        identifier = parse_item(text)
+    except UsageError:
+        failure = refusal
+    if failure is not None:
+        raise failure
+    if not isinstance(identifier.value, str) or not identifier.value:
+        raise refusal
+    return serialize_item(identifier)
+
+
 def _cmd_verify(args: Any) -> int:
+    required = [_component_identifier(text) for text in args.require]
     message = parse_message(_read_input(args.message), args.scheme)
     request = parse_message(_read_input(args.request), args.scheme) if args.request else None
     keys = load_public_key(_read_input(args.key))
     verified = verify_message(message, keys, label=args.label, request=request,
-                              field_types=_field_types(args.field_type), max_age=args.max_age)
-    print("valid")
+                              field_types=_field_types(args.field_type), required=required,
+                              max_age=args.max_age)
+    print("valid", flush=True)  # before the warnings, when 2>&1 joins the two streams
     for weakness in _weaknesses(message, verified):
         print(f"op-continue: warning: {weakness}", file=sys.stderr)
     return EXIT_OK
@@ -3193,7 +3231,15 @@ def _dry_run_format(args: Any) -> str:
     return str(args.format)
 
 
+def _check_show_base(args: Any) -> None:
+    """--show-base prints the base of a dry run's request; a request that is sent is not
+    printed, nor its base (it holds the Authorization value)."""
+    if args.show_base and not args.dry_run:
+        raise UsageError("--show-base needs --dry-run")
+
+
 def _cmd_grant(args: Any) -> int:
+    _check_show_base(args)
     endpoint = _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
     access_text = _setting(args, "access", "ACCESS")
@@ -3208,7 +3254,7 @@ def _cmd_grant(args: Any) -> int:
                               nonce=nonce if finish_uri else None, allow_http=args.allow_http)
     if args.dry_run:
         _print_signed(client.sign("POST", endpoint, body=json_body(body), created=args.created),
-                      _dry_run_format(args))
+                      _dry_run_format(args), args.show_base)
         return EXIT_OK
     grant = client.request_grant(endpoint, body, created=args.created)
     # an interactive grant answered with interact and continue: the expected outcome, exit 0
@@ -3217,6 +3263,7 @@ def _cmd_grant(args: Any) -> int:
 
 
 def _cmd_continue(args: Any) -> int:
+    _check_show_base(args)
     uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
     assert uri is not None
     token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
@@ -3226,7 +3273,7 @@ def _cmd_continue(args: Any) -> int:
     method = "DELETE" if args.command == "cancel" else "POST"
     if args.dry_run:
         _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
-                                  created=args.created), _dry_run_format(args))
+                                  created=args.created), _dry_run_format(args), args.show_base)
         return EXIT_OK
     if args.command == "cancel":
         client.cancel(uri, token, created=args.created)
@@ -3241,6 +3288,7 @@ def _cmd_continue(args: Any) -> int:
 
 
 def _cmd_token(args: Any) -> int:
+    _check_show_base(args)
     manage = _url_setting(args, "manage_url", "MANAGE_URL")
     assert manage is not None
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
@@ -3248,7 +3296,7 @@ def _cmd_token(args: Any) -> int:
     method = "POST" if args.command == "rotate" else "DELETE"
     if args.dry_run:
         _print_signed(client.sign(method, manage, access_token=token, created=args.created),
-                      _dry_run_format(args))
+                      _dry_run_format(args), args.show_base)
         return EXIT_OK
     if args.command == "revoke":
         client.revoke(manage, token, created=args.created)
@@ -3333,7 +3381,9 @@ def _parser() -> Any:
     sig_input_help = "Signature-Input value naming the components and parameters"
     p = command("base", "print the RFC 9421 signature base of a message",
                 "Print the RFC 9421 §2.5 signature base of an HTTP/1.1 message: the exact text "
-                "a signature\ncovers, one line per covered component.",
+                "a signature\ncovers, one line per covered component, then the @signature-params "
+                "line. The base ends\nthere, without a newline (RFC 9421 §2.5); base prints it "
+                "followed by one newline, as every\nline of output.",
                 "example:\n  op-continue base --message request.txt --signature-input "
                 "'sig1=(\"@method\" \"@target-uri\");created=1'\n\n" + _SEE_EXIT, _cmd_base)
     message_args(p)
@@ -3354,7 +3404,11 @@ def _parser() -> Any:
     p.add_argument("--key", required=True, metavar="FILE",
                    help="public key: SPKI PEM, JWK or JWKS file")
     p.add_argument("--max-age", type=int, metavar="SECONDS",
-                   help="reject signatures older than this")
+                   help="reject signatures older than this (or without created)")
+    p.add_argument("--require", action="append", default=[], metavar="COMPONENT",
+                   help="reject a signature that does not cover this component: a name "
+                        "(@method, content-digest) or an identifier ('\"content-digest\";req'); "
+                        "repeatable")
     p = command("digest", "print the Content-Digest of a file (RFC 9530)",
                 "Print the RFC 9530 §2 Content-Digest field value of a file's bytes.", _SEE_EXIT,
                 _cmd_digest)
@@ -3415,7 +3469,12 @@ def _parser() -> Any:
                        help=f"for the whole exchange (default: {DEFAULT_TIMEOUT:g})")
         p.add_argument("--allow-http", action="store_true",
                        help="permit plain http to a loopback address (tests, demos)")
-        p.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
+        p.add_argument("--dry-run", action="store_true",
+                       help="print the signed request, send nothing (sending adds User-Agent "
+                            "and Accept-Encoding: identity, and ends lines with CRLF)")
+        p.add_argument("--show-base", action="store_true",
+                       help="with --dry-run: print the signature base after the request "
+                            "(the JSON has it as signature_base)")
         format_args(p)
         p.add_argument("--created", type=int, metavar="UNIX", help="fix the signature time")
         p.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",

@@ -401,3 +401,158 @@ def test_verify_has_no_warning_for_the_requests_op_continue_signs(tmp_path, key,
     code, out, err = run(capsys, "verify", "--message", write(tmp_path, "r.txt", request),
                          "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()))
     assert (code, out, err) == (0, "valid\n", "")
+
+
+# --- issue 17 item 3: the base next to the request; what the transport adds -------------------
+
+CONTINUE_ENV = [("CONTINUE_URI", "https://as.example/continue/1"),
+                ("CONTINUE_ACCESS_TOKEN", "T-1"), ("INTERACT_REF", "R-1")]
+
+
+@pytest.fixture
+def continuation(keyfile, monkeypatch):
+    for name, value in CONTINUE_ENV:
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize("command", ["continue", "poll", "cancel"])
+def test_dry_run_show_base_prints_the_base_after_the_request(continuation, key, capsys,
+                                                             command):
+    code, request, _ = run(capsys, command, "--dry-run", "--created", "7")
+    assert code == 0
+    code, out, err = run(capsys, command, "--dry-run", "--created", "7", "--show-base")
+    assert (code, err) == (0, "")
+    body = {"continue": b'{"interact_ref":"R-1"}', "poll": None, "cancel": None}[command]
+    signed = oc.sign_request("DELETE" if command == "cancel" else "POST",
+                             "https://as.example/continue/1", key=key, key_id=KID,
+                             access_token="T-1", body=body, created=7)
+    # the request as without --show-base, its body's line ended, then the separator and base
+    ending = "\n" if body else ""
+    assert out == (f"{request}{ending}-- signature base (RFC 9421 section 2.5), not sent --\n"
+                   f"{signed.signature_base}\n")
+    assert signed.signature_base.startswith(f'"@method": {signed.method}\n')
+
+
+def test_dry_run_json_carries_the_signature_base(continuation, key, capsys):
+    for extra in ([], ["--show-base"]):
+        code, out, _ = run(capsys, "continue", "--dry-run", "--json", "--created", "7", *extra)
+        assert code == 0
+        doc = json.loads(out)
+        message = oc.request_message(doc["method"], doc["url"], list(doc["headers"].items()),
+                                     doc["body"].encode())
+        verified = oc.verify_message(message, key.public_key)
+        assert doc["signature_base"] == verified.base
+        assert doc["signature_base"].endswith(";created=7")  # no final newline (RFC 9421 §2.5)
+
+
+@pytest.mark.parametrize("command", ["grant", "continue", "rotate"])
+def test_show_base_needs_dry_run(continuation, capsys, monkeypatch, command):
+    monkeypatch.setenv("MANAGE_URL", "https://as.example/token/1")
+    monkeypatch.setenv("ACCESS_TOKEN", "A-1")
+    extra = ["--grant-endpoint", "https://as.example/", "--wallet-address",
+             "https://wallet.example/alice", "--access", json.dumps(OUTGOING)] \
+        if command == "grant" else []
+    code, out, err = run(capsys, command, "--show-base", *extra)
+    assert (code, out) == (2, "")
+    assert err == "op-continue: error: --show-base needs --dry-run\n"
+
+
+def test_dry_run_is_what_is_sent_but_for_the_transport_headers(continuation, monkeypatch,
+                                                               capsys):
+    """What --dry-run and the README say the wire adds, checked on the bytes a loopback server
+    receives: CRLF line ends, Accept-Encoding: identity and urllib3's User-Agent (after Host
+    with urllib3 2, last with urllib3 1.26, none before 1.26), nothing else."""
+    import urllib3
+    from hostile import HostileAS
+
+    with HostileAS("ok") as server:
+        monkeypatch.setenv("CONTINUE_URI", server.url())
+        code, dry, _ = run(capsys, "continue", "--allow-http", "--dry-run", "--created", "7")
+        assert code == 0
+        run(capsys, "continue", "--allow-http", "--created", "7")  # (the answer is malformed)
+    wire = server.requests[0].decode()
+    head, _, body = wire.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    assert "\n" not in "".join(lines)  # every line ended with CRLF
+    added = sorted(line for line in lines if line.startswith(("User-Agent:", "Accept-Encoding:")))
+    agent = tuple(int(n) for n in urllib3.__version__.split(".")[:2]) >= (1, 26)
+    assert len(added) == 1 + agent and added[0] == "Accept-Encoding: identity"
+    assert not agent or added[1] == f"User-Agent: python-urllib3/{urllib3.__version__}"
+    rest = [line for line in lines if line not in added]
+    assert "\n".join(rest) + "\n\n" + body == dry
+
+
+# --- issue 17 item 4: verify --require ---------------------------------------------------------
+
+@pytest.mark.parametrize("required", [
+    ["@method"], ["@method", "content-digest"], ['"@target-uri"'], ["Content-Digest"],
+    ["AUTHORIZATION", '"content-type"'],
+])
+def test_verify_require_covered_components_is_valid(continuation, key, tmp_path, capsys,
+                                                    required):
+    code, request, _ = run(capsys, "continue", "--dry-run")
+    argv = ["verify", "--message", write(tmp_path, "r.txt", request),
+            "--key", write(tmp_path, "pub.pem", key.public_key.to_pem())]
+    code, out, err = run(capsys, *argv, *[a for r in required for a in ("--require", r)])
+    assert (code, out, err) == (0, "valid\n", "")
+
+
+@pytest.mark.parametrize("required, missing", [
+    (["@authority"], '"@authority"'),
+    (["@method", "@path", "content-digest"], '"@path"'),
+    (['"content-digest";req'], '"content-digest";req'),
+    (['"content-digest";bs'], '"content-digest";bs'),
+])
+def test_verify_require_rejects_a_signature_that_does_not_cover_it(continuation, key, tmp_path,
+                                                                    capsys, required, missing):
+    code, request, _ = run(capsys, "continue", "--dry-run")
+    argv = ["verify", "--message", write(tmp_path, "r.txt", request),
+            "--key", write(tmp_path, "pub.pem", key.public_key.to_pem())]
+    code, out, err = run(capsys, *argv, *[a for r in required for a in ("--require", r)])
+    assert (code, out) == (1, "")
+    assert err == f"op-continue: invalid: a required component is not covered: {missing}\n"
+
+
+@pytest.mark.parametrize("value", ['"@method', "two words", '"";req', "?", "@", "a:b", '"x";'])
+def test_verify_require_refuses_what_is_no_component(tmp_path, key, capsys, value):
+    code, out, err = run(capsys, "verify", "--message", write(tmp_path, "m.txt", POST),
+                         "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()),
+                         "--require", value)
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: --require: not a component name (@method, "
+                   "content-digest) or identifier ('\"content-digest\";req') (the value is not "
+                   "shown)\n")  # (no argument value is echoed: tests/test_cli_user.py)
+
+
+def test_verify_max_age_and_require_together(continuation, key, tmp_path, capsys):
+    import time
+
+    code, request, _ = run(capsys, "continue", "--dry-run", "--created", str(int(time.time())))
+    argv = ["verify", "--message", write(tmp_path, "r.txt", request),
+            "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()),
+            "--require", "authorization"]
+    assert run(capsys, *argv, "--max-age", "300") == (0, "valid\n", "")
+    code, request, _ = run(capsys, "continue", "--dry-run", "--created", "1618884473")
+    assert code == 0
+    argv[2] = write(tmp_path, "old.txt", request)
+    assert run(capsys, *argv, "--max-age", "300") == (
+        1, "", "op-continue: invalid: signature is too old\n")
+
+
+def test_verify_prints_valid_before_its_warnings_on_one_stream(tmp_path, key):
+    """2>&1 (as the README's exercises use it) shows "valid" first, then the warnings."""
+    path = signed_file(tmp_path, key, POST, ("@method", "@target-uri"), CREATED)
+    proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "verify", "--message",
+                           path, "--key", write(tmp_path, "pub.pem", key.public_key.to_pem())],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    assert proc.returncode == 0
+    assert proc.stdout == (f"valid\nop-continue: warning: {BODY_}\n"
+                           f"op-continue: warning: {AUTHORIZATION}\n")
+
+
+def test_help_shows_the_base_newline_the_scheme_default_and_the_wire():
+    texts = {name: oc._parser().commands[name].format_help() for name in ("base", "continue")}
+    assert "without a newline (RFC 9421 §2.5)" in " ".join(texts["base"].split())
+    assert "(default: https)" in texts["base"]
+    assert "User-Agent and Accept-Encoding: identity" in " ".join(texts["continue"].split())

@@ -266,7 +266,8 @@ def test_cli_dry_run_json_sends_nothing(env, las, capsys, key):
     expected = oc.sign_request("POST", uri, key=key, key_id=KID, access_token="TOKEN-1",
                                body=b'{"interact_ref":"REF-1"}', created=7, allow_http=True)
     assert printed == {"method": "POST", "url": uri, "headers": dict(expected.headers),
-                       "body": '{"interact_ref":"REF-1"}'}
+                       "body": '{"interact_ref":"REF-1"}',
+                       "signature_base": expected.signature_base}
     assert las.requests_log == []
     assert oc.main(["poll", "--allow-http", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["body"] == ""

@@ -95,18 +95,53 @@ def _tree_path(tmp_path):
 
 
 def test_walkthrough_commands_print_what_the_readme_shows(tmp_path):
-    """Runs the README walkthrough in one shell, with this tree's op-continue."""
+    """Runs the README walkthrough in one shell, with this tree's op-continue. Each step must
+    exit 0 (a step that shows a failure ends in `; echo "exit $?"`) and print nothing on stderr
+    that the README does not show (a step shows stderr with 2>&1)."""
     steps = _walkthrough_steps()
     assert len(steps) >= 10
     marker = "@@STEP@@"
-    script = "set -e\n" + "".join(f"echo {marker}\n{cmd}\n" for cmd, _ in steps)
+    script = "".join(f'echo {marker}\n{cmd}\nstatus=$?; [ "$status" = 0 ] || '
+                     f'{{ echo "step {i} exited $status" >&2; exit 1; }}\n'
+                     for i, (cmd, _) in enumerate(steps))
     env = {**os.environ, "PATH": _tree_path(tmp_path)}
     proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    assert (proc.returncode, proc.stderr) == (0, "")
     outputs = proc.stdout.split(marker + "\n")[1:]
+    assert len(outputs) == len(steps)
     for (command, expected), got in zip(steps, outputs):
         assert got.rstrip("\n") == expected.rstrip("\n"), command
+
+
+TAMPERED = {  # the walkthrough's tamper exercises: the file each makes, what verify says of it
+    "body.txt": "op-continue: invalid: Content-Digest: sha-512 does not match the body\nexit 1",
+    "host.txt": "op-continue: invalid: signature does not verify\nexit 1",
+    "order.txt": "valid\nexit 0",
+    "twice.txt": "op-continue: invalid: signature does not verify\nexit 1",
+}
+
+
+def test_walkthrough_has_the_tamper_exercises_with_their_outcomes():
+    """Issue 17 item 4: a body byte, the Host, header order, a duplicate header and a stale
+    created, each verified with its expected exit code and message (the test above runs them);
+    --require and the warnings of a signature that covers less; the base's final newline."""
+    steps = dict(_walkthrough_steps())
+    verify = 'op-continue verify --message {} --key jwks.json 2>&1; echo "exit $?"'
+    for name, outcome in TAMPERED.items():
+        assert any(f"> {name}" in command for command in steps), name
+        assert steps[verify.format(name)].rstrip("\n") == outcome, name
+    stale = 'op-continue verify --message request.txt --key jwks.json --max-age 300 2>&1; '
+    assert steps[stale + 'echo "exit $?"'] == "op-continue: invalid: signature is too old\nexit 1\n"
+    scheme = 'op-continue verify --message request.txt --key jwks.json --scheme http 2>&1; '
+    assert steps[scheme + 'echo "exit $?"'].endswith("exit 1\n")
+    weak = [out for command, out in steps.items() if "--message weak.txt" in command]
+    assert "op-continue: warning: the body is not protected" in weak[0]
+    assert weak[1] == ('op-continue: invalid: a required component is not covered: '
+                       '"content-digest"\nexit 1\n')
+    assert any("--show-base" in command for command in steps)
+    section = (ROOT / "README.md").read_text().split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    assert "RFC 9421 §2.5 puts no newline after it" in section
 
 
 def test_the_whole_flow_in_a_shell_runs_as_written(tmp_path):
