@@ -3153,11 +3153,23 @@ def _cmd_jwk(args: Any) -> int:
     return EXIT_OK
 
 
+def _grant_endpoint(args: Any, allow_http: bool) -> str:
+    """The grant endpoint in the one form grant, hash and finish all use: normalize_url's, the
+    URL the grant request is sent to and signed for (``https://auth.example`` becomes
+    ``https://auth.example/``). RFC 9635 §4.2.3 hashes "the grant endpoint URI" the client sent
+    its grant request to, so hash and finish must hash that form, not the text as typed: the
+    same input would otherwise give two different hashes."""
+    value = _setting(args, "grant_endpoint", "GRANT_ENDPOINT")
+    assert value is not None
+    return normalize_url(value, args.sources["grant_endpoint"], allow_http)
+
+
 def _hash_inputs(args: Any) -> Tuple[str, str, str, str]:
-    """Client nonce, server nonce, grant endpoint and hash method of hash and finish."""
+    """Client nonce, server nonce, grant endpoint and hash method of hash and finish. (They have
+    no --allow-http: an http endpoint is taken where grant --allow-http takes one, on loopback.)"""
     values = (_setting(args, "client_nonce", "CLIENT_NONCE"),
               _setting(args, "server_nonce", "INTERACT_FINISH"),
-              _setting(args, "grant_endpoint", "GRANT_ENDPOINT"),
+              _grant_endpoint(args, allow_http=True),
               _setting(args, "hash_method", "HASH_METHOD", required=False) or "sha-256")
     assert None not in values
     return values  # type: ignore[return-value]
@@ -3167,11 +3179,20 @@ def _cmd_hash(args: Any) -> int:
     client_nonce, server_nonce, grant_endpoint, method = _hash_inputs(args)
     interact_ref = _secret_setting(args, "interact_ref", "INTERACT_REF")
     if args.verify is not None:
+        if args.encoding is not None:
+            raise UsageError("--encoding is for printing a hash; --verify accepts both forms")
         verify_interaction_hash(args.verify, client_nonce, server_nonce, interact_ref,
                                 grant_endpoint, hash_method=method)
         print("valid")
+        return EXIT_OK
+    rfc = interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method)
+    # DEVIATION (interop with Rafiki): the same digest, in standard base64 with padding
+    rafiki = b64encode(b64url_decode(rfc, "hash"))
+    encoding = args.encoding or "rfc"
+    if encoding == "both":
+        print(f"rfc9635: {rfc}\nrafiki:  {rafiki}")
     else:
-        print(interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method))
+        print(rfc if encoding == "rfc" else rafiki)
     return EXIT_OK
 
 
@@ -3194,7 +3215,8 @@ def _dry_run_format(args: Any) -> str:
 
 
 def _cmd_grant(args: Any) -> int:
-    endpoint = _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")
+    _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")  # (its https and loopback errors)
+    endpoint = _grant_endpoint(args, args.allow_http)
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
     access_text = _setting(args, "access", "ACCESS")
     finish_uri = _url_setting(args, "finish_uri", "FINISH_URI", required=False)
@@ -3381,7 +3403,8 @@ def _parser() -> Any:
         env_option(p, "--server-nonce", "INTERACT_FINISH",
                    "interact.finish from the grant response", metavar="NONCE")
         env_option(p, "--grant-endpoint", "GRANT_ENDPOINT",
-                   "the AS's grant endpoint URI, as the grant request used it", metavar="URL")
+                   "the AS's grant endpoint URI, normalized as grant sends it "
+                   "(https://as.example -> https://as.example/)", metavar="URL")
         env_option(p, "--hash-method", "HASH_METHOD",
                    "from the grant request's finish (default: sha-256)",
                    choices=sorted(HASH_METHODS))
@@ -3394,7 +3417,11 @@ def _parser() -> Any:
                 "exit codes: 0 ok or valid, 1 invalid, 2 usage", _cmd_hash)
     hash_args(p)
     secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
-    p.add_argument("--verify", metavar="HASH", help="check this hash instead; prints 'valid'")
+    p.add_argument("--verify", metavar="HASH",
+                   help="check this hash instead (either encoding); prints 'valid'")
+    p.add_argument("--encoding", choices=("rfc", "rafiki", "both"),
+                   help="rfc: unpadded base64url, RFC 9635 §4.2.3 (default); rafiki: padded "
+                        "standard base64, what the Rafiki AS sends; both: one labelled line each")
     p = command("finish", "check the finish redirect's hash; print INTERACT_REF",
                 "Check the hash of the redirect that brought the user back (RFC 9635 §4.2.1, "
                 "§4.2.3) and\nprint its interact_ref; a rejected interaction exits 4.",

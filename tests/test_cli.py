@@ -141,6 +141,49 @@ def test_hash(vec, capsys, monkeypatch):
     assert (code, out) == (1, "")
 
 
+def test_hash_prints_rafikis_encoding_on_request(capsys, monkeypatch):
+    """--encoding rafiki: the RFC's printed digest in padded standard base64 (RFC 4648 §4, the
+    form tests/local_as.py's Rafiki sends); both: the two side by side."""
+    vec = HASHES[0]
+    inp, rfc = vec["input"], vec["expected"]["hash"]
+    rafiki = rfc.replace("-", "+").replace("_", "/") + "=" * (-len(rfc) % 4)  # same 32 bytes
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
+    argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
+            "--grant-endpoint", inp["grant_endpoint"]]
+    assert run(capsys, *argv, "--encoding", "rfc") == (0, rfc + "\n", "")
+    assert run(capsys, *argv, "--encoding", "rafiki") == (0, rafiki + "\n", "")
+    assert run(capsys, *argv, "--encoding", "both") == (
+        0, f"rfc9635: {rfc}\nrafiki:  {rafiki}\n", "")
+    assert run(capsys, *argv, "--verify", rafiki)[:2] == (0, "valid\n")
+    code, out, err = run(capsys, *argv, "--verify", rafiki, "--encoding", "rafiki")
+    assert (code, out) == (2, "") and "--verify accepts both" in err
+
+
+@pytest.mark.parametrize("endpoint", ["https://auth.example", "https://auth.example/"])
+def test_grant_hash_and_finish_use_one_grant_endpoint(endpoint, keyfile, capsys, monkeypatch):
+    """The grant request goes to https://auth.example/ (normalize_url), so hash and finish hash
+    that form (RFC 9635 §4.2.3: the grant endpoint the client used), typed either way."""
+    import base64
+    import hashlib
+
+    from local_as import finish_hash  # Rafiki's form, computed independently of op_continue
+    for name, value in [("KEY_ID", KID), ("WALLET_ADDRESS", "https://wallet.example/alice"),
+                        ("INTERACT_REF", "R-1"), ("CLIENT_NONCE", "C-1"),
+                        ("INTERACT_FINISH", "S-1")]:
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(capsys, "grant", "--dry-run", "--json", "--grant-endpoint", endpoint,
+                       "--access", json.dumps(OUTGOING))
+    assert (code, json.loads(out)["url"]) == (0, "https://auth.example/")
+    digest = hashlib.sha256(b"C-1\nS-1\nR-1\nhttps://auth.example/").digest()
+    rfc = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert run(capsys, "hash", "--grant-endpoint", endpoint) == (0, rfc + "\n", "")
+    rafiki = finish_hash("C-1", "S-1", "R-1", "https://auth.example/")
+    monkeypatch.setenv("FINISH_REDIRECT", "https://client.example/finish?hash="
+                       + rafiki.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+                       + "&interact_ref=R-1")
+    assert run(capsys, "finish", "--grant-endpoint", endpoint) == (0, "INTERACT_REF = R-1\n", "")
+
+
 def test_vendored_copy_runs_alone(tmp_path):
     """`python op_continue.py ...` from a copied file, and no requests import offline."""
     shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
