@@ -667,9 +667,12 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
         if not decoded.isascii() or b"-----BEGIN" not in decoded:
             raise UsageError(f"{what}: not a PEM text or base64 of one")
         text = decoded.decode("ascii")
-    match = _PEM_RE.search(text)
-    if not match:
+    # A file may hold several blocks: RFC 9421 B.1.4 prints the public and the private key
+    # together. The block with the expected label is used; the first one names the problem.
+    blocks = list(_PEM_RE.finditer(text))
+    if not blocks:
         raise UsageError(f"{what}: malformed PEM (missing or mismatched BEGIN/END lines)")
+    match = next((block for block in blocks if block.group(1) == expected_label), blocks[0])
     label = match.group(1)
     if label != expected_label:
         problem = _PEM_LABEL_PROBLEMS.get(label)
@@ -3365,7 +3368,9 @@ def _parser() -> Any:
                 "Signature-Input\nand Signature fields.", _SEE_EXIT, _cmd_sign)
     message_args(p)
     p.add_argument("--signature-input", required=True, metavar="VALUE", help=sig_input_help)
-    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+    env_option(p, "--key", "PRIVATE_KEY_PATH",
+               "Ed25519 private key file: PKCS#8 PEM (other PEM blocks beside it are skipped) or "
+               "a JWK with d",
                metavar="FILE")
     p = command("verify", "verify a signed message; prints 'valid' or exits 1",
                 "Verify a signed HTTP/1.1 message (RFC 9421 §3.2): print 'valid', with a warning "
@@ -3393,7 +3398,9 @@ def _parser() -> Any:
     p = command("jwk", "print the JWKS a wallet address serves at /jwks.json",
                 "Print the JWKS (RFC 8037 OKP keys) a client's wallet address serves at "
                 "/jwks.json.", _SEE_EXIT, _cmd_jwk)
-    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+    env_option(p, "--key", "PRIVATE_KEY_PATH",
+               "Ed25519 private key file: PKCS#8 PEM (other PEM blocks beside it are skipped) or "
+               "a JWK with d",
                metavar="FILE")
     env_option(p, "--key-id", "KEY_ID", "the kid to publish it under", metavar="ID")
 

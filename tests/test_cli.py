@@ -70,6 +70,23 @@ def test_sign_reproduces_rfc9421_b26(tmp_path, capsys):
     assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
 
 
+@pytest.mark.parametrize("form", ["combined_pem", "private_jwk"])
+def test_sign_takes_the_rfcs_key_as_printed(form, tmp_path, capsys):
+    """B.1.4 prints the public and the private PEM in one block, and a JWK with "d": sign
+    --key takes either as printed and reproduces B.2.6's signature."""
+    key = KEYS["rfc9421-B.1.4"]["input"]
+    data = (text(key["public_pem"]) + "\n\n" + text(key["private_pem"]) + "\n"
+            if form == "combined_pem" else json.dumps(key["jwk"]))
+    path = write(tmp_path, "key", data)
+    os.chmod(path, 0o600)
+    inp, exp = B26["input"], B26["expected"]
+    code, out, err = run(capsys, "sign", "--message", write(tmp_path, "m.txt",
+                                                            text(inp["message"])),
+                         "--key", path, "--signature-input", inp["signature_input"])
+    assert (code, err) == (0, "")
+    assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
+
+
 @pytest.mark.parametrize("kind", ["public_pem", "jwk", "private_pem"])
 def test_verify_valid_and_tampered(tmp_path, capsys, kind):
     inp, exp = B26["input"], B26["expected"]
