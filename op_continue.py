@@ -74,7 +74,8 @@ __all__ = [
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
-    "Message", "parse_message", "request_message", "component_value", "component_line",
+    "Message", "parse_message", "MessageWarning", "request_message", "component_value",
+    "component_line",
     "signature_base",
     # signing (section 8)
     "signature_params", "sign_message", "verify_message", "VerifiedSignature",
@@ -1061,11 +1062,39 @@ def request_message(method: str, url: str, headers: Iterable[Tuple[str, str]] = 
                    fields=tuple((name.lower(), value) for name, value in headers), body=body)
 
 
+class MessageWarning(UserWarning):
+    """parse_message: the message parses, but probably not as its author meant -- a field line
+    ending in a backslash (RFC 8792 line wrapping left in, as copied from an RFC), or a
+    Content-Length that is not the body's length. The command line prints each as one
+    ``op-continue: warning:`` line; ``warnings.simplefilter("error", MessageWarning)`` makes
+    them errors."""
+
+
+def _message_warnings(fields: Sequence[Tuple[str, str]], wrapped: Sequence[str],
+                      body: bytes) -> None:
+    """Warn (MessageWarning) about what parse_message found suspicious; values are not shown."""
+    for name in dict.fromkeys(wrapped):  # each field once, in message order
+        warnings.warn(MessageWarning(
+            f"message: a {name} field line ends in '\\', as RFC 8792 wraps long lines: unwrap "
+            f"it (join the next line, without its leading spaces), else the backslash is part "
+            f"of the value and the next line a continuation (obs-fold)"), stacklevel=3)
+    for name, value in fields:  # RFC 9110 §8.6: Content-Length = 1*DIGIT (compared as text)
+        if name == "content-length" and re.fullmatch(r"[0-9]{1,20}", value) and \
+                (value.lstrip("0") or "0") != str(len(body)):
+            warnings.warn(MessageWarning(
+                f"message: Content-Length is {value} but the body has {len(body)} bytes: "
+                f"the body is every byte after the empty line, a final newline included (an "
+                f"editor or echo may add one); remove the extra bytes or correct "
+                f"Content-Length"), stacklevel=3)
+
+
 def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
     """Parse an HTTP/1.1 message as printed in the RFCs (RFC 9112 §2.1, §3, §4, §5).
 
     Lines may end in CRLF or LF; the content is every byte after the first empty line.
     ``scheme`` completes the target URI of an origin-form request (RFC 9112 §3.3).
+    Warns (MessageWarning) about a field line ending in a backslash (RFC 8792 wrapping) and a
+    Content-Length that disagrees with the body.
     """
     failure: Optional[UsageError] = None
     try:
@@ -1091,6 +1120,7 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
         raise UsageError("message: empty")
     start, header_lines = lines[0], lines[1:]
     fields: List[Tuple[str, str]] = []
+    wrapped: List[str] = []  # names of fields with a line ending in "\" (RFC 8792 §7)
     for line in header_lines:
         if line[:1] in (" ", "\t"):  # RFC 9112 §5.2 obs-fold: replace with one SP
             if not fields:
@@ -1098,11 +1128,14 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
             name, value = fields[-1]
             folded = line.strip(" \t")  # (a blank continuation adds no trailing SP)
             fields[-1] = (name, value + " " + folded if folded else value)
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not _FIELD_NAME_RE.match(name):  # RFC 9112 §5.1: no space before ":"
-            raise UsageError("message: malformed field line")
-        fields.append((name.lower(), value.strip(" \t")))
+        else:
+            name, colon, value = line.partition(":")
+            if not colon or not _FIELD_NAME_RE.match(name):  # RFC 9112 §5.1: no SP before ":"
+                raise UsageError("message: malformed field line")
+            fields.append((name.lower(), value.strip(" \t")))
+        if line.rstrip(" \t").endswith("\\"):
+            wrapped.append(fields[-1][0])
+    _message_warnings(fields, wrapped, body)
     if start.startswith("HTTP/"):
         match = re.fullmatch(r"HTTP/\d\.\d ([0-9]{3})(?: .*)?", start)
         if not match:
@@ -2958,10 +2991,26 @@ def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         key = load_private_key(path)
-    for warning in caught:  # one clean line, not the warnings module's source line
-        print(f"op-continue: warning: {path}: {_printable(str(warning.message))}",
-              file=sys.stderr)
+    _print_warnings(caught, path)
     return key
+
+
+def _print_warnings(caught: Sequence[Any], path: str) -> None:
+    """Warnings recorded while reading ``path``: one clean line each, not the warnings module's
+    source line."""
+    for warning in caught:
+        print(f"op-continue: warning: {_printable(path)}: {_printable(str(warning.message))}",
+              file=sys.stderr)
+
+
+def _read_message(path: str, scheme: str) -> Message:
+    """parse_message of a file ('-': stdin), its MessageWarnings printed as one line each."""
+    data = _read_input(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MessageWarning)
+        message = parse_message(data, scheme)
+    _print_warnings(caught, path)
+    return message
 
 
 def _client(args: Any) -> Client:
@@ -3075,8 +3124,8 @@ def _say_done(fmt: str, text: str, doc: Dict[str, Any]) -> None:
 
 
 def _cmd_base(args: Any) -> int:
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     _, params = _pick_params(args.signature_input, args.label)
     print(signature_base(message, params, request, _field_types(args.field_type)))
     return EXIT_OK
@@ -3084,8 +3133,8 @@ def _cmd_base(args: Any) -> int:
 
 def _cmd_sign(args: Any) -> int:
     key = _load_key(args, "key", "PRIVATE_KEY_PATH")
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     label, params = _pick_params(args.signature_input, args.label)
     sig_input, signature = sign_message(message, key, params, label=label, request=request,
                                         field_types=_field_types(args.field_type))
@@ -3119,8 +3168,8 @@ def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
 
 
 def _cmd_verify(args: Any) -> int:
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     keys = load_public_key(_read_input(args.key))
     verified = verify_message(message, keys, label=args.label, request=request,
                               field_types=_field_types(args.field_type), max_age=args.max_age)

@@ -87,6 +87,49 @@ def test_sign_takes_the_rfcs_key_as_printed(form, tmp_path, capsys):
     assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
 
 
+def _b26_argv(tmp_path, message):
+    path = write(tmp_path, "m.txt", message)
+    return path, ["base", "--message", path, "--signature-input", B26["input"]["signature_input"]]
+
+
+def test_rfc8792_wrapping_left_in_is_warned(tmp_path, capsys):
+    """The RFC prints B.2's Content-Digest wrapped (RFC 8792 §7: a line ending in "\\",
+    continued after leading spaces). Left in, it parses as an obs-fold: warn, once per field."""
+    lines = list(B26["input"]["message"])
+    at = next(i for i, line in enumerate(lines) if line.startswith("Content-Digest:"))
+    lines[at:at + 1] = [lines[at][:60] + "\\", "      " + lines[at][60:]]
+    path, argv = _b26_argv(tmp_path, "\n".join(lines))
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, text(B26["expected"]["signature_base"]) + "\n")
+    assert err.splitlines() == [
+        f"op-continue: warning: {path}: message: a content-digest field line ends in '\\', as "
+        "RFC 8792 wraps long lines: unwrap it (join the next line, without its leading "
+        "spaces), else the backslash is part of the value and the next line a continuation "
+        "(obs-fold)"]
+    with pytest.warns(oc.MessageWarning, match="RFC 8792"):
+        oc.parse_message("\n".join(lines))
+
+
+@pytest.mark.parametrize("extra", ["\n", "\r\n", "  "])
+def test_content_length_that_is_not_the_body_length_is_warned(extra, tmp_path, capsys):
+    """B.2.6's body is 18 bytes (Content-Length: 18); a newline an editor adds makes it 19."""
+    path, argv = _b26_argv(tmp_path, text(B26["input"]["message"]) + extra)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, text(B26["expected"]["signature_base"]) + "\n")
+    size = 18 + len(extra)
+    assert err == (f"op-continue: warning: {path}: message: Content-Length is 18 but the body "
+                   f"has {size} bytes: the body is every byte after the empty line, a final "
+                   "newline included (an editor or echo may add one); remove the extra bytes "
+                   "or correct Content-Length\n")
+
+
+def test_a_message_as_the_rfc_prints_it_gets_no_warning(tmp_path, capsys):
+    _, argv = _b26_argv(tmp_path, text(B26["input"]["message"]))
+    assert run(capsys, *argv)[::2] == (0, "")
+    message = text(B26["input"]["message"]).replace("Content-Length: 18", "Content-Length: 018")
+    assert run(capsys, *_b26_argv(tmp_path, message)[1])[::2] == (0, "")
+
+
 @pytest.mark.parametrize("kind", ["public_pem", "jwk", "private_pem"])
 def test_verify_valid_and_tampered(tmp_path, capsys, kind):
     inp, exp = B26["input"], B26["expected"]
