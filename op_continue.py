@@ -3339,6 +3339,151 @@ def _cmd_token(args: Any) -> int:
     return EXIT_OK
 
 
+# --- op-continue example: an RFC example as the files the commands take -------------------
+# The examples are data, not code: the vectors/ directory of the op_continue repository
+# (vectors/FORMAT.md), transcribed from the RFCs. This file stays one module that works when
+# vendored alone, so it does not embed them: ``example`` reads --vectors DIR, by default the
+# vectors/ directory beside op_continue.py (present in a source checkout; absent in a vendored
+# copy or a pip install, where --vectors is needed).
+
+_VECTORS_SCHEMA = "op_continue-vectors/1"
+
+
+def _vectors_dir(args: Any) -> str:
+    path = args.vectors or os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors")
+    if not os.path.isdir(path):
+        where = f"--vectors {path!r}" if args.vectors else "vectors/ beside op_continue.py"
+        raise UsageError(f"no examples: {where} is not a directory (a vendored copy or a pip "
+                         f"install has none); give --vectors DIR, the vectors/ directory of "
+                         f"the op_continue repository")
+    return path
+
+
+def _rfc_examples(directory: str) -> Dict[str, Dict[str, Any]]:
+    """{test id: test} of every RFC vector file in ``directory`` (not the *-generated ones)."""
+    examples: Dict[str, Dict[str, Any]] = {}
+    for name in sorted(os.listdir(directory)):
+        if not (name.startswith("rfc") and name.endswith(".json")):
+            continue
+        doc = _user_json(_read_input(os.path.join(directory, name)).decode("utf-8", "replace"),
+                         name, f"{name}: not valid JSON")
+        if not isinstance(doc, dict) or doc.get("schema") != _VECTORS_SCHEMA:
+            raise UsageError(f"{name}: not a vector file ({_VECTORS_SCHEMA})")
+        for test in doc.get("tests", []):
+            examples[test["id"]] = test
+    return examples
+
+
+def _example_text(lines: Any) -> str:
+    """vectors/FORMAT.md: multi-line text is an array of lines joined with LF, no final LF."""
+    return "\n".join(lines) if isinstance(lines, list) else str(lines)
+
+
+def _write_example_file(directory: str, name: str, data: str, private: bool = False) -> str:
+    """Write ``data`` exactly (no newline translation); a private key with mode 0600."""
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data.encode("utf-8"))
+    if private:
+        os.chmod(path, 0o600)  # (a file that existed keeps its mode through O_CREAT)
+    return path
+
+
+def _cmd_example(args: Any) -> int:
+    examples = _rfc_examples(_vectors_dir(args))
+    if args.list:
+        for test_id, test in examples.items():
+            invalid = f" (must fail: {test.get('error')})" if test["result"] != "valid" else ""
+            print(f"{test_id:<24} {test['type']}{invalid}")
+        return EXIT_OK
+    if not args.id or not args.out:
+        raise UsageError("give an example id and --out DIR (op-continue example --list shows "
+                         "the ids)")
+    chosen = examples.get(args.id)
+    if chosen is None:
+        raise UsageError("no such example; op-continue example --list shows the ids")
+    os.makedirs(args.out, exist_ok=True)
+    written, commands, notes = _write_example(chosen, examples, args.out)
+    print("wrote " + (", ".join(written) or "nothing"))
+    if chosen["result"] != "valid":
+        notes.append(f"the RFC says this must fail: expect exit 2, {chosen.get('error')}")
+    print("next:\n" + "\n".join("  " + command for command in commands))
+    for note in notes:
+        print(f"note: {note}")
+    return EXIT_OK
+
+
+def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
+                   out: str) -> Tuple[List[str], List[str], List[str]]:
+    """Write one example's files into ``out``: (paths written, next commands, notes)."""
+    import shlex
+
+    inp, expected, kind = test["input"], test["expected"], test["type"]
+    written: List[str] = []
+
+    def put(name: str, data: str, private: bool = False) -> str:
+        written.append(_write_example_file(out, name, data, private))
+        return shlex.quote(written[-1])
+
+    notes: List[str] = []
+    if kind == "digest":
+        body = put("body", inp["body"])
+        notes.append(f"the RFC prints: {expected['field']}")
+        return written, [f"op-continue digest --algorithm {inp['algorithm']} {body}"], notes
+    if kind == "interaction_hash":
+        ref = put("interact-ref.txt", inp["interact_ref"] + "\n")
+        notes.append(f"the RFC prints: {expected['hash']}")
+        options = " ".join(f"--{name.replace('_', '-')} {shlex.quote(inp[name])}" for name in
+                           ("client_nonce", "server_nonce", "grant_endpoint", "hash_method"))
+        return written, [f"op-continue hash {options} --interact-ref-file {ref}"], notes
+    if kind == "key":
+        if inp["alg"] != "ed25519":
+            notes.append(f"a {inp['alg']} key: op-continue signs and verifies Ed25519 only")
+            return written, [], notes
+        # as RFC 9421 B.1.4 prints it: the public and the private PEM in one block
+        pem = _example_text(inp["public_pem"]) + "\n" + _example_text(inp["private_pem"])
+        key = put("key.pem", pem + "\n", True)
+        put("key.jwk", json.dumps(inp["jwk"], indent=2) + "\n", True)
+        return written, [f"op-continue jwk --key {key} --key-id {shlex.quote(inp['keyid'])}"], \
+            notes
+    # component, signature_base and verify: a message (and the request a response answers)
+    options = f"--message {put('message.txt', _example_text(inp['message']))}"
+    if "request" in inp:
+        options += f" --request {put('request.txt', _example_text(inp['request']))}"
+    if inp.get("scheme", "https") != "https":
+        options += f" --scheme {shlex.quote(inp['scheme'])}"
+    for name, sf_type in sorted(inp.get("field_types", {}).items()):
+        options += f" --field-type {shlex.quote(name + '=' + sf_type)}"
+    key_vector = examples.get(inp.get("key") or expected.get("key") or "", {}).get("input", {})
+    ed25519 = key_vector.get("alg") == "ed25519"
+    if kind == "verify":  # (vectors/FORMAT.md: verify tests are Ed25519 only)
+        key = put("key.pub.pem", _example_text(key_vector["public_pem"]) + "\n")
+        label = f" --label {shlex.quote(inp['label'])}" if "label" in inp else ""
+        return written, [f"op-continue verify {options} --key {key}{label}"], notes
+    if kind == "component":
+        sig_input = f"sig1=({inp['component']})"
+        if "line" in expected:
+            notes.append(f"the RFC prints this line (base prints it first): {expected['line']}")
+    else:
+        sig_input = inp["signature_input"]
+        # several members (a Dictionary separates them by commas): --label names the one
+        options += "" if "," not in sig_input else f" --label {shlex.quote(inp['label'])}"
+        if "signature_base" in expected:
+            put("expected-base.txt", _example_text(expected["signature_base"]) + "\n")
+            notes.append("expected-base.txt: the RFC's base, and the final newline base prints")
+    options += f' --signature-input "$(cat {put("signature-input.txt", sig_input + chr(10))})"'
+    commands = [f"op-continue base {options}"]
+    if kind == "signature_base" and ed25519:
+        key = put("key.pem", _example_text(key_vector["private_pem"]) + "\n", True)
+        commands.append(f"op-continue sign {options} --key {key}")
+        notes.append(f"the RFC prints: Signature: {expected['signature']}")
+    elif kind == "signature_base" and key_vector:
+        notes.append(f"the key is {key_vector['alg']}: op-continue signs Ed25519 only; base "
+                     f"reproduces the RFC's base")
+    return written, commands, notes
+
+
 _SEE_EXIT = "exit codes: see op-continue --help"
 _ONLINE_EXIT = ("exit codes: 0 ok, 2 usage, 3 still pending, 4 GNAP error, 5 malformed response, "
                 "6 transport error\n  (op-continue --help)")
@@ -3488,6 +3633,23 @@ def _parser() -> Any:
     hash_args(p)
     secret_file(p, "redirect", "FINISH_REDIRECT", "the redirect URL")
     format_args(p)
+
+    p = command("example", "write an RFC example as the files the commands take",
+                "Write an RFC example from the repository's vectors/ (RFC 9421, RFC 9530, RFC "
+                "9635) as the files\nthe other commands take -- message, request, key, "
+                "Signature-Input -- and print the next\ncommands to run.",
+                "example (RFC 9421 B.2.6, two commands):\n  op-continue example rfc9421-B.2.6 "
+                "--out b26\n  op-continue sign --message b26/message.txt --signature-input "
+                "\"$(cat b26/signature-input.txt)\" --key b26/key.pem\n\n"
+                "the examples are data: vectors/ beside op_continue.py in a source checkout; a "
+                "vendored copy\nor a pip install has none: give --vectors DIR\n\n" + _SEE_EXIT,
+                _cmd_example)
+    p.add_argument("id", nargs="?", help="the example's id (see --list), e.g. rfc9421-B.2.6")
+    p.add_argument("--list", action="store_true", help="list the example ids")
+    p.add_argument("--out", metavar="DIR", help="directory to write the files in (made if "
+                                                "missing; files in it are replaced)")
+    p.add_argument("--vectors", metavar="DIR",
+                   help="the vectors/ directory (default: vectors/ beside op_continue.py)")
 
     def online_args(p: Any) -> None:
         env_option(p, "--private-key", "PRIVATE_KEY_PATH", "the client's key file",

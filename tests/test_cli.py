@@ -244,6 +244,47 @@ def test_grant_hash_and_finish_use_one_grant_endpoint(endpoint, keyfile, capsys,
     assert run(capsys, "finish", "--grant-endpoint", endpoint) == (0, "INTERACT_REF = R-1\n", "")
 
 
+def test_example_list_names_the_rfc_examples(capsys):
+    code, out, err = run(capsys, "example", "--list")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "rfc9421-B.2.6            signature_base" in lines
+    assert "rfc9421-fail-1           component (must fail: UsageError)" in lines
+    ids = [line.split()[0] for line in lines]
+    rfc = [v["id"] for v in vectors_of("signature_base") + vectors_of("component")]
+    assert set(rfc) <= set(ids) and not any(i.startswith("op-sdk") for i in ids)
+
+
+def test_example_needs_an_id_and_out_and_names_unknown_ids(capsys, tmp_path):
+    code, out, err = run(capsys, "example", "rfc9421-B.2.6")
+    assert (code, out) == (2, "") and "give an example id and --out DIR" in err
+    code, out, err = run(capsys, "example", "rfc9421-B.9", "--out", str(tmp_path))
+    assert (code, out) == (2, "") and "no such example; op-continue example --list" in err
+
+
+def test_example_without_vectors_says_where_it_looked(capsys, tmp_path, monkeypatch):
+    """A vendored copy has no vectors/ beside it: a clear error, and --vectors DIR works."""
+    monkeypatch.setattr(oc, "__file__", str(tmp_path / "op_continue.py"))
+    code, out, err = run(capsys, "example", "--list")
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: no examples: vectors/ beside op_continue.py is not a "
+                   "directory (a vendored copy or a pip install has none); give --vectors DIR, "
+                   "the vectors/ directory of the op_continue repository\n")
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(tmp_path / "v"))
+    assert code == 2 and "--vectors '" in err
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(ROOT / "vectors"))
+    assert code == 0 and "rfc9421-B.2.6" in out
+
+
+@pytest.mark.parametrize("data, problem", [("{", "not valid JSON"),
+                                           ('{"tests": []}', "not a vector file")])
+def test_example_refuses_a_file_that_is_not_a_vector_file(data, problem, capsys, tmp_path):
+    write(tmp_path, "op-sdk-x.json", "ignored: not an RFC example")
+    write(tmp_path, "rfc0000-1.json", data)
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(tmp_path))
+    assert (code, out) == (2, "") and f"rfc0000-1.json: {problem}" in err
+
+
 def test_vendored_copy_runs_alone(tmp_path):
     """`python op_continue.py ...` from a copied file, and no requests import offline."""
     shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
