@@ -2818,7 +2818,7 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
 # =============================================================================
 # 12. Command line: op-continue (or python op_continue.py)
 # =============================================================================
-# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish) never import
+# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish, example) never import
 # requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come from the
 # environment, a file or stdin, never from argv: argv lands in shell history, `ps` and CI logs.
 # An option that would carry one is refused by name, and no error ever echoes an argument.

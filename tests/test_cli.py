@@ -317,6 +317,14 @@ def test_vendored_copy_runs_alone(tmp_path):
     proc = alone("hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint",
                  "https://as.example/", INTERACT_REF="r")
     assert (proc.returncode, proc.stderr) == (0, "")
+    # example: the copy has no vectors/ beside it (a clear error); given --vectors, it works
+    proc = alone("example", "--list")
+    assert (proc.returncode, proc.stdout) == (2, "") and "give --vectors DIR" in proc.stderr
+    proc = alone("example", "rfc9421-B.2.6", "--out", "b26", "--vectors", str(ROOT / "vectors"))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    proc = alone("base", "--message", "b26/message.txt", "--signature-input",
+                 (tmp_path / "b26" / "signature-input.txt").read_text().rstrip("\n"))
+    assert (proc.returncode, proc.stdout) == (0, text(B26["expected"]["signature_base"]) + "\n")
 
 
 def test_console_script_installed():
