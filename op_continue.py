@@ -2924,6 +2924,10 @@ def _field_types(pairs: Sequence[str]) -> Dict[str, str]:
 
 
 def _pick_params(value: str, label: Optional[str]) -> Tuple[str, InnerList]:
+    if re.search(r"\\\s", value):  # (in an sf-string "\\" escapes only '"' and "\\")
+        raise UsageError("--signature-input: a '\\' before a line break or space, as RFC 8792 "
+                         "wraps long lines: unwrap it (remove the '\\', the line break and the "
+                         "next line's leading spaces)")
     members = parse_dictionary(value)
     if label is None:
         if len(members) != 1:

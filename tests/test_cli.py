@@ -110,6 +110,18 @@ def test_rfc8792_wrapping_left_in_is_warned(tmp_path, capsys):
         oc.parse_message("\n".join(lines))
 
 
+def test_wrapped_signature_input_says_how_to_unwrap(tmp_path, capsys):
+    """B.2.6's Signature-Input as the RFC prints it, wrapped (RFC 8792 §7), pasted as is."""
+    value = B26["input"]["signature_input"]
+    wrapped = value[:50] + "\\\n  " + value[50:]
+    _, argv = _b26_argv(tmp_path, text(B26["input"]["message"]))
+    code, out, err = run(capsys, *argv[:-1], wrapped)
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: --signature-input: a '\\' before a line break or "
+                   "space, as RFC 8792 wraps long lines: unwrap it (remove the '\\', the line "
+                   "break and the next line's leading spaces)\n")
+
+
 @pytest.mark.parametrize("extra", ["\n", "\r\n", "  "])
 def test_content_length_that_is_not_the_body_length_is_warned(extra, tmp_path, capsys):
     """B.2.6's body is 18 bytes (Content-Length: 18); a newline an editor adds makes it 19."""
