@@ -1872,6 +1872,10 @@ def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
 
     "the client nonce, the AS nonce, the interaction reference, and the grant endpoint URI ...
     concatenated ... separated by a single newline character" -- RFC 9635 §4.2.3
+
+    ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
+    Client.request_grant is normalize_url(url) (``https://auth.example/``, not
+    ``https://auth.example``); the hash and finish commands normalize it so.
     """
     algorithm = HASH_METHODS.get(hash_method)
     if algorithm is None:
