@@ -3415,7 +3415,9 @@ def _cmd_example(args: Any) -> int:
     written, commands, notes = _write_example(chosen, examples, args.out)
     print("wrote " + (", ".join(written) or "nothing"))
     if chosen["result"] != "valid":
-        notes.append(f"the RFC says this must fail: expect exit 2, {chosen.get('error')}")
+        error = chosen.get("error")
+        notes.append(f"the RFC says this must fail: expect exit "
+                     f"{EXIT_INVALID if error == 'VerificationError' else EXIT_USAGE}, {error}")
     print("next:\n" + "\n".join("  " + command for command in commands))
     for note in notes:
         print(f"note: {note}")
@@ -3437,7 +3439,11 @@ def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
     notes: List[str] = []
     if kind == "digest":
         body = put("body", inp["body"])
-        notes.append(f"the RFC prints: {expected['field']}")
+        if "printed_field" in inp:  # (vectors/README.md: a value the RFC misprints)
+            notes.append(f"the RFC prints {inp['printed_field']}, a misprint (see "
+                         f"vectors/README.md); the correct value: {expected['field']}")
+        else:
+            notes.append(f"the RFC prints: {expected['field']}")
         return written, [f"op-continue digest --algorithm {inp['algorithm']} {body}"], notes
     if kind == "interaction_hash":
         ref = put("interact-ref.txt", inp["interact_ref"] + "\n")
