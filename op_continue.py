@@ -74,7 +74,8 @@ __all__ = [
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
-    "Message", "parse_message", "request_message", "component_value", "component_line",
+    "Message", "parse_message", "MessageWarning", "request_message", "component_value",
+    "component_line",
     "signature_base",
     # signing (section 8)
     "signature_params", "sign_message", "verify_message", "VerifiedSignature",
@@ -667,9 +668,12 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
         if not decoded.isascii() or b"-----BEGIN" not in decoded:
             raise UsageError(f"{what}: not a PEM text or base64 of one")
         text = decoded.decode("ascii")
-    match = _PEM_RE.search(text)
-    if not match:
+    # A file may hold several blocks: RFC 9421 B.1.4 prints the public and the private key
+    # together. The block with the expected label is used; the first one names the problem.
+    blocks = list(_PEM_RE.finditer(text))
+    if not blocks:
         raise UsageError(f"{what}: malformed PEM (missing or mismatched BEGIN/END lines)")
+    match = next((block for block in blocks if block.group(1) == expected_label), blocks[0])
     label = match.group(1)
     if label != expected_label:
         problem = _PEM_LABEL_PROBLEMS.get(label)
@@ -1058,11 +1062,39 @@ def request_message(method: str, url: str, headers: Iterable[Tuple[str, str]] = 
                    fields=tuple((name.lower(), value) for name, value in headers), body=body)
 
 
+class MessageWarning(UserWarning):
+    """parse_message: the message parses, but probably not as its author meant -- a field line
+    ending in a backslash (RFC 8792 line wrapping left in, as copied from an RFC), or a
+    Content-Length that is not the body's length. The command line prints each as one
+    ``op-continue: warning:`` line; ``warnings.simplefilter("error", MessageWarning)`` makes
+    them errors."""
+
+
+def _message_warnings(fields: Sequence[Tuple[str, str]], wrapped: Sequence[str],
+                      body: bytes) -> None:
+    """Warn (MessageWarning) about what parse_message found suspicious; values are not shown."""
+    for name in dict.fromkeys(wrapped):  # each field once, in message order
+        warnings.warn(MessageWarning(
+            f"message: a {name} field line ends in '\\', as RFC 8792 wraps long lines: unwrap "
+            f"it (join the next line, without its leading spaces), else the backslash is part "
+            f"of the value and the next line a continuation (obs-fold)"), stacklevel=3)
+    for name, value in fields:  # RFC 9110 §8.6: Content-Length = 1*DIGIT (compared as text)
+        if name == "content-length" and re.fullmatch(r"[0-9]{1,20}", value) and \
+                (value.lstrip("0") or "0") != str(len(body)):
+            warnings.warn(MessageWarning(
+                f"message: Content-Length is {value} but the body has {len(body)} bytes: "
+                f"the body is every byte after the empty line, a final newline included (an "
+                f"editor or echo may add one); remove the extra bytes or correct "
+                f"Content-Length"), stacklevel=3)
+
+
 def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
     """Parse an HTTP/1.1 message as printed in the RFCs (RFC 9112 §2.1, §3, §4, §5).
 
     Lines may end in CRLF or LF; the content is every byte after the first empty line.
     ``scheme`` completes the target URI of an origin-form request (RFC 9112 §3.3).
+    Warns (MessageWarning) about a field line ending in a backslash (RFC 8792 wrapping) and a
+    Content-Length that disagrees with the body.
     """
     failure: Optional[UsageError] = None
     try:
@@ -1088,6 +1120,7 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
         raise UsageError("message: empty")
     start, header_lines = lines[0], lines[1:]
     fields: List[Tuple[str, str]] = []
+    wrapped: List[str] = []  # names of fields with a line ending in "\" (RFC 8792 §7)
     for line in header_lines:
         if line[:1] in (" ", "\t"):  # RFC 9112 §5.2 obs-fold: replace with one SP
             if not fields:
@@ -1095,11 +1128,14 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
             name, value = fields[-1]
             folded = line.strip(" \t")  # (a blank continuation adds no trailing SP)
             fields[-1] = (name, value + " " + folded if folded else value)
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not _FIELD_NAME_RE.match(name):  # RFC 9112 §5.1: no space before ":"
-            raise UsageError("message: malformed field line")
-        fields.append((name.lower(), value.strip(" \t")))
+        else:
+            name, colon, value = line.partition(":")
+            if not colon or not _FIELD_NAME_RE.match(name):  # RFC 9112 §5.1: no SP before ":"
+                raise UsageError("message: malformed field line")
+            fields.append((name.lower(), value.strip(" \t")))
+        if line.rstrip(" \t").endswith("\\"):
+            wrapped.append(fields[-1][0])
+    _message_warnings(fields, wrapped, body)
     if start.startswith("HTTP/"):
         match = re.fullmatch(r"HTTP/\d\.\d ([0-9]{3})(?: .*)?", start)
         if not match:
@@ -1840,6 +1876,10 @@ def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
 
     "the client nonce, the AS nonce, the interaction reference, and the grant endpoint URI ...
     concatenated ... separated by a single newline character" -- RFC 9635 §4.2.3
+
+    ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
+    Client.request_grant is normalize_url(url) (``https://auth.example/``, not
+    ``https://auth.example``); the hash and finish commands normalize it so.
     """
     algorithm = HASH_METHODS.get(hash_method)
     if algorithm is None:
@@ -2786,7 +2826,7 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
 # =============================================================================
 # 12. Command line: op-continue (or python op_continue.py)
 # =============================================================================
-# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish) never import
+# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish, example) never import
 # requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come from the
 # environment, a file or stdin, never from argv: argv lands in shell history, `ps` and CI logs.
 # An option that would carry one is refused by name, and no error ever echoes an argument.
@@ -2892,6 +2932,10 @@ def _field_types(pairs: Sequence[str]) -> Dict[str, str]:
 
 
 def _pick_params(value: str, label: Optional[str]) -> Tuple[str, InnerList]:
+    if re.search(r"\\\s", value):  # (in an sf-string "\\" escapes only '"' and "\\")
+        raise UsageError("--signature-input: a '\\' before a line break or space, as RFC 8792 "
+                         "wraps long lines: unwrap it (remove the '\\', the line break and the "
+                         "next line's leading spaces)")
     members = parse_dictionary(value)
     if label is None:
         if len(members) != 1:
@@ -2959,10 +3003,26 @@ def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         key = load_private_key(path)
-    for warning in caught:  # one clean line, not the warnings module's source line
-        print(f"op-continue: warning: {path}: {_printable(str(warning.message))}",
-              file=sys.stderr)
+    _print_warnings(caught, path)
     return key
+
+
+def _print_warnings(caught: Sequence[Any], path: str) -> None:
+    """Warnings recorded while reading ``path``: one clean line each, not the warnings module's
+    source line."""
+    for warning in caught:
+        print(f"op-continue: warning: {_printable(path)}: {_printable(str(warning.message))}",
+              file=sys.stderr)
+
+
+def _read_message(path: str, scheme: str) -> Message:
+    """parse_message of a file ('-': stdin), its MessageWarnings printed as one line each."""
+    data = _read_input(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MessageWarning)
+        message = parse_message(data, scheme)
+    _print_warnings(caught, path)
+    return message
 
 
 def _client(args: Any) -> Client:
@@ -3086,8 +3146,8 @@ def _say_done(fmt: str, text: str, doc: Dict[str, Any]) -> None:
 
 
 def _cmd_base(args: Any) -> int:
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     _, params = _pick_params(args.signature_input, args.label)
     print(signature_base(message, params, request, _field_types(args.field_type)))
     return EXIT_OK
@@ -3095,8 +3155,8 @@ def _cmd_base(args: Any) -> int:
 
 def _cmd_sign(args: Any) -> int:
     key = _load_key(args, "key", "PRIVATE_KEY_PATH")
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     label, params = _pick_params(args.signature_input, args.label)
     sig_input, signature = sign_message(message, key, params, label=label, request=request,
                                         field_types=_field_types(args.field_type))
@@ -3153,8 +3213,8 @@ def _component_identifier(text: str) -> str:
 
 def _cmd_verify(args: Any) -> int:
     required = [_component_identifier(text) for text in args.require]
-    message = parse_message(_read_input(args.message), args.scheme)
-    request = parse_message(_read_input(args.request), args.scheme) if args.request else None
+    message = _read_message(args.message, args.scheme)
+    request = _read_message(args.request, args.scheme) if args.request else None
     keys = load_public_key(_read_input(args.key))
     verified = verify_message(message, keys, label=args.label, request=request,
                               field_types=_field_types(args.field_type), required=required,
@@ -3191,11 +3251,23 @@ def _cmd_jwk(args: Any) -> int:
     return EXIT_OK
 
 
+def _grant_endpoint(args: Any, allow_http: bool) -> str:
+    """The grant endpoint in the one form grant, hash and finish all use: normalize_url's, the
+    URL the grant request is sent to and signed for (``https://auth.example`` becomes
+    ``https://auth.example/``). RFC 9635 §4.2.3 hashes "the grant endpoint URI" the client sent
+    its grant request to, so hash and finish must hash that form, not the text as typed: the
+    same input would otherwise give two different hashes."""
+    value = _setting(args, "grant_endpoint", "GRANT_ENDPOINT")
+    assert value is not None
+    return normalize_url(value, args.sources["grant_endpoint"], allow_http)
+
+
 def _hash_inputs(args: Any) -> Tuple[str, str, str, str]:
-    """Client nonce, server nonce, grant endpoint and hash method of hash and finish."""
+    """Client nonce, server nonce, grant endpoint and hash method of hash and finish. (They have
+    no --allow-http: an http endpoint is taken where grant --allow-http takes one, on loopback.)"""
     values = (_setting(args, "client_nonce", "CLIENT_NONCE"),
               _setting(args, "server_nonce", "INTERACT_FINISH"),
-              _setting(args, "grant_endpoint", "GRANT_ENDPOINT"),
+              _grant_endpoint(args, allow_http=True),
               _setting(args, "hash_method", "HASH_METHOD", required=False) or "sha-256")
     assert None not in values
     return values  # type: ignore[return-value]
@@ -3205,11 +3277,20 @@ def _cmd_hash(args: Any) -> int:
     client_nonce, server_nonce, grant_endpoint, method = _hash_inputs(args)
     interact_ref = _secret_setting(args, "interact_ref", "INTERACT_REF")
     if args.verify is not None:
+        if args.encoding is not None:
+            raise UsageError("--encoding is for printing a hash; --verify accepts both forms")
         verify_interaction_hash(args.verify, client_nonce, server_nonce, interact_ref,
                                 grant_endpoint, hash_method=method)
         print("valid")
+        return EXIT_OK
+    rfc = interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method)
+    # DEVIATION (interop with Rafiki): the same digest, in standard base64 with padding
+    rafiki = b64encode(b64url_decode(rfc, "hash"))
+    encoding = args.encoding or "rfc"
+    if encoding == "both":
+        print(f"rfc9635: {rfc}\nrafiki:  {rafiki}")
     else:
-        print(interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method))
+        print(rfc if encoding == "rfc" else rafiki)
     return EXIT_OK
 
 
@@ -3240,7 +3321,8 @@ def _check_show_base(args: Any) -> None:
 
 def _cmd_grant(args: Any) -> int:
     _check_show_base(args)
-    endpoint = _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")
+    _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")  # (its https and loopback errors)
+    endpoint = _grant_endpoint(args, args.allow_http)
     wallet = _setting(args, "wallet_address", "WALLET_ADDRESS")
     access_text = _setting(args, "access", "ACCESS")
     finish_uri = _url_setting(args, "finish_uri", "FINISH_URI", required=False)
@@ -3311,6 +3393,157 @@ def _cmd_token(args: Any) -> int:
             ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
         _print_values(pairs, args.format)
     return EXIT_OK
+
+
+# --- op-continue example: an RFC example as the files the commands take -------------------
+# The examples are data, not code: the vectors/ directory of the op_continue repository
+# (vectors/FORMAT.md), transcribed from the RFCs. This file stays one module that works when
+# vendored alone, so it does not embed them: ``example`` reads --vectors DIR, by default the
+# vectors/ directory beside op_continue.py (present in a source checkout; absent in a vendored
+# copy or a pip install, where --vectors is needed).
+
+_VECTORS_SCHEMA = "op_continue-vectors/1"
+
+
+def _vectors_dir(args: Any) -> str:
+    path = args.vectors or os.path.join(os.path.dirname(os.path.abspath(__file__)), "vectors")
+    if not os.path.isdir(path):
+        where = f"--vectors {path!r}" if args.vectors else "vectors/ beside op_continue.py"
+        raise UsageError(f"no examples: {where} is not a directory (a vendored copy or a pip "
+                         f"install has none); give --vectors DIR, the vectors/ directory of "
+                         f"the op_continue repository")
+    return path
+
+
+def _rfc_examples(directory: str) -> Dict[str, Dict[str, Any]]:
+    """{test id: test} of every RFC vector file in ``directory`` (not the *-generated ones)."""
+    examples: Dict[str, Dict[str, Any]] = {}
+    for name in sorted(os.listdir(directory)):
+        if not (name.startswith("rfc") and name.endswith(".json")):
+            continue
+        doc = _user_json(_read_input(os.path.join(directory, name)).decode("utf-8", "replace"),
+                         name, f"{name}: not valid JSON")
+        if not isinstance(doc, dict) or doc.get("schema") != _VECTORS_SCHEMA:
+            raise UsageError(f"{name}: not a vector file ({_VECTORS_SCHEMA})")
+        for test in doc.get("tests", []):
+            examples[test["id"]] = test
+    return examples
+
+
+def _example_text(lines: Any) -> str:
+    """vectors/FORMAT.md: multi-line text is an array of lines joined with LF, no final LF."""
+    return "\n".join(lines) if isinstance(lines, list) else str(lines)
+
+
+def _write_example_file(directory: str, name: str, data: str, private: bool = False) -> str:
+    """Write ``data`` exactly (no newline translation); a private key with mode 0600."""
+    path = os.path.join(directory, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data.encode("utf-8"))
+    if private:
+        os.chmod(path, 0o600)  # (a file that existed keeps its mode through O_CREAT)
+    return path
+
+
+def _cmd_example(args: Any) -> int:
+    examples = _rfc_examples(_vectors_dir(args))
+    if args.list:
+        for test_id, test in examples.items():
+            invalid = f" (must fail: {test.get('error')})" if test["result"] != "valid" else ""
+            print(f"{test_id:<24} {test['type']}{invalid}")
+        return EXIT_OK
+    if not args.id or not args.out:
+        raise UsageError("give an example id and --out DIR (op-continue example --list shows "
+                         "the ids)")
+    chosen = examples.get(args.id)
+    if chosen is None:
+        raise UsageError("no such example; op-continue example --list shows the ids")
+    os.makedirs(args.out, exist_ok=True)
+    written, commands, notes = _write_example(chosen, examples, args.out)
+    print("wrote " + (", ".join(written) or "nothing"))
+    if chosen["result"] != "valid":
+        error = chosen.get("error")
+        notes.append(f"the RFC says this must fail: expect exit "
+                     f"{EXIT_INVALID if error == 'VerificationError' else EXIT_USAGE}, {error}")
+    print("next:\n" + "\n".join("  " + command for command in commands))
+    for note in notes:
+        print(f"note: {note}")
+    return EXIT_OK
+
+
+def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
+                   out: str) -> Tuple[List[str], List[str], List[str]]:
+    """Write one example's files into ``out``: (paths written, next commands, notes)."""
+    import shlex
+
+    inp, expected, kind = test["input"], test["expected"], test["type"]
+    written: List[str] = []
+
+    def put(name: str, data: str, private: bool = False) -> str:
+        written.append(_write_example_file(out, name, data, private))
+        return shlex.quote(written[-1])
+
+    notes: List[str] = []
+    if kind == "digest":
+        body = put("body", inp["body"])
+        if "printed_field" in inp:  # (vectors/README.md: a value the RFC misprints)
+            notes.append(f"the RFC prints {inp['printed_field']}, a misprint (see "
+                         f"vectors/README.md); the correct value: {expected['field']}")
+        else:
+            notes.append(f"the RFC prints: {expected['field']}")
+        return written, [f"op-continue digest --algorithm {inp['algorithm']} {body}"], notes
+    if kind == "interaction_hash":
+        ref = put("interact-ref.txt", inp["interact_ref"] + "\n")
+        notes.append(f"the RFC prints: {expected['hash']}")
+        options = " ".join(f"--{name.replace('_', '-')} {shlex.quote(inp[name])}" for name in
+                           ("client_nonce", "server_nonce", "grant_endpoint", "hash_method"))
+        return written, [f"op-continue hash {options} --interact-ref-file {ref}"], notes
+    if kind == "key":
+        if inp["alg"] != "ed25519":
+            notes.append(f"a {inp['alg']} key: op-continue signs and verifies Ed25519 only")
+            return written, [], notes
+        # as RFC 9421 B.1.4 prints it: the public and the private PEM in one block
+        pem = _example_text(inp["public_pem"]) + "\n" + _example_text(inp["private_pem"])
+        key = put("key.pem", pem + "\n", True)
+        put("key.jwk", json.dumps(inp["jwk"], indent=2) + "\n", True)
+        return written, [f"op-continue jwk --key {key} --key-id {shlex.quote(inp['keyid'])}"], \
+            notes
+    # component, signature_base and verify: a message (and the request a response answers)
+    options = f"--message {put('message.txt', _example_text(inp['message']))}"
+    if "request" in inp:
+        options += f" --request {put('request.txt', _example_text(inp['request']))}"
+    if inp.get("scheme", "https") != "https":
+        options += f" --scheme {shlex.quote(inp['scheme'])}"
+    for name, sf_type in sorted(inp.get("field_types", {}).items()):
+        options += f" --field-type {shlex.quote(name + '=' + sf_type)}"
+    key_vector = examples.get(inp.get("key") or expected.get("key") or "", {}).get("input", {})
+    ed25519 = key_vector.get("alg") == "ed25519"
+    if kind == "verify":  # (vectors/FORMAT.md: verify tests are Ed25519 only)
+        key = put("key.pub.pem", _example_text(key_vector["public_pem"]) + "\n")
+        label = f" --label {shlex.quote(inp['label'])}" if "label" in inp else ""
+        return written, [f"op-continue verify {options} --key {key}{label}"], notes
+    if kind == "component":
+        sig_input = f"sig1=({inp['component']})"
+        if "line" in expected:
+            notes.append(f"the RFC prints this line (base prints it first): {expected['line']}")
+    else:
+        sig_input = inp["signature_input"]
+        # several members (a Dictionary separates them by commas): --label names the one
+        options += "" if "," not in sig_input else f" --label {shlex.quote(inp['label'])}"
+        if "signature_base" in expected:
+            put("expected-base.txt", _example_text(expected["signature_base"]) + "\n")
+            notes.append("expected-base.txt: the RFC's base, and the final newline base prints")
+    options += f' --signature-input "$(cat {put("signature-input.txt", sig_input + chr(10))})"'
+    commands = [f"op-continue base {options}"]
+    if kind == "signature_base" and ed25519:
+        key = put("key.pem", _example_text(key_vector["private_pem"]) + "\n", True)
+        commands.append(f"op-continue sign {options} --key {key}")
+        notes.append(f"the RFC prints: Signature: {expected['signature']}")
+    elif kind == "signature_base" and key_vector:
+        notes.append(f"the key is {key_vector['alg']}: op-continue signs Ed25519 only; base "
+                     f"reproduces the RFC's base")
+    return written, commands, notes
 
 
 _SEE_EXIT = "exit codes: see op-continue --help"
@@ -3393,7 +3626,9 @@ def _parser() -> Any:
                 "Signature-Input\nand Signature fields.", _SEE_EXIT, _cmd_sign)
     message_args(p)
     p.add_argument("--signature-input", required=True, metavar="VALUE", help=sig_input_help)
-    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+    env_option(p, "--key", "PRIVATE_KEY_PATH",
+               "Ed25519 private key file: PKCS#8 PEM (other PEM blocks beside it are skipped) or "
+               "a JWK with d",
                metavar="FILE")
     p = command("verify", "verify a signed message; prints 'valid' or exits 1",
                 "Verify a signed HTTP/1.1 message (RFC 9421 §3.2): print 'valid', with a warning "
@@ -3425,7 +3660,9 @@ def _parser() -> Any:
     p = command("jwk", "print the JWKS a wallet address serves at /jwks.json",
                 "Print the JWKS (RFC 8037 OKP keys) a client's wallet address serves at "
                 "/jwks.json.", _SEE_EXIT, _cmd_jwk)
-    env_option(p, "--key", "PRIVATE_KEY_PATH", "Ed25519 private key file (PKCS#8 PEM)",
+    env_option(p, "--key", "PRIVATE_KEY_PATH",
+               "Ed25519 private key file: PKCS#8 PEM (other PEM blocks beside it are skipped) or "
+               "a JWK with d",
                metavar="FILE")
     env_option(p, "--key-id", "KEY_ID", "the kid to publish it under", metavar="ID")
 
@@ -3435,7 +3672,8 @@ def _parser() -> Any:
         env_option(p, "--server-nonce", "INTERACT_FINISH",
                    "interact.finish from the grant response", metavar="NONCE")
         env_option(p, "--grant-endpoint", "GRANT_ENDPOINT",
-                   "the AS's grant endpoint URI, as the grant request used it", metavar="URL")
+                   "the AS's grant endpoint URI, normalized as grant sends it "
+                   "(https://as.example -> https://as.example/)", metavar="URL")
         env_option(p, "--hash-method", "HASH_METHOD",
                    "from the grant request's finish (default: sha-256)",
                    choices=sorted(HASH_METHODS))
@@ -3448,7 +3686,11 @@ def _parser() -> Any:
                 "exit codes: 0 ok or valid, 1 invalid, 2 usage", _cmd_hash)
     hash_args(p)
     secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
-    p.add_argument("--verify", metavar="HASH", help="check this hash instead; prints 'valid'")
+    p.add_argument("--verify", metavar="HASH",
+                   help="check this hash instead (either encoding); prints 'valid'")
+    p.add_argument("--encoding", choices=("rfc", "rafiki", "both"),
+                   help="rfc: unpadded base64url, RFC 9635 §4.2.3 (default); rafiki: padded "
+                        "standard base64, what the Rafiki AS sends; both: one labelled line each")
     p = command("finish", "check the finish redirect's hash; print INTERACT_REF",
                 "Check the hash of the redirect that brought the user back (RFC 9635 §4.2.1, "
                 "§4.2.3) and\nprint its interact_ref; a rejected interaction exits 4.",
@@ -3459,6 +3701,23 @@ def _parser() -> Any:
     hash_args(p)
     secret_file(p, "redirect", "FINISH_REDIRECT", "the redirect URL")
     format_args(p)
+
+    p = command("example", "write an RFC example as the files the commands take",
+                "Write an RFC example from the repository's vectors/ (RFC 9421, RFC 9530, RFC "
+                "9635) as the files\nthe other commands take -- message, request, key, "
+                "Signature-Input -- and print the next\ncommands to run.",
+                "example (RFC 9421 B.2.6, two commands):\n  op-continue example rfc9421-B.2.6 "
+                "--out b26\n  op-continue sign --message b26/message.txt --signature-input "
+                "\"$(cat b26/signature-input.txt)\" --key b26/key.pem\n\n"
+                "the examples are data: vectors/ beside op_continue.py in a source checkout; a "
+                "vendored copy\nor a pip install has none: give --vectors DIR\n\n" + _SEE_EXIT,
+                _cmd_example)
+    p.add_argument("id", nargs="?", help="the example's id (see --list), e.g. rfc9421-B.2.6")
+    p.add_argument("--list", action="store_true", help="list the example ids")
+    p.add_argument("--out", metavar="DIR", help="directory to write the files in (made if "
+                                                "missing; files in it are replaced)")
+    p.add_argument("--vectors", metavar="DIR",
+                   help="the vectors/ directory (default: vectors/ beside op_continue.py)")
 
     def online_args(p: Any) -> None:
         env_option(p, "--private-key", "PRIVATE_KEY_PATH", "the client's key file",

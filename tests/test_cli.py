@@ -70,6 +70,78 @@ def test_sign_reproduces_rfc9421_b26(tmp_path, capsys):
     assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
 
 
+@pytest.mark.parametrize("form", ["combined_pem", "private_jwk"])
+def test_sign_takes_the_rfcs_key_as_printed(form, tmp_path, capsys):
+    """B.1.4 prints the public and the private PEM in one block, and a JWK with "d": sign
+    --key takes either as printed and reproduces B.2.6's signature."""
+    key = KEYS["rfc9421-B.1.4"]["input"]
+    data = (text(key["public_pem"]) + "\n\n" + text(key["private_pem"]) + "\n"
+            if form == "combined_pem" else json.dumps(key["jwk"]))
+    path = write(tmp_path, "key", data)
+    os.chmod(path, 0o600)
+    inp, exp = B26["input"], B26["expected"]
+    code, out, err = run(capsys, "sign", "--message", write(tmp_path, "m.txt",
+                                                            text(inp["message"])),
+                         "--key", path, "--signature-input", inp["signature_input"])
+    assert (code, err) == (0, "")
+    assert out == f"Signature-Input: {inp['signature_input']}\nSignature: {exp['signature']}\n"
+
+
+def _b26_argv(tmp_path, message):
+    path = write(tmp_path, "m.txt", message)
+    return path, ["base", "--message", path, "--signature-input", B26["input"]["signature_input"]]
+
+
+def test_rfc8792_wrapping_left_in_is_warned(tmp_path, capsys):
+    """The RFC prints B.2's Content-Digest wrapped (RFC 8792 §7: a line ending in "\\",
+    continued after leading spaces). Left in, it parses as an obs-fold: warn, once per field."""
+    lines = list(B26["input"]["message"])
+    at = next(i for i, line in enumerate(lines) if line.startswith("Content-Digest:"))
+    lines[at:at + 1] = [lines[at][:60] + "\\", "      " + lines[at][60:]]
+    path, argv = _b26_argv(tmp_path, "\n".join(lines))
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, text(B26["expected"]["signature_base"]) + "\n")
+    assert err.splitlines() == [
+        f"op-continue: warning: {path}: message: a content-digest field line ends in '\\', as "
+        "RFC 8792 wraps long lines: unwrap it (join the next line, without its leading "
+        "spaces), else the backslash is part of the value and the next line a continuation "
+        "(obs-fold)"]
+    with pytest.warns(oc.MessageWarning, match="RFC 8792"):
+        oc.parse_message("\n".join(lines))
+
+
+def test_wrapped_signature_input_says_how_to_unwrap(tmp_path, capsys):
+    """B.2.6's Signature-Input as the RFC prints it, wrapped (RFC 8792 §7), pasted as is."""
+    value = B26["input"]["signature_input"]
+    wrapped = value[:50] + "\\\n  " + value[50:]
+    _, argv = _b26_argv(tmp_path, text(B26["input"]["message"]))
+    code, out, err = run(capsys, *argv[:-1], wrapped)
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: --signature-input: a '\\' before a line break or "
+                   "space, as RFC 8792 wraps long lines: unwrap it (remove the '\\', the line "
+                   "break and the next line's leading spaces)\n")
+
+
+@pytest.mark.parametrize("extra", ["\n", "\r\n", "  "])
+def test_content_length_that_is_not_the_body_length_is_warned(extra, tmp_path, capsys):
+    """B.2.6's body is 18 bytes (Content-Length: 18); a newline an editor adds makes it 19."""
+    path, argv = _b26_argv(tmp_path, text(B26["input"]["message"]) + extra)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (0, text(B26["expected"]["signature_base"]) + "\n")
+    size = 18 + len(extra)
+    assert err == (f"op-continue: warning: {path}: message: Content-Length is 18 but the body "
+                   f"has {size} bytes: the body is every byte after the empty line, a final "
+                   "newline included (an editor or echo may add one); remove the extra bytes "
+                   "or correct Content-Length\n")
+
+
+def test_a_message_as_the_rfc_prints_it_gets_no_warning(tmp_path, capsys):
+    _, argv = _b26_argv(tmp_path, text(B26["input"]["message"]))
+    assert run(capsys, *argv)[::2] == (0, "")
+    message = text(B26["input"]["message"]).replace("Content-Length: 18", "Content-Length: 018")
+    assert run(capsys, *_b26_argv(tmp_path, message)[1])[::2] == (0, "")
+
+
 @pytest.mark.parametrize("kind", ["public_pem", "jwk", "private_pem"])
 def test_verify_valid_and_tampered(tmp_path, capsys, kind):
     inp, exp = B26["input"], B26["expected"]
@@ -141,6 +213,90 @@ def test_hash(vec, capsys, monkeypatch):
     assert (code, out) == (1, "")
 
 
+def test_hash_prints_rafikis_encoding_on_request(capsys, monkeypatch):
+    """--encoding rafiki: the RFC's printed digest in padded standard base64 (RFC 4648 §4, the
+    form tests/local_as.py's Rafiki sends); both: the two side by side."""
+    vec = HASHES[0]
+    inp, rfc = vec["input"], vec["expected"]["hash"]
+    rafiki = rfc.replace("-", "+").replace("_", "/") + "=" * (-len(rfc) % 4)  # same 32 bytes
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
+    argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
+            "--grant-endpoint", inp["grant_endpoint"]]
+    assert run(capsys, *argv, "--encoding", "rfc") == (0, rfc + "\n", "")
+    assert run(capsys, *argv, "--encoding", "rafiki") == (0, rafiki + "\n", "")
+    assert run(capsys, *argv, "--encoding", "both") == (
+        0, f"rfc9635: {rfc}\nrafiki:  {rafiki}\n", "")
+    assert run(capsys, *argv, "--verify", rafiki)[:2] == (0, "valid\n")
+    code, out, err = run(capsys, *argv, "--verify", rafiki, "--encoding", "rafiki")
+    assert (code, out) == (2, "") and "--verify accepts both" in err
+
+
+@pytest.mark.parametrize("endpoint", ["https://auth.example", "https://auth.example/"])
+def test_grant_hash_and_finish_use_one_grant_endpoint(endpoint, keyfile, capsys, monkeypatch):
+    """The grant request goes to https://auth.example/ (normalize_url), so hash and finish hash
+    that form (RFC 9635 §4.2.3: the grant endpoint the client used), typed either way."""
+    import base64
+    import hashlib
+
+    from local_as import finish_hash  # Rafiki's form, computed independently of op_continue
+    for name, value in [("KEY_ID", KID), ("WALLET_ADDRESS", "https://wallet.example/alice"),
+                        ("INTERACT_REF", "R-1"), ("CLIENT_NONCE", "C-1"),
+                        ("INTERACT_FINISH", "S-1")]:
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(capsys, "grant", "--dry-run", "--json", "--grant-endpoint", endpoint,
+                       "--access", json.dumps(OUTGOING))
+    assert (code, json.loads(out)["url"]) == (0, "https://auth.example/")
+    digest = hashlib.sha256(b"C-1\nS-1\nR-1\nhttps://auth.example/").digest()
+    rfc = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    assert run(capsys, "hash", "--grant-endpoint", endpoint) == (0, rfc + "\n", "")
+    rafiki = finish_hash("C-1", "S-1", "R-1", "https://auth.example/")
+    monkeypatch.setenv("FINISH_REDIRECT", "https://client.example/finish?hash="
+                       + rafiki.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+                       + "&interact_ref=R-1")
+    assert run(capsys, "finish", "--grant-endpoint", endpoint) == (0, "INTERACT_REF = R-1\n", "")
+
+
+def test_example_list_names_the_rfc_examples(capsys):
+    code, out, err = run(capsys, "example", "--list")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert "rfc9421-B.2.6            signature_base" in lines
+    assert "rfc9421-fail-1           component (must fail: UsageError)" in lines
+    ids = [line.split()[0] for line in lines]
+    rfc = [v["id"] for v in vectors_of("signature_base") + vectors_of("component")]
+    assert set(rfc) <= set(ids) and not any(i.startswith("op-sdk") for i in ids)
+
+
+def test_example_needs_an_id_and_out_and_names_unknown_ids(capsys, tmp_path):
+    code, out, err = run(capsys, "example", "rfc9421-B.2.6")
+    assert (code, out) == (2, "") and "give an example id and --out DIR" in err
+    code, out, err = run(capsys, "example", "rfc9421-B.9", "--out", str(tmp_path))
+    assert (code, out) == (2, "") and "no such example; op-continue example --list" in err
+
+
+def test_example_without_vectors_says_where_it_looked(capsys, tmp_path, monkeypatch):
+    """A vendored copy has no vectors/ beside it: a clear error, and --vectors DIR works."""
+    monkeypatch.setattr(oc, "__file__", str(tmp_path / "op_continue.py"))
+    code, out, err = run(capsys, "example", "--list")
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: no examples: vectors/ beside op_continue.py is not a "
+                   "directory (a vendored copy or a pip install has none); give --vectors DIR, "
+                   "the vectors/ directory of the op_continue repository\n")
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(tmp_path / "v"))
+    assert code == 2 and "--vectors '" in err
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(ROOT / "vectors"))
+    assert code == 0 and "rfc9421-B.2.6" in out
+
+
+@pytest.mark.parametrize("data, problem", [("{", "not valid JSON"),
+                                           ('{"tests": []}', "not a vector file")])
+def test_example_refuses_a_file_that_is_not_a_vector_file(data, problem, capsys, tmp_path):
+    write(tmp_path, "op-sdk-x.json", "ignored: not an RFC example")
+    write(tmp_path, "rfc0000-1.json", data)
+    code, out, err = run(capsys, "example", "--list", "--vectors", str(tmp_path))
+    assert (code, out) == (2, "") and f"rfc0000-1.json: {problem}" in err
+
+
 def test_vendored_copy_runs_alone(tmp_path):
     """`python op_continue.py ...` from a copied file, and no requests import offline."""
     shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
@@ -173,6 +329,14 @@ def test_vendored_copy_runs_alone(tmp_path):
     proc = alone("hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint",
                  "https://as.example/", INTERACT_REF="r")
     assert (proc.returncode, proc.stderr) == (0, "")
+    # example: the copy has no vectors/ beside it (a clear error); given --vectors, it works
+    proc = alone("example", "--list")
+    assert (proc.returncode, proc.stdout) == (2, "") and "give --vectors DIR" in proc.stderr
+    proc = alone("example", "rfc9421-B.2.6", "--out", "b26", "--vectors", str(ROOT / "vectors"))
+    assert (proc.returncode, proc.stderr) == (0, "")
+    proc = alone("base", "--message", "b26/message.txt", "--signature-input",
+                 (tmp_path / "b26" / "signature-input.txt").read_text().rstrip("\n"))
+    assert (proc.returncode, proc.stdout) == (0, text(B26["expected"]["signature_base"]) + "\n")
 
 
 def test_console_script_installed():

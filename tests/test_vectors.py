@@ -5,6 +5,7 @@ from running op_continue.
 """
 
 import base64
+import json
 
 import pytest
 from conftest import VECTORS, text, vectors_of
@@ -253,3 +254,133 @@ def test_sign_request_base_is_the_generic_base(token, body):
     oc.verify_message(message.with_fields([("Signature-Input", signed.header("Signature-Input")),
                                            ("Signature", signed.header("Signature"))]),
                       key.public_key)
+
+
+# --- op-continue example: each RFC example as files, and the commands it prints -------------
+
+
+def _example(capsys, tmp_path, vec_id):
+    """Run `op-continue example ID --out DIR`; return its output and the printed commands."""
+    from conftest import run
+
+    out_dir = tmp_path / "ex"
+    code, out, err = run(capsys, "example", vec_id, "--out", str(out_dir))
+    assert (code, err) == (0, ""), err
+    lines = out.splitlines()
+    commands = [line[2:] for line in lines[lines.index("next:") + 1:] if line.startswith("  ")]
+    return out, commands
+
+
+def _run_printed(capsys, command):
+    """Run one printed command in-process, as a POSIX shell would split it: "$(cat FILE)" is
+    the file's text without its final newlines."""
+    import re
+    import shlex
+
+    from conftest import run
+
+    argv = shlex.split(command)
+    assert argv[0] == "op-continue"
+    argv = [re.sub(r"^\$\(cat (.+)\)$", lambda m: open(m.group(1)).read().rstrip("\n"), arg)
+            for arg in argv[1:]]
+    return run(capsys, *argv)
+
+
+def test_example_b26_is_two_commands_from_the_rfcs_signature(capsys, tmp_path):
+    """RFC 9421 B.2.6 (Ed25519 is deterministic): example, then sign, prints the RFC's
+    Signature-Input and Signature byte for byte; base prints the RFC's base."""
+    vec = next(v for v in BASES if v["id"] == "rfc9421-B.2.6")
+    _, commands = _example(capsys, tmp_path, "rfc9421-B.2.6")
+    ex = tmp_path / "ex"
+    assert commands == [
+        f'op-continue base --message {ex}/message.txt --signature-input '
+        f'"$(cat {ex}/signature-input.txt)"',
+        f'op-continue sign --message {ex}/message.txt --signature-input '
+        f'"$(cat {ex}/signature-input.txt)" --key {ex}/key.pem']
+    assert _run_printed(capsys, commands[0]) == (
+        0, text(vec["expected"]["signature_base"]) + "\n", "")
+    assert _run_printed(capsys, commands[1]) == (
+        0, f"Signature-Input: {vec['input']['signature_input']}\n"
+           f"Signature: {vec['expected']['signature']}\n", "")
+    assert (ex / "message.txt").read_bytes() == text(vec["input"]["message"]).encode()
+    assert (ex / "key.pem").stat().st_mode & 0o077 == 0
+
+
+EXAMPLE_BASES = [v for v in BASES if v["result"] == "valid"]
+
+
+@pytest.mark.parametrize("vec", EXAMPLE_BASES, ids=_ids(EXAMPLE_BASES))
+def test_example_base_prints_the_rfcs_base(vec, capsys, tmp_path):
+    _, commands = _example(capsys, tmp_path, vec["id"])
+    expected = text(vec["expected"]["signature_base"]) + "\n"
+    assert _run_printed(capsys, commands[0]) == (0, expected, "")
+    assert (tmp_path / "ex" / "expected-base.txt").read_text() == expected
+
+
+EXAMPLE_COMPONENTS = vectors_of("component")
+
+
+@pytest.mark.parametrize("vec", EXAMPLE_COMPONENTS, ids=_ids(EXAMPLE_COMPONENTS))
+def test_example_component_line_comes_first(vec, capsys, tmp_path):
+    _, commands = _example(capsys, tmp_path, vec["id"])
+    code, out, err = _run_printed(capsys, commands[0])
+    if vec["result"] == "invalid":
+        assert (code, out) == (2, "") and err.startswith("op-continue: error: ")
+    else:
+        assert (code, err) == (0, "")
+        assert out.splitlines()[0] == vec["expected"]["line"]
+
+
+@pytest.mark.parametrize("vec", VERIFY, ids=_ids(VERIFY))
+def test_example_verify(vec, capsys, tmp_path):
+    printed, commands = _example(capsys, tmp_path, vec["id"])
+    code, out, _ = _run_printed(capsys, commands[0])
+    assert (code, out) == ((0, "valid\n") if vec["result"] == "valid" else (1, ""))
+    if vec["result"] == "invalid":  # the note predicts the exit code the command gave
+        assert "note: the RFC says this must fail: expect exit 1, VerificationError" in printed
+
+
+DIGESTS = vectors_of("digest")
+HASHES = vectors_of("interaction_hash")
+
+
+@pytest.mark.parametrize("vec", DIGESTS + HASHES, ids=_ids(DIGESTS + HASHES))
+def test_example_digest_and_hash(vec, capsys, tmp_path):
+    printed_out, commands = _example(capsys, tmp_path, vec["id"])
+    code, out, _ = _run_printed(capsys, commands[0])
+    expected = vec["expected"].get("hash") or vec["expected"]["field"]
+    assert code == 0
+    printed = vec["input"].get("printed_field")
+    note = (f"the RFC prints {printed}, a misprint (see vectors/README.md); the correct value: "
+            f"{expected}" if printed else f"the RFC prints: {expected}")
+    assert f"note: {note}\n" in printed_out
+    if "," in expected:  # a two-member field: the command prints the one member asked for
+        assert out.rstrip("\n") in expected.split(", ")
+    else:
+        assert out == expected + "\n"
+
+
+FAILING_BASES = [v for v in BASES if v["result"] == "invalid"]
+
+
+@pytest.mark.parametrize("vec", FAILING_BASES, ids=_ids(FAILING_BASES))
+def test_example_that_must_fail_says_so(vec, capsys, tmp_path):
+    out, commands = _example(capsys, tmp_path, vec["id"])
+    assert f"note: the RFC says this must fail: expect exit 2, {vec['error']}" in out
+    code, stdout, err = _run_printed(capsys, commands[0])
+    assert (code, stdout) == (2, "") and err.startswith("op-continue: error: ")
+
+
+@pytest.mark.parametrize("vec", list(KEYS.values()), ids=list(KEYS))
+def test_example_key_writes_the_rfcs_block(vec, capsys, tmp_path):
+    """B.1.x as printed: public and private PEM in one file (sign and jwk take it)."""
+    out, commands = _example(capsys, tmp_path, vec["id"])
+    inp = vec["input"]
+    if inp["alg"] != "ed25519":
+        assert commands == [] and f"a {inp['alg']} key" in out and "wrote nothing" in out
+        assert not (tmp_path / "ex" / "key.pem").exists()
+        return
+    code, stdout, err = _run_printed(capsys, commands[0])
+    assert (code, err) == (0, "")
+    assert json.loads(stdout)["keys"][0]["x"] == inp["jwk"]["x"]
+    assert json.loads((tmp_path / "ex" / "key.jwk").read_text()) == inp["jwk"]
