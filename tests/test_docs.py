@@ -265,20 +265,18 @@ def test_why_each_piece_demonstrations_say_what_the_readme_says(tmp_path):
 READING_ROW = re.compile(r"^(\| [^|]+ \| `([\w.]+)` \| )([^|]+)( \|)", re.M)
 
 
-def _line_ranges():
-    """name or Class.method -> "first-last" lines of its definition in op_continue.py."""
-    import ast
+def _line_range(name):
+    """"first-last" lines of a function or Class.method of op_continue.py, decorators included
+    (inspect, not ast: ast has no end lines before Python 3.8, which the floor leg runs)."""
+    import inspect
 
-    tree = ast.parse((ROOT / "op_continue.py").read_text())
-    ranges = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            ranges[node.name] = f"{node.lineno}-{node.end_lineno}"
-        if isinstance(node, ast.ClassDef):
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef):
-                    ranges[f"{node.name}.{item.name}"] = f"{item.lineno}-{item.end_lineno}"
-    return ranges
+    import op_continue
+
+    obj = op_continue
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    lines, first = inspect.getsourcelines(obj)
+    return f"{first}-{first + len(lines) - 1}"
 
 
 def _reading_order(readme):
@@ -290,16 +288,15 @@ def test_reading_order_names_real_functions_and_their_lines():
     """Regenerate the ranges with `python tests/test_docs.py --write-reading-order`."""
     rows = _reading_order((ROOT / "README.md").read_text())
     assert len(rows) >= 8
-    ranges = _line_ranges()
     for _, name, lines, _ in rows:
-        assert lines.strip() == ranges[name], (name, ranges[name])
+        assert lines.strip() == _line_range(name), (name, _line_range(name))
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-reading-order"]:
     readme = (ROOT / "README.md").read_text()
     head, tail = readme.split("## Reading order for students\n", 1)
-    ranges = _line_ranges()
-    tail = READING_ROW.sub(lambda m: f"{m.group(1)}{ranges[m.group(2)]}{m.group(4)}", tail)
+    sys.path.insert(0, str(ROOT))
+    tail = READING_ROW.sub(lambda m: f"{m.group(1)}{_line_range(m.group(2))}{m.group(4)}", tail)
     (ROOT / "README.md").write_text(head + "## Reading order for students\n" + tail)
     print("wrote the reading order's line ranges")
 
