@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import os
 import re
 import stat
@@ -87,8 +88,10 @@ __all__ = [
     # responses (section 10)
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
-    # client (section 11) and command line (section 12)
-    "Client", "GnapAuth", "main",
+    # client (section 11)
+    "Client", "GnapAuth",
+    # linting another client's request (section 12) and command line (section 13)
+    "LintFinding", "lint_request", "LINT_RULES", "LINT_REQUEST_KINDS", "main",
 ]
 
 
@@ -177,9 +180,9 @@ KNOWN_FIELD_TYPES = {
 }
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-# Exit codes of the command line (section 12): kept here, not os.EX_*, which is Unix-only.
+# Exit codes of the command line (section 13): kept here, not os.EX_*, which is Unix-only.
 EXIT_OK = 0
-EXIT_INVALID = 1  # "verify": the signature does not verify
+EXIT_INVALID = 1  # "verify": the signature does not verify; "lint": an error finding
 EXIT_USAGE = 2
 EXIT_PENDING = 3
 EXIT_GRANT_ERROR = 4
@@ -2824,17 +2827,545 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
 
 
 # =============================================================================
-# 12. Command line: op-continue (or python op_continue.py)
+# 12. Linting a request from another client: what the RFCs and the deployed servers say
 # =============================================================================
-# Offline subcommands (base, sign, verify, digest, keygen, jwk, hash, finish, example) never import
-# requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come from the
-# environment, a file or stdin, never from argv: argv lands in shell history, `ps` and CI logs.
+# lint_request reads a signed request made by any client and says, rule by rule, who would
+# object to it: "error" when the deployed Open Payments stack (Rafiki and the official verifier,
+# @interledger/http-signature-utils) rejects it; "warning" when it is accepted today but is
+# outside RFC 9421, RFC 9530 or RFC 9635, or fragile; "note" for a documented Open Payments
+# deviation from the RFCs (the table of deviations in the README). Each rule reuses the steps of
+# sections 3 to 9 (parse_dictionary, verify_content_digest, signature_base, verify_ed25519,
+# normalize_url): lint explains their outcome, it does not compute anything a second way. Only
+# JSON.stringify(JSON.parse(body)), the re-serialization Rafiki digests, is new here.
+# No finding quotes a header value or the body: the Authorization token and an interact_ref
+# never appear in a message.
+
+LINT_SEVERITIES = ("error", "warning", "note")
+LINT_REQUEST_KINDS = ("grant", "continue", "poll", "cancel", "rotate", "revoke")
+LINT_MAX_AGE = 300  # seconds: how old a signature may be before "created-old" (with ``now``)
+LINT_SKEW = 60  # seconds of clock skew "created-future" allows, as verify_message's max_age
+
+# The rules: id -> (severity, source, what it finds). The README's rules table is this table
+# (tests/test_docs.py checks both ways). "official verifier" is @interledger/http-signature-utils
+# as Rafiki runs it; what both do is observed behaviour, recorded in the project's notes.
+LINT_RULES: Dict[str, Tuple[str, str, str]] = {
+    "signature-fields": ("error", "RFC 9421 §4.1",
+                         "Signature-Input or Signature missing or malformed, or their members "
+                         "do not match"),
+    "label": ("error", "official verifier",
+              "the signature is not labelled sig1, the only label the official verifier reads"),
+    "one-signature": ("error", "official verifier",
+                      "Signature-Input or Signature has more than one member: the official "
+                      "verifier reads each field as one signature"),
+    "signature-encoding": ("warning", "RFC 8941 §3.3.5",
+                           "the Signature value has no ':' delimiters: Node's lenient base64 "
+                           "decoder accepts it, an RFC 8941 Byte Sequence has them"),
+    "covered": ("error", "official verifier; RFC 9635 §7.3.1",
+                "@method, @target-uri and, when the field is sent, authorization are not all "
+                "covered"),
+    "covered-content": ("warning", "RFC 9635 §7.3.1",
+                        "a request with content does not cover content-digest (MUST), "
+                        "content-length and content-type (as the official SDK does)"),
+    "component-case": ("error", "official verifier; RFC 9421 §2.1",
+                       "a covered component name is not lower case"),
+    "keyid": ("error", "official verifier",
+              "keyid missing, not a quoted String, or holding ';' or '\"': the official "
+              "verifier finds keyid by splitting Signature-Input on ';'"),
+    "alg": ("warning", "RFC 9635 §7.3.1", "an alg parameter, which MUST NOT be included"),
+    "tag": ("note", "RFC 9635 §7.3.1",
+            "no tag=\"gnap\" (a MUST of the RFC; the Open Payments profile sends none)"),
+    "nonce": ("note", "RFC 9635 §7.3.1",
+              "no nonce (a SHOULD of the RFC; the Open Payments profile sends none)"),
+    "created-missing": ("warning", "RFC 9635 §7.3.1",
+                        "no created parameter (MUST; the official verifier never checks it)"),
+    "created-future": ("warning", "RFC 9421 §3.2",
+                       "created is more than 60 s after --now"),
+    "created-old": ("warning", "RFC 9635 §7.3.1",
+                    "created is more than 300 s before --now"),
+    "authorization": ("error", "RFC 9635 §7.2; Rafiki",
+                      "Authorization is not 'GNAP <token>', or is missing on a request made "
+                      "with a token (continue, poll, cancel, rotate, revoke)"),
+    "body-not-allowed": ("warning", "RFC 9635 §5.2; RFC 9635 §5.4",
+                         "a poll or a cancel (any DELETE) carries content; Rafiki takes {} as "
+                         "none"),
+    "body-json": ("error", "Rafiki", "the content is not JSON: Rafiki parses every body"),
+    "digest-algorithm": ("error", "Rafiki",
+                         "Content-Digest uses an algorithm other than sha-256 or sha-512: "
+                         "Rafiki answers 500"),
+    "digest-json": ("error", "Rafiki",
+                    "Content-Digest is over the bytes sent, which are not "
+                    "JSON.stringify(JSON.parse(body)): Rafiki digests that re-serialization"),
+    "digest-reserialized": ("warning", "RFC 9530 §2",
+                            "Content-Digest is over JSON.stringify(JSON.parse(body)), not the "
+                            "bytes sent: Rafiki accepts it, RFC 9530 digests the content"),
+    "digest-mismatch": ("error", "RFC 9530 §2; Rafiki",
+                        "Content-Digest matches neither the content nor its re-serialization"),
+    "target-uri": ("error", "RFC 9635 §3.1",
+                   "the target URI is not the URI the AS gave (--expected-uri): another path, "
+                   "a trailing slash, another query"),
+    "target-uri-form": ("warning", "RFC 9635 §3.1",
+                        "the target URI is the URI the AS gave in another form (letter case, "
+                        "default port): the AS sees other text than it issued"),
+    "keyid-unknown": ("error", "Rafiki",
+                      "with --key: keyid names no key of the JWKS (Rafiki answers 400 "
+                      "invalid_client)"),
+    "signature-key": ("error", "RFC 9421 §3.2",
+                      "with --key: the signature verifies with another key of the JWKS than "
+                      "keyid names"),
+    "signature-target-uri": ("error", "RFC 9421 §2.2.2",
+                             "with --key: the signature verifies over another form of "
+                             "@target-uri than the request's"),
+    "signature": ("error", "RFC 9421 §3.2",
+                  "with --key: the signature does not verify (nor over the common variants)"),
+}
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One finding of lint_request: ``severity`` (error, warning, note), the ``rule`` id of
+    LINT_RULES, a ``message`` that names fields, never their values, and the ``source``."""
+
+    severity: str
+    rule: str
+    message: str
+    source: str
+
+    def to_json(self) -> Dict[str, str]:
+        """The finding as the command line's --format json prints it."""
+        return {"severity": self.severity, "rule": self.rule, "message": self.message,
+                "source": self.source}
+
+
+def _finding(rule: str, message: str) -> LintFinding:
+    severity, source, _ = LINT_RULES[rule]
+    return LintFinding(severity, rule, message, source)
+
+
+def lint_request(message: Union[Message, SignedRequest],
+                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey], None] = None, *,
+                 request_kind: Optional[str] = None, now: Optional[float] = None,
+                 expected_uri: Optional[str] = None,
+                 max_age: int = LINT_MAX_AGE) -> List[LintFinding]:
+    """The findings of LINT_RULES on a signed Open Payments request, in rule order.
+
+    ``keys`` (one key, or {keyid: key} as load_public_key gives) also verifies the signature
+    and explains a failure; ``request_kind`` (LINT_REQUEST_KINDS) enables the rules that depend
+    on it (without it: a DELETE is taken as a cancel, a request with no Authorization as a
+    grant); ``now`` (unix seconds) checks ``created``; ``expected_uri`` is the URI the AS gave
+    (the continue URI, the manage URL), compared with the target URI.
+    Spec: RFC 9421 §3.2, RFC 9530 §2, RFC 9635 §7.3.1, and the deployed servers' behaviour.
+    """
+    message = _as_message(message, "message")
+    if request_kind is not None and request_kind not in LINT_REQUEST_KINDS:
+        raise UsageError("request kind: one of " + ", ".join(LINT_REQUEST_KINDS))
+    if not message.is_request:
+        raise UsageError("message: lint reads a request, not a response")
+    findings = _lint_authorization(message, request_kind)
+    findings += _lint_content(message, request_kind)
+    findings += _lint_target_uri(message, expected_uri)
+    message, signature, more = _lint_signature_fields(message)
+    findings += more
+    if signature is not None:
+        sig_input, _ = signature
+        findings += _lint_covered(message, sig_input)
+        findings += _lint_params(sig_input.params, now, max_age)
+        if keys is not None:
+            findings += _lint_verify(message, signature, keys)
+    order = list(LINT_RULES)
+    return sorted(findings, key=lambda finding: order.index(finding.rule))
+
+
+# --- the request line and the fields ----------------------------------------------------------
+
+_GNAP_AUTHORIZATION_RE = re.compile(r"GNAP [A-Za-z0-9\-._~+/]+=*")  # RFC 9635 §7.2: token68
+
+
+def _lint_authorization(message: Message, kind: Optional[str]) -> List[LintFinding]:
+    """RFC 9635 §7.2: "Authorization: GNAP <token>"; every request but a grant has a token."""
+    values = message.field_values("authorization")
+    if not values:
+        needs = kind not in (None, "grant")
+        return [_finding("authorization", f"no Authorization field on a {kind} request: "
+                                          f"Rafiki answers 401")] if needs else []
+    if len(values) == 1 and _GNAP_AUTHORIZATION_RE.fullmatch(values[0]):
+        return []
+    scheme, space, _ = values[0].partition(" ")  # (the scheme is not shown: it may be a token)
+    if len(values) > 1:
+        why = "is sent more than once"
+    elif not space:
+        why = "has no scheme: send 'GNAP ' before the token"
+    elif scheme.upper() == "GNAP":
+        why = "writes its scheme in another letter case or spacing than 'GNAP <token>'"
+    else:
+        why = "uses another scheme than GNAP (RFC 9635 §7.2)"
+    return [_finding("authorization", f"Authorization {why} (the value is not shown)")]
+
+
+def _lint_content(message: Message, kind: Optional[str]) -> List[LintFinding]:
+    """The content rules: none on a poll or cancel, JSON, and its Content-Digest."""
+    findings: List[LintFinding] = []
+    body = message.body
+    if not body:
+        return findings
+    if kind in ("poll", "cancel") or (kind is None and message.method == "DELETE"):
+        what = kind or "DELETE"
+        findings.append(_finding("body-not-allowed", f"a {what} request carries content "
+                                 f"({len(body)} bytes): RFC 9635 sends none"))
+    canonical = _js_reserialized(body)
+    if canonical is None:
+        findings.append(_finding("body-json", "the content is not JSON (as JSON.parse reads "
+                                              "it): Rafiki cannot parse it"))
+    values = message.field_values("content-digest")
+    if not values:
+        return findings  # (rule covered-content: a body without a digest)
+    field_value = ", ".join(value.strip(" \t") for value in values)
+    failure: Optional[LintFinding] = None
+    try:
+        members = parse_dictionary(field_value)
+    except UsageError:
+        failure = _finding("digest-mismatch", "Content-Digest is not an RFC 8941 Dictionary")
+    if failure is not None:
+        return [*findings, failure]
+    unsupported = sorted(name for name in members if name not in DIGEST_ALGORITHMS)
+    if unsupported:
+        findings.append(_finding("digest-algorithm", "Content-Digest uses "
+                                 + ", ".join(unsupported) + ": use sha-512 (or sha-256)"))
+    if len(unsupported) == len(members):
+        return findings
+    over_body = _digest_failure(field_value, body)
+    over_json = over_body if canonical is None else _digest_failure(field_value, canonical)
+    if over_body is None and over_json is not None:
+        findings.append(_finding("digest-json", "Content-Digest is over the bytes sent, but "
+                                 "they are not compact JSON as JSON.stringify writes it: "
+                                 "Rafiki digests its re-serialization and answers 401"))
+    elif over_body is not None and over_json is None:
+        findings.append(_finding("digest-reserialized", "Content-Digest is over "
+                                 "JSON.stringify(JSON.parse(body)), not over the bytes sent"))
+    elif over_body is not None:
+        findings.append(_finding("digest-mismatch", over_body))
+    return findings
+
+
+def _digest_failure(field_value: str, content: bytes) -> Optional[str]:
+    """verify_content_digest's complaint, or None when the digest matches ``content``."""
+    try:
+        verify_content_digest(field_value, content)
+    except VerificationError as exc:
+        return str(exc)
+    return None
+
+
+def _lint_target_uri(message: Message, expected: Optional[str]) -> List[LintFinding]:
+    """RFC 9635 §3.1: the client uses the continue URI (the manage URL) exactly as given."""
+    target = message.target_uri
+    if expected is None or target == expected:
+        return []
+    if target is not None and _comparable_uri(target) == _comparable_uri(expected):
+        return [_finding("target-uri-form", "the target URI is the URI the AS gave, written "
+                                            "differently (letter case or default port)")]
+    got, want = (_split_uri(target or "")["path"] or "/"), (_split_uri(expected)["path"] or "/")
+    if got.rstrip("/") == want.rstrip("/") and got != want:
+        why = "a trailing slash" if got.endswith("/") else "no trailing slash"
+        return [_finding("target-uri", f"the target URI has {why} where the URI the AS gave "
+                                       f"has {'none' if got.endswith('/') else 'one'}")]
+    return [_finding("target-uri", "the target URI is not the URI the AS gave")]
+
+
+def _comparable_uri(uri: str) -> Optional[str]:
+    """normalize_url's form of ``uri`` (as the official SDK signs it), or None."""
+    try:
+        return normalize_url(uri, "URI", allow_http=True)
+    except UsageError:
+        return None
+
+
+# --- JSON.stringify(JSON.parse(body)), which Rafiki digests -----------------------------------
+# JavaScript has one number type, the IEEE 754 double: JSON.parse reads every number as one and
+# JSON.stringify writes it in the shortest form that reads back the same (ECMA-262
+# Number::toString): 1.0 -> 1, 1e5 -> 100000, 1e21 -> 1e+21, 12345678901234567890 ->
+# 12345678901234567000, 1e400 -> Infinity -> null. Object members whose names are array indices
+# ("0", "7") come first, in ascending order. A lone surrogate escape is written back escaped.
+# Limit: where two shortest digit strings are equally close, ECMA-262 lets an engine choose;
+# Python's repr (correctly rounded, as V8's) is taken to agree.
+
+_ARRAY_INDEX_RE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
+_JS_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t"}
+
+
+def _js_reserialized(body: bytes) -> Optional[bytes]:
+    """JSON.stringify(JSON.parse(body)) as UTF-8 bytes, or None if JSON.parse would throw
+    (a body nested too deep for this interpreter counts as not JSON)."""
+    try:
+        value = json.loads(body.decode("utf-8", "replace"), parse_float=float, parse_int=float,
+                           parse_constant=_reject_constant, object_pairs_hook=_js_object)
+        return _js_stringify(value).encode("utf-8")
+    except (ValueError, RecursionError):
+        return None
+
+
+def _js_object(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    """A JavaScript object from JSON.parse: a repeated name keeps its first place and its last
+    value; array-index names first, ascending (ECMA-262 OrdinaryOwnPropertyKeys)."""
+    members: Dict[str, Any] = dict(pairs)
+    index = sorted((name for name in members if _ARRAY_INDEX_RE.match(name)
+                    and int(name) < 2 ** 32 - 1), key=int)
+    return {name: members[name] for name in index + [n for n in members if n not in index]}
+
+
+def _js_stringify(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_js_string(k)}:{_js_stringify(v)}" for k, v in value.items()) \
+            + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_js_stringify(item) for item in value) + "]"
+    if isinstance(value, str):
+        return _js_string(value)
+    if isinstance(value, float):
+        return _js_number(value)
+    return {True: "true", False: "false", None: "null"}[value]
+
+
+def _js_string(text: str) -> str:
+    """JSON.stringify of a string: the two-character escapes, \\u00XX for other controls and
+    for lone surrogates (ECMA-262 QuoteJSONString)."""
+    out = []
+    for char in text:
+        if char in _JS_ESCAPES:
+            out.append(_JS_ESCAPES[char])
+        elif char < " " or "\ud800" <= char <= "\udfff":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _js_number(number: float) -> str:
+    """ECMA-262 Number::toString for JSON.stringify: NaN and the infinities are null."""
+    if not math.isfinite(number):
+        return "null"
+    if number == 0:
+        return "0"  # (-0 too)
+    sign = "-" if number < 0 else ""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(whole + fraction) - len(digits))
+    digits = digits.rstrip("0")  # s, k = len(s), n = point: the value is 0.s * 10**n
+    k, n = len(digits), point
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        text = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + \
+            ("+" if n - 1 >= 0 else "-") + str(abs(n - 1))
+    return sign + text
+
+
+# --- the signature fields and parameters --------------------------------------------------------
+
+_UNDELIMITED_RE = re.compile(r"([a-z*][a-z0-9_\-.*]*)=([A-Za-z0-9+/]+={0,2})\Z")
+
+
+def _lint_signature_fields(message: Message) -> Tuple[
+        Message, Optional[Tuple[InnerList, bytes]], List[LintFinding]]:
+    """Signature-Input and Signature: one member each, labelled sig1, matching.  Returns the
+    message (with a Signature value lacking its ':' delimiters repaired, so that the other
+    rules can run), the signature to lint (its Inner List and bytes), and the findings."""
+    findings: List[LintFinding] = []
+    signature_values = message.field_values("signature")
+    undelimited = _UNDELIMITED_RE.fullmatch(", ".join(signature_values).strip(" \t"))
+    if undelimited:
+        findings.append(_finding("signature-encoding", "the Signature value is base64 without "
+                                 "the ':' delimiters of a Byte Sequence: write sig1=:...:"))
+        repaired = f"{undelimited.group(1)}=:{undelimited.group(2)}:"
+        message = Message(message.method, message.target_uri, message.request_target, None,
+                          tuple((n, repaired if n == "signature" else v)
+                                for n, v in message.fields), message.body)
+    parsed: List[Dict[str, Member]] = []
+    for name in ("signature-input", "signature"):
+        try:
+            parsed.append(_combined_dictionary(message, name))
+        except VerificationError as exc:
+            findings.append(_finding("signature-fields", str(exc)))
+    if len(parsed) < 2:
+        return message, None, findings
+    inputs, signatures = parsed
+    for name, members in (("Signature-Input", inputs), ("Signature", signatures)):
+        if len(members) > 1:
+            findings.append(_finding("one-signature", f"{name} has {len(members)} members; "
+                                     f"send only sig1"))
+    label = LABEL if LABEL in inputs else next(iter(inputs), None)
+    if label != LABEL:
+        findings.append(_finding("label", "Signature-Input has no member sig1: Rafiki reads "
+                                          "only sig1 and answers 401 invalid_client"))
+    sig_input = inputs.get(label or "")
+    signature = signatures.get(label or "")
+    if not isinstance(sig_input, InnerList) or not isinstance(signature, Item) or \
+            not isinstance(signature.value, bytes):
+        findings.append(_finding("signature-fields", "Signature-Input and Signature have no "
+                                 "matching member (an Inner List and a Byte Sequence)"))
+        return message, None, findings
+    return message, (sig_input, signature.value), findings
+
+
+def _lint_covered(message: Message, sig_input: InnerList) -> List[LintFinding]:
+    """The covered components the official verifier requires (RFC 9635 §7.3.1 requires the same
+    and content-digest with content), in lower case (RFC 9421 §2.1)."""
+    findings: List[LintFinding] = []
+    names = [item.value for item in sig_input.items if isinstance(item.value, str)]
+    for name in names:
+        if name != name.lower():
+            findings.append(_finding("component-case", f"the covered component {name!r} is "
+                                     f"not lower case: the official verifier does not find it"))
+    covered = set(names)
+    required = COVERED_BASE + (COVERED_AUTHORIZATION
+                               if message.field_values("authorization") else ())
+    missing = [name for name in required if name not in covered]
+    if missing:
+        findings.append(_finding("covered", "not covered: " + ", ".join(missing)
+                                 + ": Rafiki answers 401 invalid_client"))
+    unsigned = [name for name in COVERED_CONTENT if name not in covered]
+    if message.body and unsigned:
+        findings.append(_finding("covered-content", "the request has content, but "
+                                 + ", ".join(unsigned) + " is not covered"
+                                 + ("" if message.field_values("content-digest") else
+                                    " (and there is no Content-Digest field)")))
+    return findings
+
+
+def _lint_params(params: Params, now: Optional[float], max_age: int) -> List[LintFinding]:
+    """The signature parameters: RFC 9635 §7.3.1 and what the official verifier can read."""
+    findings: List[LintFinding] = []
+    keyid = params.get("keyid")
+    if not isinstance(keyid, str) or isinstance(keyid, Token):
+        what = "a Token (unquoted)" if isinstance(keyid, Token) else \
+            "missing" if keyid is None else "not a String"
+        findings.append(_finding("keyid", f"keyid is {what}: write keyid=\"<kid>\""))
+    elif ";" in keyid or '"' in keyid:
+        findings.append(_finding("keyid", "keyid holds ';' or '\"': the official verifier "
+                                          "splits Signature-Input on ';' and cannot find it"))
+    if "alg" in params:
+        findings.append(_finding("alg", "an alg parameter: RFC 9635 §7.3.1 says MUST NOT "
+                                        "(the key's JWK names the algorithm)"))
+    if params.get("tag") != "gnap":
+        findings.append(_finding("tag", "no tag=\"gnap\": Open Payments does not send it "
+                                        "(RFC 9635 §7.3.1: MUST)"))
+    if "nonce" not in params:
+        findings.append(_finding("nonce", "no nonce: Open Payments does not send one "
+                                          "(RFC 9635 §7.3.1: SHOULD)"))
+    created = params.get("created")
+    if isinstance(created, bool) or not isinstance(created, int):
+        findings.append(_finding("created-missing", "no created Integer parameter: the age "
+                                                    "of the signature cannot be checked"))
+    elif now is not None and created > now + LINT_SKEW:
+        findings.append(_finding("created-future", f"created is {int(created - now)} s after "
+                                                   f"--now: is the signer's clock right?"))
+    elif now is not None and now - created > max_age:
+        findings.append(_finding("created-old", f"created is {int(now - created)} s before "
+                                                f"--now (more than {max_age} s)"))
+    return findings
+
+
+# --- with the client's keys: the signature ----------------------------------------------------
+
+
+def _lint_verify(message: Message, signature: Tuple[InnerList, bytes],
+                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey]]) -> List[LintFinding]:
+    """Verify as RFC 9421 §3.2 does (signature_base, verify_ed25519); on failure, say which of
+    the common mistakes the signature fits: another key of the JWKS, another @target-uri."""
+    sig_input, value = signature
+    keyid = sig_input.params.get("keyid")
+    keyring: Dict[Optional[str], PublicKey] = \
+        {None: keys} if isinstance(keys, PublicKey) else dict(keys)
+    findings: List[LintFinding] = []
+    try:
+        candidates = [_select_key(keys, keyid if isinstance(keyid, str) else None)]
+    except VerificationError:
+        findings.append(_finding("keyid-unknown", "keyid names no key of the given keys "
+                                                  "(JWKS)"))
+        candidates = []
+    failure = _signature_failure(message, sig_input, value, candidates, keyring)
+    return findings if failure is None else [*findings, failure]
+
+
+def _signature_failure(message: Message, sig_input: InnerList, value: bytes,
+                       candidates: List[PublicKey],
+                       keyring: Mapping[Optional[str], PublicKey]) -> Optional[LintFinding]:
+    """None if a ``candidates`` key verifies the signature, else what the failure fits."""
+    try:
+        base = signature_base(message, sig_input)
+    except SignatureBaseError as exc:
+        return _finding("signature", f"cannot build the signature base: {exc}")
+    if candidates and _verifies(candidates[0], base, value):
+        return None
+    for kid, key in keyring.items():
+        if key not in candidates and _verifies(key, base, value):
+            return _finding("signature-key", f"the signature verifies with the key {kid!r}, "
+                                             f"not the one keyid names")
+    for description, uri in _target_uri_variants(message):
+        variant = Message(message.method, uri, message.request_target, None, message.fields,
+                          message.body)
+        variant_base = signature_base(variant, sig_input)  # (only @target-uri changed)
+        if any(_verifies(key, variant_base, value) for key in candidates or keyring.values()):
+            return _finding("signature-target-uri", f"the signature verifies over @target-uri "
+                                                    f"{description}: {uri}")
+    return _finding("signature", "the signature does not verify (nor over the common variants "
+                                 "of @target-uri)")
+
+
+def _verifies(key: PublicKey, base: str, signature: bytes) -> bool:
+    try:
+        verify_ed25519(key, base, signature)
+    except VerificationError:
+        return False
+    return True
+
+
+def _target_uri_variants(message: Message) -> List[Tuple[str, str]]:
+    """The forms of the target URI a client commonly signs by mistake: (what, URI)."""
+    target = message.target_uri or ""
+    parts = _split_uri(target)
+    scheme, authority = parts["scheme"] or "", parts["authority"] or ""
+    path, query = parts["path"] or "", parts["query"]
+    rest = "" if query is None else "?" + query
+    port = DEFAULT_PORTS.get(scheme.lower())
+    host = _PORT_SUFFIX_RE.sub("", authority)
+    toggled = path[:-1] if path.endswith("/") and path != "/" else path + "/"
+    variants = [
+        ("with the trailing slash toggled", f"{scheme}://{authority}{toggled}{rest}"),
+        ("without the default port", f"{scheme}://{host}{path}{rest}"),
+        ("with the default port", f"{scheme}://{host}:{port}{path}{rest}" if port else ""),
+        ("without the query", f"{scheme}://{authority}{path}"),
+        ("with http for https", f"http://{authority}{path}{rest}"),
+        ("as the request target alone", message.request_target or ""),
+        ("in the WHATWG form", _comparable_uri(target) or ""),
+    ]
+    seen = {target, ""}
+    out = []
+    for description, uri in variants:
+        if uri not in seen:
+            seen.add(uri)
+            out.append((description, uri))
+    return out
+
+
+# =============================================================================
+# 13. Command line: op-continue (or python op_continue.py)
+# =============================================================================
+# Offline subcommands (base, sign, verify, lint, digest, keygen, jwk, hash, finish, example)
+# never import requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come
+# from the environment, a file or stdin, never from argv: argv lands in shell history, `ps` and
+# CI logs.
 # An option that would carry one is refused by name, and no error ever echoes an argument.
 # Each command reads the names the previous one prints (``--format env`` prints them as
 # ``export NAME='value'`` lines), so one shell session runs the whole flow (README).
 
 _EXIT_HELP = """exit codes: 0 ok (also an interactive grant that awaits the user),
-  1 invalid (verify, hash --verify, finish), 2 usage (also: PyNaCl or requests missing),
+  1 invalid (verify, lint, hash --verify, finish), 2 usage (also: PyNaCl or requests missing),
   3 still pending, 4 GNAP error, 5 malformed response, 6 transport error"""
 
 _ENV_HELP = """environment (names as in the Open Payments docs):
@@ -3223,6 +3754,23 @@ def _cmd_verify(args: Any) -> int:
     for weakness in _weaknesses(message, verified):
         print(f"op-continue: warning: {weakness}", file=sys.stderr)
     return EXIT_OK
+
+
+def _cmd_lint(args: Any) -> int:
+    message = _read_message(args.message, args.scheme)
+    keys = load_public_key(_read_input(args.key)) if args.key else None
+    findings = lint_request(message, keys, request_kind=args.request_kind, now=args.now,
+                            expected_uri=args.expected_uri)
+    if args.format == "json":
+        print(json.dumps([finding.to_json() for finding in findings], ensure_ascii=True))
+    else:
+        for finding in findings:
+            print(_printable(f"{finding.severity} {finding.rule}: {finding.message} "
+                             f"[{finding.source}]"))
+        if not findings:
+            print("no findings")
+    errors = [finding for finding in findings if finding.severity == "error"]
+    return EXIT_INVALID if errors else EXIT_OK
 
 
 def _cmd_digest(args: Any) -> int:
@@ -3644,6 +4192,34 @@ def _parser() -> Any:
                    help="reject a signature that does not cover this component: a name "
                         "(@method, content-digest) or an identifier ('\"content-digest\";req'); "
                         "repeatable")
+    p = command("lint", "say what the deployed servers and the RFCs will say of a request",
+                "Lint a signed Open Payments request made by any client: one line per finding "
+                "-- severity\n(error: the deployed Rafiki AS or the official verifier rejects "
+                "it; warning: accepted today\nbut outside RFC 9421/9530/9635, or fragile; note: "
+                "a documented Open Payments deviation\nfrom the RFCs), the rule id, what was "
+                "found and its source. No value of a field is shown.",
+                "example:\n  op-continue lint --message request.txt --key jwks.json "
+                "--request-kind continue\n\nexit codes: 0 no error finding, 1 an error "
+                "finding, 2 usage", _cmd_lint)
+    p.add_argument("--message", required=True, metavar="FILE",
+                   help="the request as an HTTP/1.1 message file ('-': stdin)")
+    p.add_argument("--scheme", default="https",
+                   help="scheme of the target URI (default: https)")
+    p.add_argument("--key", metavar="FILE",
+                   help="the client's public key (SPKI PEM, JWK) or its wallet address's JWKS: "
+                        "also verify the signature and explain a failure")
+    p.add_argument("--request-kind", choices=LINT_REQUEST_KINDS,
+                   help="what the request is, for the rules that depend on it (default: a "
+                        "DELETE is a cancel, a request without Authorization a grant)")
+    p.add_argument("--now", type=int, metavar="UNIX",
+                   help=f"the time to check created against (more than {LINT_SKEW} s ahead or "
+                        f"{LINT_MAX_AGE} s old is a warning); default: not checked")
+    p.add_argument("--expected-uri", metavar="URL",
+                   help="the URI the AS gave (CONTINUE_URI, MANAGE_URL, the grant endpoint): "
+                        "the target URI must be it, in the same form")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text: 'severity rule: message [source]' lines; json: an array of "
+                        "objects (default: text)")
     p = command("digest", "print the Content-Digest of a file (RFC 9530)",
                 "Print the RFC 9530 §2 Content-Digest field value of a file's bytes.", _SEE_EXIT,
                 _cmd_digest)
