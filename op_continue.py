@@ -2946,7 +2946,8 @@ def lint_request(message: Union[Message, SignedRequest],
                  request_kind: Optional[str] = None, now: Optional[float] = None,
                  expected_uri: Optional[str] = None,
                  max_age: int = LINT_MAX_AGE) -> List[LintFinding]:
-    """The findings of LINT_RULES on a signed Open Payments request, in rule order.
+    """The findings of LINT_RULES on a signed Open Payments request: errors, then warnings,
+    then notes, each in the order of LINT_RULES.
 
     ``keys`` (one key, or {keyid: key} as load_public_key gives) also verifies the signature
     and explains a failure; ``request_kind`` (LINT_REQUEST_KINDS) enables the rules that depend
@@ -2972,7 +2973,8 @@ def lint_request(message: Union[Message, SignedRequest],
         if keys is not None:
             findings += _lint_verify(message, signature, keys)
     order = list(LINT_RULES)
-    return sorted(findings, key=lambda finding: order.index(finding.rule))
+    return sorted(findings, key=lambda finding: (LINT_SEVERITIES.index(finding.severity),
+                                                 order.index(finding.rule)))
 
 
 # --- the request line and the fields ----------------------------------------------------------
@@ -3228,12 +3230,13 @@ def _lint_covered(message: Message, sig_input: InnerList) -> List[LintFinding]:
     if missing:
         findings.append(_finding("covered", "not covered: " + ", ".join(missing)
                                  + ": Rafiki answers 401 invalid_client"))
-    unsigned = [name for name in COVERED_CONTENT if name not in covered]
-    if message.body and unsigned:
-        findings.append(_finding("covered-content", "the request has content, but "
-                                 + ", ".join(unsigned) + " is not covered"
-                                 + ("" if message.field_values("content-digest") else
-                                    " (and there is no Content-Digest field)")))
+    if message.body:
+        problems = [f"{name} is not covered" for name in COVERED_CONTENT if name not in covered]
+        if not message.field_values("content-digest"):
+            problems.append("there is no Content-Digest field")
+        if problems:
+            findings.append(_finding("covered-content", "the request has content, but "
+                                     + "; ".join(problems)))
     return findings
 
 
@@ -3334,7 +3337,7 @@ def _target_uri_variants(message: Message) -> List[Tuple[str, str]]:
     rest = "" if query is None else "?" + query
     port = DEFAULT_PORTS.get(scheme.lower())
     host = _PORT_SUFFIX_RE.sub("", authority)
-    toggled = path[:-1] if path.endswith("/") and path != "/" else path + "/"
+    toggled = path[:-1] if path.endswith("/") else path + "/"  # ("/" -> no path at all)
     variants = [
         ("with the trailing slash toggled", f"{scheme}://{authority}{toggled}{rest}"),
         ("without the default port", f"{scheme}://{host}{path}{rest}"),
@@ -3598,11 +3601,11 @@ def _print_signed(signed: SignedRequest, fmt: str, show_base: bool = False) -> N
 # becomes '\'' (close the quotes, an escaped quote, reopen them).
 
 
-def _printable(text: str) -> str:
+def _printable(text: str, keep: str = "") -> str:
     """``text`` with every character outside printable ASCII (control characters, DEL, C1, line
     breaks, non-ASCII, lone surrogates) escaped as Python's ascii() escapes it: \\n, \\x1b,
-    \\x85, \\xe9, \\ud800."""
-    return "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+    \\x85, \\xe9, \\ud800; except the characters of ``keep`` (lint's "§")."""
+    return "".join(c if " " <= c <= "~" or c in keep else ascii(c)[1:-1] for c in text)
 
 
 def _line(name: str, value: object) -> str:
@@ -3766,7 +3769,7 @@ def _cmd_lint(args: Any) -> int:
     else:
         for finding in findings:
             print(_printable(f"{finding.severity} {finding.rule}: {finding.message} "
-                             f"[{finding.source}]"))
+                             f"[{finding.source}]", keep="§"))
         if not findings:
             print("no findings")
     errors = [finding for finding in findings if finding.severity == "error"]

@@ -1,0 +1,327 @@
+"""op-continue lint and lint_request: each hand-written faulty request of
+vectors/lint/requests.json gets the findings its provenance predicts, the official signer's
+requests and ours get no error, and the command line's exit codes, formats and secrecy."""
+import io
+import json
+import sys
+
+import pytest
+from conftest import VECTOR_DIR, run, text, vectors_of, write
+
+import op_continue as oc
+
+LINT_DOC = json.loads((VECTOR_DIR / "lint" / "requests.json").read_text(encoding="utf-8"))
+LINT_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "lint_request"]
+JS_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "json_reserialized"]
+B14 = {v["id"]: v for v in vectors_of("key")}["rfc9421-B.1.4"]["input"]
+PRIVATE = oc.PrivateKey.from_pem(text(B14["private_pem"]))
+# vectors/FORMAT.md: the keys a lint case names
+PUBLIC = {"rfc9421-B.1.4": PRIVATE.public_key,
+          "seed-01": oc.PrivateKey.from_seed(bytes([1]) * 32).public_key}
+PROFILE_NOTES = [("tag", "note"), ("nonce", "note")]  # the Open Payments profile's deviations
+SECRETS = ("33OMUKMKSKU80UPRY5NM", "ad82597c-bbfa-4eb0-b72e-328e005b8689")
+
+
+def _lint(inp):
+    keys = {kid: PUBLIC[name] for kid, name in inp["keys"].items()} if "keys" in inp else None
+    return oc.lint_request(oc.parse_message(text(inp["message"])), keys,
+                           request_kind=inp.get("request_kind"), now=inp.get("now"),
+                           expected_uri=inp.get("expected_uri"))
+
+
+def _pairs(findings):
+    return [(f.rule, f.severity) for f in findings]
+
+
+def test_the_vector_file_is_well_formed():
+    assert LINT_DOC["schema"] == "op_continue-vectors/1"
+    assert LINT_DOC["numberOfTests"] == len(LINT_DOC["tests"]) == len(LINT_CASES) + len(JS_CASES)
+    assert all(t["provenance"] for t in LINT_DOC["tests"])
+    ids = [t["id"] for t in LINT_DOC["tests"]]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("case", LINT_CASES, ids=[c["id"] for c in LINT_CASES])
+def test_each_faulty_request_gets_its_finding(case):
+    """The findings the case's provenance predicts, with the rules table's severity and source,
+    and no secret of the request in any message."""
+    findings = _lint(case["input"])
+    assert _pairs(findings) == [tuple(pair) for pair in case["expected"]["findings"]]
+    for finding in findings:
+        assert (finding.severity, finding.source) == oc.LINT_RULES[finding.rule][:2]
+        assert not any(secret in finding.message for secret in SECRETS), finding
+    assert case["result"] == ("invalid" if any(f.severity == "error" for f in findings)
+                              else "valid")
+
+
+def test_every_rule_has_a_faulty_request():
+    shown = {rule for case in LINT_CASES for rule, _ in case["expected"]["findings"]}
+    assert shown == set(oc.LINT_RULES)
+
+
+@pytest.mark.parametrize("case", JS_CASES, ids=[c["id"] for c in JS_CASES])
+def test_reserialization_is_what_node_prints(case):
+    """JSON.stringify(JSON.parse(body)), the bytes Rafiki digests, as Node printed them."""
+    body = case["input"]["body"].encode("utf-8")
+    assert oc._js_reserialized(body) == case["expected"]["body"].encode("utf-8")
+
+
+def test_json_that_javascript_refuses_is_not_json():
+    assert oc._js_reserialized(b'{"a":NaN}') is None  # JSON.parse throws on NaN
+    assert oc._js_reserialized(b'{"a":1} x') is None
+    assert oc._js_reserialized(b"[" * 100000 + b"]" * 100000) is None  # (deeper than Python)
+
+
+def _sdk_message(vec):
+    """A request of the official signer as it goes on the wire (vectors/FORMAT.md: Accept and
+    Content-Type on every request, notes), an HTTP/1.1 message."""
+    inp = vec["input"]
+    parts = oc._split_uri(inp["url"])
+    target = parts["path"] + ("?" + parts["query"] if parts["query"] else "")
+    lines = [f"{inp['method']} {target} HTTP/1.1", f"Host: {parts['authority']}"]
+    if inp["access_token"]:
+        lines.append(f"Authorization: GNAP {inp['access_token']}")
+    lines += ["Accept: application/json", "Content-Type: application/json"]
+    lines += [f"{name}: {value}" for name, value in vec["expected"]["headers"].items()
+              if name != "Content-Type"]
+    return oc.parse_message("\n".join(lines) + "\n\n" + (inp["body"] or ""))
+
+
+SDK = vectors_of("sdk_request")
+
+
+@pytest.mark.parametrize("vec", SDK, ids=[v["id"] for v in SDK])
+def test_official_signer_requests_get_only_the_profile_notes(vec):
+    inp = vec["input"]
+    findings = oc.lint_request(_sdk_message(vec), {inp["keyid"]: PRIVATE.public_key},
+                               now=inp["created"] + 5, expected_uri=inp["url"])
+    assert _pairs(findings) == PROFILE_NOTES
+
+
+OPERATIONS = [  # (kind, method, URL, token, body): every request the client makes
+    ("grant", "POST", "https://auth.example/", None, b'{"access_token":{"access":[]},'
+                                                     b'"client":"https://wallet.example/a"}'),
+    ("continue", "POST", "https://auth.example/continue/G1", "CT", oc.continue_body("REF-1")),
+    ("poll", "POST", "https://auth.example/continue/G1", "CT", None),
+    ("cancel", "DELETE", "https://auth.example/continue/G1", "CT", None),
+    ("rotate", "POST", "https://auth.example/token/T1", "AT", None),
+    ("revoke", "DELETE", "https://auth.example/token/T1", "AT", None),
+]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op[0] for op in OPERATIONS])
+def test_our_requests_lint_clean(operation):
+    kind, method, url, token, body = operation
+    signed = oc.sign_request(method, url, key=PRIVATE, key_id="k1", access_token=token,
+                             body=body, created=1700000000)
+    findings = oc.lint_request(signed, {"k1": PRIVATE.public_key}, request_kind=kind,
+                               now=1700000001, expected_uri=url)
+    assert _pairs(findings) == PROFILE_NOTES
+
+
+# --- rule details that the vector cases do not reach -------------------------------------------
+
+CLEAN = next(c for c in LINT_CASES if c["id"] == "lint-clean-continue")["input"]["message"]
+
+
+def _edited(replace=None, drop=(), add=(), body=None):
+    """The clean continuation with field lines replaced, dropped or added, or another body."""
+    head, _, rest = text(CLEAN).partition("\n\n")
+    lines = [line for line in head.split("\n") if not line.startswith(tuple(drop))]
+    for old, new in (replace or {}).items():
+        lines = [new if line.startswith(old) else line for line in lines]
+    return oc.parse_message("\n".join(lines + list(add)) + "\n\n"
+                            + (rest if body is None else body))
+
+
+def _rules(message, **kw):
+    return [f.rule for f in oc.lint_request(message, **kw) if f.severity != "note"]
+
+
+def test_refusals():
+    with pytest.raises(oc.UsageError, match="request kind"):
+        oc.lint_request(_edited(), request_kind="pay")
+    with pytest.raises(oc.UsageError, match="not a response"):
+        oc.lint_request(oc.parse_message("HTTP/1.1 200 OK\nContent-Type: text/plain\n\n"))
+    with pytest.raises(oc.UsageError, match="expected a Message"):
+        oc.lint_request("POST / HTTP/1.1")
+
+
+@pytest.mark.parametrize("value, why", [
+    ("gnap 33OMUKMKSKU80UPRY5NM", "letter case"),
+    ("GNAP  33OMUKMKSKU80UPRY5NM", "letter case or spacing"),
+    ("Bearer 33OMUKMKSKU80UPRY5NM", "another scheme"),
+])
+def test_authorization_forms_are_told_apart_without_the_token(value, why):
+    (finding,) = [f for f in oc.lint_request(_edited({"Authorization:": f"Authorization: {value}"}))
+                  if f.rule == "authorization"]
+    assert why in finding.message and "33OMUKMKSKU80UPRY5NM" not in finding.message
+
+
+def test_authorization_sent_twice():
+    message = _edited(add=["Authorization: GNAP 33OMUKMKSKU80UPRY5NM"])
+    (finding,) = [f for f in oc.lint_request(message) if f.rule == "authorization"]
+    assert "more than once" in finding.message
+
+
+def test_content_digest_that_is_no_dictionary_or_only_unknown_algorithms():
+    assert _rules(_edited({"Content-Digest:": "Content-Digest: sha-512=("})) == \
+        ["digest-mismatch"]
+    assert _rules(_edited({"Content-Digest:": "Content-Digest: md5=:AAAA:"})) == \
+        ["digest-algorithm"]
+
+
+def test_a_body_that_is_not_json_and_not_its_digest():
+    body = "interact_ref=x"
+    assert _rules(_edited(body=body, replace={"Content-Length:": "Content-Length: 14"})) == \
+        ["body-json", "digest-mismatch"]
+
+
+def test_target_uri_rules():
+    uri = "https://auth.interledger-test.dev/continue/4CF492MLVMSW9MKMXKHQ"
+    assert _rules(_edited(), expected_uri=uri + "/") == ["target-uri"]
+    (finding,) = [f for f in oc.lint_request(_edited(), expected_uri=uri + "/")
+                  if f.rule == "target-uri"]
+    assert "no trailing slash" in finding.message
+    assert _rules(_edited(), expected_uri="https://auth.interledger-test.dev/continue/OTHER") \
+        == ["target-uri"]
+    assert _rules(_edited(drop=["Host:"]), expected_uri=uri) == ["target-uri"]
+
+
+@pytest.mark.parametrize("field, rule", [
+    ("Signature-Input: sig1=(", "signature-fields"),  # not a Dictionary
+    ("Signature-Input: sig1=abc", "signature-fields"),  # not an Inner List
+    ("Signature-Input: ", "label"),  # an empty Dictionary: no member at all
+])
+def test_signature_input_shapes(field, rule):
+    assert rule in _rules(_edited({"Signature-Input:": field}))
+
+
+def test_signature_member_that_is_no_byte_sequence():
+    assert _rules(_edited({"Signature:": "Signature: sig1=?1"})) == ["signature-fields"]
+
+
+@pytest.mark.parametrize("params, what", [
+    (';created=1618884473', "missing"),
+    (';keyid=7;created=1618884473', "not a String"),
+])
+def test_keyid_forms(params, what):
+    sig_input = ('Signature-Input: sig1=("@method" "@target-uri" "authorization" '
+                 '"content-digest" "content-length" "content-type")' + params)
+    (finding,) = [f for f in oc.lint_request(_edited({"Signature-Input:": sig_input}))
+                  if f.rule == "keyid"]
+    assert what in finding.message
+
+
+def test_created_that_is_no_integer_and_created_in_the_window():
+    sig_input = ('Signature-Input: sig1=("@method" "@target-uri");keyid="k";created="1"')
+    assert "created-missing" in _rules(_edited({"Signature-Input:": sig_input}))
+    assert "created-old" not in _rules(_edited(), now=1618884473 + 300)
+    assert "created-future" not in _rules(_edited(), now=1618884473 - 60)
+
+
+def test_a_single_public_key_verifies_and_a_base_that_cannot_be_built_is_said():
+    assert _rules(_edited(), keys=PRIVATE.public_key) == []
+    sig_input = 'Signature-Input: sig1=("@method" "@target-uri" "authorization" "x-missing")' \
+                ';keyid="k";created=1618884473'
+    (finding,) = [f for f in oc.lint_request(_edited({"Signature-Input:": sig_input}),
+                                             PRIVATE.public_key) if f.rule == "signature"]
+    assert "cannot build the signature base" in finding.message
+
+
+def test_unknown_keyid_whose_signature_no_key_verifies():
+    message = _edited({"Signature:": "Signature: sig1=:" + "A" * 86 + "==:"})
+    assert _rules(message, keys={"other": PRIVATE.public_key}) == ["keyid-unknown", "signature"]
+
+
+def test_target_uri_variants():
+    """The forms a client signs by mistake (the ones equal to the target are left out)."""
+    message = oc.parse_message("POST /tx?a=1 HTTP/1.1\nHost: As.example:443\n\n")
+    assert oc._target_uri_variants(message) == [
+        ("with the trailing slash toggled", "https://As.example:443/tx/?a=1"),
+        ("without the default port", "https://As.example/tx?a=1"),
+        ("without the query", "https://As.example:443/tx"),
+        ("with http for https", "http://As.example:443/tx?a=1"),
+        ("as the request target alone", "/tx?a=1"),
+        ("in the WHATWG form", "https://as.example/tx?a=1"),
+    ]
+    root = oc.parse_message("POST / HTTP/1.1\nHost: as.example\n\n", scheme="ftp")
+    assert oc._target_uri_variants(root)[:2] == [
+        ("with the trailing slash toggled", "ftp://as.example"),
+        ("with http for https", "http://as.example/")]
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+CASES = {case["id"]: case for case in LINT_CASES}
+
+
+def _case_file(tmp_path, case_id):
+    return write(tmp_path, "request.txt", text(CASES[case_id]["input"]["message"]))
+
+
+def _jwks_file(tmp_path, kid="keyid-97a3a431-8ee1-48fc-ac85-70e2f5eba8e5"):
+    return write(tmp_path, "jwks.json", json.dumps(oc.jwks({kid: PRIVATE.public_key})))
+
+
+def test_cli_clean_request_exits_0_with_the_notes(tmp_path, capsys):
+    code, out, err = run(capsys, "lint", "--message", _case_file(tmp_path, "lint-clean-continue"),
+                         "--key", _jwks_file(tmp_path), "--request-kind", "continue",
+                         "--now", "1618884480")
+    assert (code, err) == (0, "")
+    assert [line.split(":")[0] for line in out.splitlines()] == ["note tag", "note nonce"]
+    assert out.splitlines()[0].endswith("[RFC 9635 §7.3.1]")
+
+
+def test_cli_no_findings(tmp_path, capsys):
+    code, out, _ = run(capsys, "lint", "--message", _case_file(tmp_path, "lint-rfc-gnap-params"))
+    assert (code, out) == (0, "no findings\n")
+
+
+def test_cli_error_exits_1_and_json_has_the_same_findings(tmp_path, capsys):
+    path = _case_file(tmp_path, "lint-authorization-bearer")
+    code, out, err = run(capsys, "lint", "--message", path, "--request-kind", "continue",
+                         "--format", "json")
+    assert (code, err) == (1, "")
+    found = json.loads(out)
+    assert [(f["rule"], f["severity"]) for f in found] == [
+        tuple(p) for p in CASES["lint-authorization-bearer"]["expected"]["findings"]]
+    assert set(found[0]) == {"severity", "rule", "message", "source"}
+    code, text_out, _ = run(capsys, "lint", "--message", path, "--request-kind", "continue")
+    assert code == 1 and text_out.startswith("error authorization: ")
+    for secret in SECRETS:  # the token and the interact_ref are never echoed
+        assert secret not in out + text_out
+
+
+def test_cli_reads_stdin(monkeypatch, capsys):
+    data = text(CASES["lint-label-sig"]["input"]["message"]).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    code, out, _ = run(capsys, "lint", "--message", "-")
+    assert code == 1 and out.startswith("error label: ")
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["lint"], "the following arguments are required: --message"),
+    (["lint", "--message", "x", "--request-kind", "pay"], "argument --request-kind: invalid"),
+    (["lint", "--message", "x", "--format", "env"], "argument --format: invalid"),
+    (["lint", "--message", "x", "--now", "soon"], "argument --now: invalid int value"),
+])
+def test_cli_usage_errors_exit_2(capsys, argv, said):
+    with pytest.raises(SystemExit) as exc:
+        oc.main(argv)
+    assert exc.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_cli_unreadable_message_or_key_exit_2(tmp_path, capsys):
+    code, _, err = run(capsys, "lint", "--message", str(tmp_path / "none.txt"))
+    assert code == 2 and "cannot read" in err
+    message = _case_file(tmp_path, "lint-clean-continue")
+    code, _, err = run(capsys, "lint", "--message", message, "--key",
+                       write(tmp_path, "bad.json", "{"))
+    assert code == 2 and "public key" in err
+
+
+def test_content_without_a_content_digest_field():
+    (finding,) = [f for f in oc.lint_request(_edited(drop=["Content-Digest:"]))
+                  if f.severity != "note"]
+    assert finding.rule == "covered-content" and "no Content-Digest field" in finding.message
