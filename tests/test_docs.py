@@ -262,6 +262,42 @@ def test_why_each_piece_demonstrations_say_what_the_readme_says(tmp_path):
     assert checked >= 4
 
 
+def _lint_section():
+    readme = (ROOT / "README.md").read_text()
+    return readme.split("## Lint a request from another client\n", 1)[1].split("\n## ", 1)[0]
+
+
+LINT_ROW = re.compile(r"^\| `([a-z-]+)` \| (error|warning|note) \| ([^|]+) \| ([^|]+) \|$", re.M)
+
+
+def test_lint_rules_table_is_the_code():
+    """The README's rules table is LINT_RULES: the same ids, severities, sources and
+    descriptions, both ways."""
+    import op_continue
+
+    rows = {rule: (severity, source, text) for rule, severity, source, text
+            in LINT_ROW.findall(_lint_section())}
+    assert rows == op_continue.LINT_RULES
+
+
+def test_lint_example_runs_as_written(tmp_path):
+    """The console block of "Lint a request from another client" runs after the walkthrough,
+    in its scratch directory, and prints what the README shows."""
+    blocks = re.findall(r"```console\n(.*?)```", _lint_section(), re.S)
+    assert len(blocks) == 1
+    steps = [chunk.partition("\n")[::2] for chunk in re.split(r"^\$ ", blocks[0], flags=re.M)[1:]]
+    assert any(command.startswith("op-continue lint ") for command, _ in steps)
+    marker = "@@STEP@@"
+    setup = "".join(f"{command}\n" for command, _ in _walkthrough_steps())
+    script = f"{{\n{setup}}} > /dev/null 2>&1\n" + "".join(f"echo {marker}\n{command}\n"
+                                                          for command, _ in steps)
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PATH": _tree_path(tmp_path)})
+    assert (proc.returncode, proc.stderr) == (0, "")
+    outputs = proc.stdout.split(marker + "\n")[1:]
+    assert outputs == [expected for _, expected in steps]
+
+
 READING_ROW = re.compile(r"^(\| [^|]+ \| `([\w.]+)` \| )([^|]+)( \|)", re.M)
 
 
