@@ -91,7 +91,7 @@ __all__ = [
     # client (section 11)
     "Client", "GnapAuth",
     # linting another client's request (section 12) and command line (section 13)
-    "LintFinding", "lint_request", "LINT_RULES", "LINT_REQUEST_KINDS", "main",
+    "LintFinding", "lint_request", "main",
 ]
 
 
