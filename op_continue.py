@@ -3312,7 +3312,10 @@ def _signature_failure(message: Message, sig_input: InnerList, value: bytes,
     for description, uri in _target_uri_variants(message):
         variant = Message(message.method, uri, message.request_target, None, message.fields,
                           message.body)
-        variant_base = signature_base(variant, sig_input)  # (only @target-uri changed)
+        try:
+            variant_base = signature_base(variant, sig_input)  # (only @target-uri changed)
+        except SignatureBaseError:  # the path alone has no @authority or @scheme to cover
+            continue
         if any(_verifies(key, variant_base, value) for key in candidates or keyring.values()):
             return _finding("signature-target-uri", f"the signature verifies over @target-uri "
                                                     f"{description}: {uri}")

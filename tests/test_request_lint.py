@@ -325,3 +325,10 @@ def test_content_without_a_content_digest_field():
     (finding,) = [f for f in oc.lint_request(_edited(drop=["Content-Digest:"]))
                   if f.severity != "note"]
     assert finding.rule == "covered-content" and "no Content-Digest field" in finding.message
+
+
+def test_a_failing_signature_over_authority_tries_only_the_forms_that_have_one():
+    sig_input = ('Signature-Input: sig1=("@method" "@authority" "@scheme");keyid="k"'
+                 ';created=1618884473')
+    message = _edited({"Signature-Input:": sig_input})
+    assert _rules(message, keys=PRIVATE.public_key) == ["covered", "signature", "covered-content"]
