@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -336,13 +337,22 @@ def _check_key(key: str) -> None:
 
 def serialize_item(item: Item) -> str:
     """Spec: RFC 8941 §4.1.3 "Serializing an Item"."""
+    if type(item.value) is str and not item.params:  # e.g. a component identifier: "@method"
+        return _serialized_string(item.value)
     return serialize_bare_item(item.value) + serialize_params(item.params)
+
+
+@functools.lru_cache(maxsize=256)
+def _serialized_string(value: str) -> str:
+    """serialize_bare_item of a String, remembered: every signature serializes its covered
+    component identifiers twice (base lines, Signature-Input), and they are the same few."""
+    return serialize_bare_item(value)
 
 
 def serialize_member(member: Member) -> str:
     """An Item, or an Inner List per RFC 8941 §4.1.1.1 "Serializing an Inner List"."""
     if isinstance(member, InnerList):
-        inner = " ".join(serialize_item(item) for item in member.items)
+        inner = " ".join([serialize_item(item) for item in member.items])
         return f"({inner})" + serialize_params(member.params)
     return serialize_item(member)
 
@@ -1021,7 +1031,8 @@ def verify_content_digest(field_value: str, body: bytes) -> None:
 # becomes one value: §2.1 for HTTP fields, one function per derived component for §2.2.
 
 # RFC 3986 Appendix B: the regular expression for splitting a URI reference.
-_URI_RE = re.compile(r"^(([^:/?#]+):)?(//([^/?#]*))?([^?#]*)(\?([^#]*))?(#(.*))?")
+_URI_RE = re.compile(r"^((?P<scheme>[^:/?#]+):)?(//(?P<authority>[^/?#]*))?(?P<path>[^?#]*)"
+                     r"(\?(?P<query>[^#]*))?(#(?P<fragment>.*))?")  # (named: $2 $4 $5 $7 $9)
 _FIELD_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # RFC 9110 §5.1: token
 
 
@@ -1062,7 +1073,7 @@ def request_message(method: str, url: str, headers: Iterable[Tuple[str, str]] = 
     parts = _split_uri(url)
     target = (parts["path"] or "/") + ("?" + parts["query"] if parts["query"] is not None else "")
     return Message(method=method, target_uri=url, request_target=target,
-                   fields=tuple((name.lower(), value) for name, value in headers), body=body)
+                   fields=tuple([(name.lower(), value) for name, value in headers]), body=body)
 
 
 class MessageWarning(UserWarning):
@@ -1166,8 +1177,7 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
 def _split_uri(uri: str) -> Dict[str, Optional[str]]:
     match = _URI_RE.match(uri)
     assert match  # the RFC 3986 regex matches every string
-    return {"scheme": match.group(2), "authority": match.group(4), "path": match.group(5),
-            "query": match.group(7), "fragment": match.group(9)}
+    return match.groupdict()
 
 
 _AUTHORITY_RE = re.compile(r"(\[[^\]@]*\]|[^:@\[\]]*)(?::([0-9]*))?")
@@ -1326,11 +1336,10 @@ def _field_component(message: Message, name: str, params: Params,
         raise SignatureBaseError("component name of an HTTP field must be lower case")
     if "tr" in params:
         raise SignatureBaseError("tr: trailer fields are not supported")
-    values = message.field_values(name)
+    # §2.1 steps 2 and 4: strip each value, join with ", " (obs-fold was replaced on parsing).
+    values = [value.strip(" \t") for key, value in message.fields if key == name]
     if not values:
         raise SignatureBaseError(f"{name}: the field is not in the message")
-    # §2.1 steps 2 and 4: strip each value, join with ", " (obs-fold was replaced on parsing).
-    values = [value.strip(" \t") for value in values]
     failure: Optional[SignatureBaseError] = None
     if "bs" in params:  # §2.1.3 Binary-Wrapped HTTP Fields
         if "sf" in params or "key" in params:
@@ -1362,7 +1371,9 @@ def _field_component(message: Message, name: str, params: Params,
     return _serialize_structured(parsed, sf_type)  # §2.1.1 Strict Serialization
 
 
-_FIELD_PARAMS = {"sf", "key", "bs", "req", "tr"}
+_FIELD_PARAMS = frozenset({"sf", "key", "bs", "req", "tr"})  # §2.1, §2.4, §6.5.2
+_DERIVED_PARAMS = frozenset({"req"})  # §2.2, §2.4
+_QUERY_PARAM_PARAMS = frozenset({"req", "name"})  # §2.2.8
 
 
 def component_value(message: Message, identifier: Item, request: Optional[Message] = None,
@@ -1385,8 +1396,8 @@ def component_value(message: Message, identifier: Item, request: Optional[Messag
             raise SignatureBaseError("req parameter but no request message given")
         target = request
     if name.startswith("@"):
-        allowed = {"req", "name"} if name == "@query-param" else {"req"}
-        if set(params) - allowed:
+        allowed = _QUERY_PARAM_PARAMS if name == "@query-param" else _DERIVED_PARAMS
+        if not params.keys() <= allowed:
             raise SignatureBaseError(f"{name}: parameter not allowed on this component")
         if name == "@query-param":
             query_name = params.get("name")
@@ -1398,7 +1409,7 @@ def component_value(message: Message, identifier: Item, request: Optional[Messag
         else:
             raise SignatureBaseError("unknown derived component")
     else:
-        if set(params) - _FIELD_PARAMS:
+        if not params.keys() <= _FIELD_PARAMS:
             raise SignatureBaseError(f"{name}: unknown component parameter")
         value = _field_component(target, name, params, field_types or {})
     # The signature base is US-ASCII with one component per line (RFC 9421 §2.5).
@@ -1433,6 +1444,8 @@ def signature_base(message: Message, signature_params: InnerList,
     for identifier in signature_params.items:
         if identifier.value == "@signature-params":
             raise SignatureBaseError("@signature-params cannot be a covered component")
+        # §2.1: "the order of parameters is not significant when comparing two component
+        # identifiers for equality checks"
         key = (identifier.value, frozenset(identifier.params.items()))
         if key in seen:
             raise SignatureBaseError("a component identifier is covered twice")
@@ -1489,11 +1502,23 @@ def sign_message(message: Message, key: PrivateKey, params: InnerList, *, label:
 
     Spec: RFC 9421 §3.1 "Creating a Signature", §4.1, §4.2.
     """
+    sig_input, signature, _ = _sign_message(message, key, params, label=label, request=request,
+                                            field_types=field_types)
+    return sig_input, signature
+
+
+def _sign_message(message: Message, key: PrivateKey, params: InnerList, *, label: str,
+                  request: Optional[Message],
+                  field_types: Optional[Mapping[str, str]]) -> Tuple[str, str, str]:
+    """sign_message, also returning the signature base (sign_request keeps it)."""
     _check_key(label)
     _check_alg(params.params)
     base = signature_base(message, params, request, field_types)
     signature = sign_ed25519(key, base)
-    return f"{label}={serialize_member(params)}", f"{label}=:{b64encode(signature)}:"
+    # RFC 9421 §3.1 step 4: "The serialized value of this set is later used as the value of the
+    # Signature-Input field": the value of the base's last line, "@signature-params" (§2.5).
+    serialized_params = base.rsplit("\n", 1)[-1].partition(": ")[2]
+    return f"{label}={serialized_params}", f"{label}=:{b64encode(signature)}:", base
 
 
 @dataclass(frozen=True)
@@ -1786,7 +1811,8 @@ _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
                  access_token: Optional[str] = None, body: Optional[bytes] = None,
                  created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
-    """Sign one Open Payments request as the official SDK does (see the section comment).
+    """Sign one Open Payments request as the official SDK does (see the section comment): the
+    request as a Message (request_message), signed by sign_message's §3.1 steps.
 
     Spec: RFC 9421 §3.1, RFC 9530 §2, RFC 9635 §7.3.1 "HTTP Message Signatures".
     """
@@ -1799,40 +1825,27 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
         created = int(time.time())
     elif isinstance(created, bool) or not isinstance(created, int) or created < 0:
         raise UsageError("created: must be a non-negative integer (unix seconds)")
-    if created > 999_999_999_999_999:  # the Integer range serialize_bare_item enforces
-        raise UsageError("structured field: integer out of range")
-    # The signature base (RFC 9421 §2.5) is written directly: every value below was checked
-    # above to be printable ASCII without CR/LF (method, normalized URL, token, key id without
-    # '"' or '\\') or is generated here, so the generic section 6/7 machinery would only
-    # re-check it. tests/test_vectors.py pins this output to signature_base()'s and the SDK's.
     headers: List[Tuple[str, str]] = []
-    lines = [f'"@method": {method}', f'"@target-uri": {url}']
     if access_token is not None:
         # RFC 9635 §7.2: "Authorization: GNAP <token>"
-        authorization = "GNAP " + _check_text(access_token, "access token")
-        headers.append(("Authorization", authorization))
-        lines.append(f'"authorization": {authorization}')
+        headers.append(("Authorization", "GNAP " + _check_text(access_token, "access token")))
     headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
     if body is not None:
-        length, digest = str(len(body)), content_digest(body)
-        headers += [("Content-Length", length), ("Content-Digest", digest)]
-        lines += [f'"content-digest": {digest}', f'"content-length": {length}',
-                  '"content-type": application/json']
-    params = (_COVERED_LISTS[access_token is not None, body is not None]
-              + f';keyid="{key_id}";created={created}')
-    lines.append(f'"@signature-params": {params}')
-    base = "\n".join(lines)
-    signature = sign_ed25519(key, base)
-    headers += [("Signature-Input", f"{LABEL}={params}"),
-                ("Signature", f"{LABEL}=:{b64encode(signature)}:")]
-    return SignedRequest(method, url, tuple(headers), body or b"", base)
+        headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
+    message = request_message(method, url, headers, body or b"")
+    params = InnerList(_COVERED[access_token is not None, body is not None],
+                       {"keyid": key_id, "created": created})
+    sig_input, signature, base = _sign_message(message, key, params, label=LABEL, request=None,
+                                             field_types=None)
+    headers += [("Signature-Input", sig_input), ("Signature", signature)]
+    return SignedRequest(method, url, tuple(headers), message.body, base)
 
 
-# The serialized covered-component Inner Lists of sign_request, by (authorization?, body?).
-_COVERED_LISTS = {
-    (auth, content): "(" + " ".join(f'"{name}"' for name in COVERED_BASE
-                                    + (COVERED_AUTHORIZATION if auth else ())
-                                    + (COVERED_CONTENT if content else ())) + ")"
+# The covered component identifiers of sign_request, by (authorization?, body?): frozen values,
+# built once (and serialized once: see _serialized_string).
+_COVERED = {
+    (auth, content): signature_params(COVERED_BASE + (COVERED_AUTHORIZATION if auth else ())
+                                      + (COVERED_CONTENT if content else ()), ()).items
     for auth in (False, True) for content in (False, True)
 }
 

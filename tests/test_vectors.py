@@ -243,8 +243,8 @@ def test_vector_inventory():
 @pytest.mark.parametrize("token", [None, "TOKEN-1"])
 @pytest.mark.parametrize("body", [None, b'{"interact_ref":"REF-1"}'])
 def test_sign_request_base_is_the_generic_base(token, body):
-    """sign_request writes its base directly (the hot path); it must equal what the generic
-    RFC 9421 §2.5 machinery builds from the request it returns."""
+    """The base sign_request keeps (SignedRequest.signature_base) is the RFC 9421 §2.5 base of
+    the request it returns, and that request verifies."""
     key = _private_key("rfc9421-B.1.4")
     signed = oc.sign_request("POST", "https://as.example/continue/1?x=y", key=key, key_id="k1",
                              access_token=token, body=body, created=1618884473)
