@@ -1879,19 +1879,28 @@ def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
 
     ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
     Client.request_grant is normalize_url(url) (``https://auth.example/``, not
-    ``https://auth.example``); the hash and finish commands normalize it so.
+    ``https://auth.example``); the hash and finish commands normalize it so. Each input must be
+    an ASCII string: another raises UsageError naming the input, never its value.
     """
     algorithm = HASH_METHODS.get(hash_method)
     if algorithm is None:
         raise UsageError("unsupported hash_method")
-    base = "\n".join([client_nonce, server_nonce, interact_ref, grant_endpoint])
-    return b64url_encode(hashlib.new(algorithm, base.encode("utf-8")).digest())
+    inputs = {"client nonce": client_nonce, "server nonce": server_nonce,
+              "interact_ref": interact_ref, "grant endpoint": grant_endpoint}
+    for name, value in inputs.items():
+        if not isinstance(value, str) or not value.isascii():
+            raise UsageError(f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 hashes "
+                             "the ASCII encoding)")
+    base = "\n".join(inputs.values())
+    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3
+    return b64url_encode(hashlib.new(algorithm, base.encode("ascii")).digest())
 
 
 def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
                             interact_ref: str, grant_endpoint: str, *,
                             hash_method: str = "sha-256") -> None:
-    """Raise VerificationError unless ``received`` is the hash, compared in constant time.
+    """Raise VerificationError unless ``received`` is the hash, compared in constant time;
+    UsageError for an input interaction_hash refuses (not ASCII).
 
     DEVIATION (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as unpadded base64url;
     the deployed Rafiki AS sends standard base64 with padding. Both encodings are accepted.
@@ -2084,12 +2093,22 @@ class Access:
 
 @dataclass(frozen=True)
 class AccessToken:
-    """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access."""
+    """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access,
+    flags.
+
+    ``flags`` keeps the AS's flags in order: "durable" (the token may outlive a rotation) and
+    any extension flag, as strings; a flag given twice is malformed ("Flag values MUST NOT be
+    included more than once"). A "bearer" flag is refused (ResponseError): RFC 9635 §7.2 sends
+    a bearer token as ``Authorization: Bearer`` without a signature, which this client never
+    does (it presents every token as ``GNAP`` with a signature, the only way the Open Payments
+    profile issues and accepts them), so it could not use the token as the RFC requires.
+    """
 
     value: str = field(repr=False)
     manage: str
     access: Tuple[Access, ...]
     expires_in: Optional[int] = None
+    flags: Tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, obj: object, path: str = "$.access_token",
@@ -2108,7 +2127,24 @@ class AccessToken:
             expires_in = _int(o["expires_in"], path + ".expires_in")
             if expires_in < 0:
                 raise ResponseError("expected a non-negative integer", path=path + ".expires_in")
-        return cls(value, manage, access, expires_in)
+        flags = _flags(o["flags"], path + ".flags") if "flags" in o else ()
+        return cls(value, manage, access, expires_in, flags)
+
+
+def _flags(value: object, path: str) -> Tuple[str, ...]:
+    """RFC 9635 §3.2.1 access token flags: distinct strings, "bearer" refused (see AccessToken)."""
+    if not isinstance(value, list):
+        raise ResponseError("expected an array", path=path)
+    flags = tuple(_str(f, f"{path}[{i}]") for i, f in enumerate(value))
+    for i, flag in enumerate(flags):
+        if flag in flags[:i]:
+            raise ResponseError("flag repeated (RFC 9635 section 3.2.1: at most once)",
+                                path=f"{path}[{i}]")
+        if flag == "bearer":  # RFC 9635 §7.2: "MUST be sent using" Authorization: Bearer
+            raise ResponseError("a bearer token, which this client does not present (it signs "
+                                "every request; RFC 9635 section 7.2 sends a bearer token "
+                                "unsigned, as Authorization: Bearer)", path=f"{path}[{i}]")
+    return flags
 
 
 @dataclass(frozen=True)
@@ -2237,6 +2273,8 @@ def _access_token_json(token: AccessToken) -> Dict[str, Any]:
     if token.expires_in is not None:
         out["expires_in"] = token.expires_in
     out["access"] = [drop_none(asdict(a)) for a in token.access]
+    if token.flags:
+        out["flags"] = list(token.flags)
     return out
 
 
