@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import os
 import re
 import stat
@@ -64,7 +65,7 @@ from typing import (
 __version__ = "0.2.0"
 __all__ = [
     # errors (section 1)
-    "Error", "UsageError", "SignatureBaseError", "VerificationError",
+    "Error", "UsageError", "SignatureBaseError", "TooSoonError", "VerificationError",
     "TransportError", "ResponseError", "GrantError",
     # structured fields (section 3)
     "Token", "Item", "InnerList", "parse_item", "parse_list", "parse_dictionary",
@@ -113,6 +114,17 @@ class UsageError(Error, ValueError):
 
 class SignatureBaseError(UsageError):
     """A signature base cannot be built: one of the failures listed in RFC 9421 §2.5."""
+
+
+class TooSoonError(UsageError):
+    """A call to a continue URI before the ``wait`` of the AS's last answer has passed: nothing
+    was sent (RFC 9635 §5). ``seconds`` is the time left; sleep that long, then call again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"continue URI: the AS's wait has {math.ceil(seconds)} s left; nothing "
+                         "was sent (RFC 9635 section 5: the client MUST NOT call the "
+                         "continuation URI before waiting)")
+        self.seconds = seconds
 
 
 class VerificationError(Error):
@@ -2374,6 +2386,12 @@ class Client:
     environment variables); the environment never changes certificate verification.
     ``allow_http`` permits plain http to loopback hosts only. URLs in a response (continue
     URI, manage URL) must have the origin of the request, or one of ``allowed_origins``.
+
+    The Client remembers the ``wait`` of each grant response it parses (DEFAULT_WAIT when the
+    response gives none: RFC 9635 §3.1 reads an omitted wait as five seconds), by continue URI
+    and continuation token: ``continue_grant``, ``poll`` and ``cancel`` called sooner raise
+    TooSoonError and send nothing; ``poll_until_done`` sleeps instead. A continue URI and token
+    it did not get itself (from another process, say) are the caller's to time.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, *, session: Any = None,
@@ -2398,6 +2416,8 @@ class Client:
         self._adapter: Any = None
         self.clock = time.monotonic
         self.sleep = time.sleep
+        # (continue URI, sha-256 of its token) -> the self.clock() time it may be called again
+        self._not_before: Dict[Tuple[str, str], float] = {}
 
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
@@ -2432,6 +2452,7 @@ class Client:
             raise UsageError("interact_ref: missing (None); continuing without one is polling: "
                              "use Client.poll")
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("POST", uri, access_token=access_token,
                            body=continue_body(interact_ref), created=created)
         return self._grant(signed, (access_token, interact_ref))
@@ -2439,25 +2460,23 @@ class Client:
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
         """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("POST", uri, access_token=access_token, created=created)
         return self._grant(signed, (access_token,))
 
     def poll_until_done(self, cont: Continue, *, timeout: float) -> Grant:
-        """Poll until the grant is finalized, the AS answers an error, or ``timeout`` seconds
-        pass (then the last pending grant is returned). Never polls sooner than ``wait``;
-        on ``too_fast`` it doubles the wait (RFC 9635 §3.6: "did not respect the timeout")."""
+        """Poll until the grant is finalized, the AS answers without ``continue``, or ``timeout``
+        seconds pass (then the last pending grant is returned). Never polls sooner than
+        ``wait``. A GNAP error answer (``too_fast`` included) ends the loop: its GrantError is
+        raised, since an error answer carries no new ``continue`` (RFC 9635 §5)."""
         deadline = self.clock() + timeout
-        wait = _poll_wait(cont.wait)
+        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token))
         grant = Grant(continue_=cont)
         while self.clock() + wait <= deadline:
             self.sleep(wait)
-            try:
-                grant = self.poll(cont.uri, cont.access_token)
-            except GrantError as exc:
-                if exc.code != "too_fast":
-                    raise
-                wait = min(2 * wait, MAX_WAIT_SECONDS)
-                continue
+            # "If the AS does not return a new continue response, the client instance MUST NOT
+            # make an additional continuation request" -- RFC 9635 §5: a GrantError propagates
+            grant = self.poll(cont.uri, cont.access_token)
             if grant.is_finalized or grant.continue_ is None:
                 return grant
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
@@ -2465,8 +2484,12 @@ class Client:
         return grant
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
-        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4)."""
+        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4). It waits as any
+        call to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance
+        MUST wait after receiving this request continuation response and calling the
+        continuation URI")."""
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("DELETE", uri, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
 
@@ -2496,7 +2519,40 @@ class Client:
     # --- transport ---
 
     def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
-        return Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+        grant = Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+        if grant.continue_ is not None:
+            self._remember_wait(grant.continue_)
+        return grant
+
+    # --- the wait between calls to a continue URI (RFC 9635 §3.1, §5) ---
+
+    def _wait_key(self, uri: str, access_token: str) -> Tuple[str, str]:
+        """A continue URI and its token (the AS tells grants apart by the two, RFC 9635 §5);
+        the token as its hash, so that no token is kept longer than the call that uses it."""
+        return (normalize_url(uri, "continue URI", self.allow_http),
+                hashlib.sha256(access_token.encode("ascii")).hexdigest())
+
+    def _remember_wait(self, cont: Continue) -> None:
+        now = self.clock()
+        for key in [key for key, when in self._not_before.items() if when <= now]:
+            del self._not_before[key]  # past: nothing left to wait for
+        wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+        if wait > 0:
+            self._not_before[self._wait_key(cont.uri, cont.access_token)] = now + wait
+
+    def _wait_left(self, uri: str, access_token: str) -> float:
+        """Seconds before ``uri`` may be called with ``access_token``; 0.0 when none is left."""
+        if not self._not_before:
+            return 0.0
+        when = self._not_before.get(self._wait_key(uri, access_token))
+        return 0.0 if when is None else max(when - self.clock(), 0.0)
+
+    def _check_wait(self, uri: str, access_token: str) -> None:
+        # "the client instance MUST NOT call the continuation URI prior to waiting the number
+        # of seconds indicated" -- RFC 9635 §5
+        left = self._wait_left(uri, access_token)
+        if left > 0:
+            raise TooSoonError(left)
 
     def _context(self, url: str) -> _Ctx:
         """URLs in the answer to a request to ``url`` must be on its origin (or allowed)."""
@@ -3142,10 +3198,39 @@ def _token_pairs(token: AccessToken, fmt: str) -> List[Tuple[str, object]]:
     return pairs
 
 
-def _continue_pairs(cont: Continue) -> List[Tuple[str, object]]:
+def _continue_pairs(cont: Continue, fmt: str) -> List[Tuple[str, object]]:
+    """The continue lines; the env format adds CONTINUE_NOT_BEFORE, the unix time from which the
+    next command may call the continue URI (now plus the wait, rounded up), which continue, poll
+    and cancel read: each command is a process of its own, and this is how the wait reaches
+    the next one."""
     wait = DEFAULT_WAIT if cont.wait is None else cont.wait
-    return [("CONTINUE_URI", cont.uri), ("CONTINUE_ACCESS_TOKEN", cont.access_token),
-            ("CONTINUE_WAIT_SECONDS", wait)]
+    pairs: List[Tuple[str, object]] = [("CONTINUE_URI", cont.uri),
+                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token),
+                                       ("CONTINUE_WAIT_SECONDS", wait)]
+    if fmt == "env":
+        now = time.time()
+        pairs.append(("CONTINUE_NOT_BEFORE", math.ceil(now) + wait if wait else int(now)))
+    return pairs
+
+
+def _wait_for_continue_uri(args: Any) -> None:
+    """Sleep until CONTINUE_NOT_BEFORE (or --not-before), saying so on stderr, before a call to
+    the continue URI: "the client instance MUST NOT call the continuation URI prior to waiting
+    the number of seconds indicated" (RFC 9635 §5)."""
+    text = _setting(args, "not_before", "CONTINUE_NOT_BEFORE", required=False)
+    if text is None:
+        return
+    source = args.sources["not_before"]
+    if not re.fullmatch(r"[0-9]{1,12}", text):
+        raise UsageError(f"{source}: expected unix seconds (digits only)")
+    left = int(text) - time.time()
+    if left <= 0:
+        return
+    if left > MAX_WAIT_SECONDS:
+        raise UsageError(f"{source}: more than {MAX_WAIT_SECONDS} s ahead; not waiting that long")
+    print(f"op-continue: waiting {math.ceil(left)} s before calling the continue URI: the AS's "
+          f"wait, from {source} (RFC 9635 section 5)", file=sys.stderr, flush=True)
+    time.sleep(left)
 
 
 def _report_grant(grant: Grant, fmt: str, extra: Optional[Dict[str, Any]] = None,
@@ -3164,7 +3249,7 @@ def _report_grant(grant: Grant, fmt: str, extra: Optional[Dict[str, Any]] = None
         else:
             pairs += [("SUBJECT_ID", s) for s in subjects]
     if grant.continue_ is not None and (fmt == "env" or not done):
-        pairs += _continue_pairs(grant.continue_)  # (env: the latest, for poll or cancel)
+        pairs += _continue_pairs(grant.continue_, fmt)  # (env: the latest, for poll or cancel)
     if grant.interact is not None and not done:
         pairs += [("INTERACT_REDIRECT", grant.interact.redirect),
                   ("INTERACT_FINISH", grant.interact.finish)]
@@ -3395,6 +3480,7 @@ def _cmd_continue(args: Any) -> int:
         _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
                                   created=args.created), _dry_run_format(args), args.show_base)
         return EXIT_OK
+    _wait_for_continue_uri(args)
     if args.command == "cancel":
         client.cancel(uri, token, created=args.created)
         _say_done(args.format, f"cancelled: the grant request at {uri}",
@@ -3808,6 +3894,9 @@ def _parser() -> Any:
                     + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
         online_args(p)
         env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
+        env_option(p, "--not-before", "CONTINUE_NOT_BEFORE",
+                   "wait until this unix time before calling the continue URI (the AS's wait: "
+                   "--format env prints it)", metavar="UNIX")
         secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
         if name == "continue":
             secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
