@@ -1541,6 +1541,9 @@ def verify_message(message: Union[Message, SignedRequest],
     ``keys`` is one key or {keyid: key}; ``required`` names components that must be covered
     (e.g. ``'"@method"'``); ``max_age`` (seconds) requires ``created`` and bounds its age.
     When ``content-digest`` is covered, the digest is checked against the content too.
+    Generic: which components, parameters (``tag``, ``created``) and age a signature needs is
+    the application's choice (RFC 9421 §1.4, §3.2), so it requires only what ``required`` and
+    ``max_age`` name; the verify command adds the Open Payments profile (_profile_problems).
     Spec: RFC 9421 §3.2 "Verifying a Signature".
     """
     message = _as_message(message, "message")
@@ -3312,6 +3315,29 @@ def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
     return [text for weak, text in unprotected if weak] + undated
 
 
+def _profile_problems(message: Message, verified: VerifiedSignature) -> List[str]:
+    """What the Open Payments profile requires of a signed request and ``verified`` lacks: the
+    components RFC 9635 §7.3.1 requires ("@method", "@target-uri"; "authorization" with a
+    token; "content-digest" with content), the two more the official SDK covers with content
+    ("content-length", "content-type"), ``created`` ("The signer MUST include the created
+    signature parameter"), no ``alg`` ("MUST NOT be included") and a ``tag``, if any, of
+    "gnap". (A missing tag is accepted: the official SDK sends none; see the deviations table.)
+    The digest itself was checked against the body by verify_message."""
+    own = {item.value for item in (parse_item(c) for c in verified.covered)
+           if "req" not in item.params}
+    required = list(COVERED_BASE)
+    if message.field_values("authorization"):
+        required += COVERED_AUTHORIZATION
+    if message.body:
+        required += COVERED_CONTENT
+    missing = [f'"{name}"' for name in required if name not in own]
+    params = verified.params
+    return ((["not covered: " + ", ".join(missing)] if missing else [])
+            + (['no "created" parameter'] if "created" not in params else [])
+            + (['an "alg" parameter'] if "alg" in params else [])
+            + (['a "tag" other than "gnap"'] if params.get("tag", "gnap") != "gnap" else []))
+
+
 def _component_identifier(text: str) -> str:
     """A --require value as verify_message's ``required`` compares it: the serialized component
     identifier (RFC 9421 §2). A bare name (@method, Content-Digest) is lower-cased and quoted;
@@ -3338,10 +3364,20 @@ def _cmd_verify(args: Any) -> int:
     required = [_component_identifier(text) for text in args.require]
     message = _read_message(args.message, args.scheme)
     request = _read_message(args.request, args.scheme) if args.request else None
+    profile = args.profile == "open-payments"
+    if profile and not message.is_request:
+        raise UsageError("--profile open-payments is for requests (RFC 9635 section 7.3.1): "
+                         "verify a response with --profile none")
     keys = load_public_key(_read_input(args.key))
     verified = verify_message(message, keys, label=args.label, request=request,
                               field_types=_field_types(args.field_type), required=required,
                               max_age=args.max_age)
+    # RFC 9421 §3.2: the verifier decides which components and parameters it requires
+    problems = _profile_problems(message, verified) if profile else []
+    if problems:
+        raise VerificationError("not signed as the Open Payments profile requires (RFC 9635 "
+                                "section 7.3.1): " + "; ".join(problems)
+                                + " (--profile none: RFC 9421 alone)")
     print("valid", flush=True)  # before the warnings, when 2>&1 joins the two streams
     for weakness in _weaknesses(message, verified):
         print(f"op-continue: warning: {weakness}", file=sys.stderr)
@@ -3646,7 +3682,8 @@ def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
     if kind == "verify":  # (vectors/FORMAT.md: verify tests are Ed25519 only)
         key = put("key.pub.pem", _example_text(key_vector["public_pem"]) + "\n")
         label = f" --label {shlex.quote(inp['label'])}" if "label" in inp else ""
-        return written, [f"op-continue verify {options} --key {key}{label}"], notes
+        # (--profile none: an RFC 9421 example is checked by RFC 9421 alone, not as Open Payments)
+        return written, [f"op-continue verify {options} --key {key}{label} --profile none"], notes
     if kind == "component":
         sig_input = f"sig1=({inp['component']})"
         if "line" in expected:
@@ -3757,8 +3794,11 @@ def _parser() -> Any:
     p = command("verify", "verify a signed message; prints 'valid' or exits 1",
                 "Verify a signed HTTP/1.1 message (RFC 9421 §3.2): print 'valid', with a warning "
                 "on stderr for\neach part of the message the signature leaves unprotected; exit "
-                "1 if it does not verify.", "exit codes: 0 valid, 1 invalid, 2 usage",
-                _cmd_verify)
+                "1 if it does not verify.\nBy default a request must also be signed as Open "
+                "Payments signs (RFC 9635 §7.3.1): covering\n@method, @target-uri, "
+                "authorization when present, content-digest, content-length and\ncontent-type "
+                "with a body; with created, without alg, and a tag, if any, of \"gnap\".",
+                "exit codes: 0 valid, 1 invalid, 2 usage", _cmd_verify)
     message_args(p)
     p.add_argument("--key", required=True, metavar="FILE",
                    help="public key: SPKI PEM, JWK or JWKS file")
@@ -3768,6 +3808,9 @@ def _parser() -> Any:
                    help="reject a signature that does not cover this component: a name "
                         "(@method, content-digest) or an identifier ('\"content-digest\";req'); "
                         "repeatable")
+    p.add_argument("--profile", choices=("open-payments", "none"), default="open-payments",
+                   help="open-payments: the requirements above (default); none: RFC 9421 "
+                        "alone, with --require and --max-age (any message, responses too)")
     p = command("digest", "print the Content-Digest of a file (RFC 9530)",
                 "Print the RFC 9530 §2 Content-Digest field value of a file's bytes.", _SEE_EXIT,
                 _cmd_digest)
