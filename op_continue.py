@@ -66,7 +66,7 @@ from typing import (
 __version__ = "0.2.0"
 __all__ = [
     # errors (section 1)
-    "Error", "UsageError", "SignatureBaseError", "VerificationError",
+    "Error", "UsageError", "SignatureBaseError", "TooSoonError", "VerificationError",
     "TransportError", "ResponseError", "GrantError",
     # structured fields (section 3)
     "Token", "Item", "InnerList", "parse_item", "parse_list", "parse_dictionary",
@@ -117,6 +117,17 @@ class UsageError(Error, ValueError):
 
 class SignatureBaseError(UsageError):
     """A signature base cannot be built: one of the failures listed in RFC 9421 §2.5."""
+
+
+class TooSoonError(UsageError):
+    """A call to a continue URI before the ``wait`` of the AS's last answer has passed: nothing
+    was sent (RFC 9635 §5). ``seconds`` is the time left; sleep that long, then call again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"continue URI: the AS's wait has {math.ceil(seconds)} s left; nothing "
+                         "was sent (RFC 9635 section 5: the client MUST NOT call the "
+                         "continuation URI before waiting)")
+        self.seconds = seconds
 
 
 class VerificationError(Error):
@@ -1557,6 +1568,9 @@ def verify_message(message: Union[Message, SignedRequest],
     ``keys`` is one key or {keyid: key}; ``required`` names components that must be covered
     (e.g. ``'"@method"'``); ``max_age`` (seconds) requires ``created`` and bounds its age.
     When ``content-digest`` is covered, the digest is checked against the content too.
+    Generic: which components, parameters (``tag``, ``created``) and age a signature needs is
+    the application's choice (RFC 9421 §1.4, §3.2), so it requires only what ``required`` and
+    ``max_age`` name; the verify command adds the Open Payments profile (_profile_problems).
     Spec: RFC 9421 §3.2 "Verifying a Signature".
     """
     message = _as_message(message, "message")
@@ -1895,19 +1909,28 @@ def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
 
     ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
     Client.request_grant is normalize_url(url) (``https://auth.example/``, not
-    ``https://auth.example``); the hash and finish commands normalize it so.
+    ``https://auth.example``); the hash and finish commands normalize it so. Each input must be
+    an ASCII string: another raises UsageError naming the input, never its value.
     """
     algorithm = HASH_METHODS.get(hash_method)
     if algorithm is None:
         raise UsageError("unsupported hash_method")
-    base = "\n".join([client_nonce, server_nonce, interact_ref, grant_endpoint])
-    return b64url_encode(hashlib.new(algorithm, base.encode("utf-8")).digest())
+    inputs = {"client nonce": client_nonce, "server nonce": server_nonce,
+              "interact_ref": interact_ref, "grant endpoint": grant_endpoint}
+    for name, value in inputs.items():
+        if not isinstance(value, str) or not value.isascii():
+            raise UsageError(f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 hashes "
+                             "the ASCII encoding)")
+    base = "\n".join(inputs.values())
+    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3
+    return b64url_encode(hashlib.new(algorithm, base.encode("ascii")).digest())
 
 
 def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
                             interact_ref: str, grant_endpoint: str, *,
                             hash_method: str = "sha-256") -> None:
-    """Raise VerificationError unless ``received`` is the hash, compared in constant time.
+    """Raise VerificationError unless ``received`` is the hash, compared in constant time;
+    UsageError for an input interaction_hash refuses (not ASCII).
 
     DEVIATION (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as unpadded base64url;
     the deployed Rafiki AS sends standard base64 with padding. Both encodings are accepted.
@@ -2100,12 +2123,22 @@ class Access:
 
 @dataclass(frozen=True)
 class AccessToken:
-    """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access."""
+    """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access,
+    flags.
+
+    ``flags`` keeps the AS's flags in order: "durable" (the token may outlive a rotation) and
+    any extension flag, as strings; a flag given twice is malformed ("Flag values MUST NOT be
+    included more than once"). A "bearer" flag is refused (ResponseError): RFC 9635 §7.2 sends
+    a bearer token as ``Authorization: Bearer`` without a signature, which this client never
+    does (it presents every token as ``GNAP`` with a signature, the only way the Open Payments
+    profile issues and accepts them), so it could not use the token as the RFC requires.
+    """
 
     value: str = field(repr=False)
     manage: str
     access: Tuple[Access, ...]
     expires_in: Optional[int] = None
+    flags: Tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, obj: object, path: str = "$.access_token",
@@ -2124,7 +2157,24 @@ class AccessToken:
             expires_in = _int(o["expires_in"], path + ".expires_in")
             if expires_in < 0:
                 raise ResponseError("expected a non-negative integer", path=path + ".expires_in")
-        return cls(value, manage, access, expires_in)
+        flags = _flags(o["flags"], path + ".flags") if "flags" in o else ()
+        return cls(value, manage, access, expires_in, flags)
+
+
+def _flags(value: object, path: str) -> Tuple[str, ...]:
+    """RFC 9635 §3.2.1 access token flags: distinct strings, "bearer" refused (see AccessToken)."""
+    if not isinstance(value, list):
+        raise ResponseError("expected an array", path=path)
+    flags = tuple(_str(f, f"{path}[{i}]") for i, f in enumerate(value))
+    for i, flag in enumerate(flags):
+        if flag in flags[:i]:
+            raise ResponseError("flag repeated (RFC 9635 section 3.2.1: at most once)",
+                                path=f"{path}[{i}]")
+        if flag == "bearer":  # RFC 9635 §7.2: "MUST be sent using" Authorization: Bearer
+            raise ResponseError("a bearer token, which this client does not present (it signs "
+                                "every request; RFC 9635 section 7.2 sends a bearer token "
+                                "unsigned, as Authorization: Bearer)", path=f"{path}[{i}]")
+    return flags
 
 
 @dataclass(frozen=True)
@@ -2253,6 +2303,8 @@ def _access_token_json(token: AccessToken) -> Dict[str, Any]:
     if token.expires_in is not None:
         out["expires_in"] = token.expires_in
     out["access"] = [drop_none(asdict(a)) for a in token.access]
+    if token.flags:
+        out["flags"] = list(token.flags)
     return out
 
 
@@ -2352,6 +2404,12 @@ class Client:
     environment variables); the environment never changes certificate verification.
     ``allow_http`` permits plain http to loopback hosts only. URLs in a response (continue
     URI, manage URL) must have the origin of the request, or one of ``allowed_origins``.
+
+    The Client remembers the ``wait`` of each grant response it parses (DEFAULT_WAIT when the
+    response gives none: RFC 9635 §3.1 reads an omitted wait as five seconds), by continue URI
+    and continuation token: ``continue_grant``, ``poll`` and ``cancel`` called sooner raise
+    TooSoonError and send nothing; ``poll_until_done`` sleeps instead. A continue URI and token
+    it did not get itself (from another process, say) are the caller's to time.
     """
 
     def __init__(self, key: PrivateKey, key_id: str, *, session: Any = None,
@@ -2376,6 +2434,8 @@ class Client:
         self._adapter: Any = None
         self.clock = time.monotonic
         self.sleep = time.sleep
+        # (continue URI, sha-256 of its token) -> the self.clock() time it may be called again
+        self._not_before: Dict[Tuple[str, str], float] = {}
 
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
@@ -2410,6 +2470,7 @@ class Client:
             raise UsageError("interact_ref: missing (None); continuing without one is polling: "
                              "use Client.poll")
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("POST", uri, access_token=access_token,
                            body=continue_body(interact_ref), created=created)
         return self._grant(signed, (access_token, interact_ref))
@@ -2417,25 +2478,23 @@ class Client:
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
         """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("POST", uri, access_token=access_token, created=created)
         return self._grant(signed, (access_token,))
 
     def poll_until_done(self, cont: Continue, *, timeout: float) -> Grant:
-        """Poll until the grant is finalized, the AS answers an error, or ``timeout`` seconds
-        pass (then the last pending grant is returned). Never polls sooner than ``wait``;
-        on ``too_fast`` it doubles the wait (RFC 9635 §3.6: "did not respect the timeout")."""
+        """Poll until the grant is finalized, the AS answers without ``continue``, or ``timeout``
+        seconds pass (then the last pending grant is returned). Never polls sooner than
+        ``wait``. A GNAP error answer (``too_fast`` included) ends the loop: its GrantError is
+        raised, since an error answer carries no new ``continue`` (RFC 9635 §5)."""
         deadline = self.clock() + timeout
-        wait = _poll_wait(cont.wait)
+        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token))
         grant = Grant(continue_=cont)
         while self.clock() + wait <= deadline:
             self.sleep(wait)
-            try:
-                grant = self.poll(cont.uri, cont.access_token)
-            except GrantError as exc:
-                if exc.code != "too_fast":
-                    raise
-                wait = min(2 * wait, MAX_WAIT_SECONDS)
-                continue
+            # "If the AS does not return a new continue response, the client instance MUST NOT
+            # make an additional continuation request" -- RFC 9635 §5: a GrantError propagates
+            grant = self.poll(cont.uri, cont.access_token)
             if grant.is_finalized or grant.continue_ is None:
                 return grant
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
@@ -2443,8 +2502,12 @@ class Client:
         return grant
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
-        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4)."""
+        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4). It waits as any
+        call to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance
+        MUST wait after receiving this request continuation response and calling the
+        continuation URI")."""
         self._check(uri, "continue URI", access_token, "continue access token")
+        self._check_wait(uri, access_token)
         signed = self.sign("DELETE", uri, access_token=access_token, created=created)
         self._exchange(signed, (access_token,), empty=True)
 
@@ -2474,7 +2537,40 @@ class Client:
     # --- transport ---
 
     def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
-        return Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+        grant = Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+        if grant.continue_ is not None:
+            self._remember_wait(grant.continue_)
+        return grant
+
+    # --- the wait between calls to a continue URI (RFC 9635 §3.1, §5) ---
+
+    def _wait_key(self, uri: str, access_token: str) -> Tuple[str, str]:
+        """A continue URI and its token (the AS tells grants apart by the two, RFC 9635 §5);
+        the token as its hash, so that no token is kept longer than the call that uses it."""
+        return (normalize_url(uri, "continue URI", self.allow_http),
+                hashlib.sha256(access_token.encode("ascii")).hexdigest())
+
+    def _remember_wait(self, cont: Continue) -> None:
+        now = self.clock()
+        for key in [key for key, when in self._not_before.items() if when <= now]:
+            del self._not_before[key]  # past: nothing left to wait for
+        wait = DEFAULT_WAIT if cont.wait is None else cont.wait
+        if wait > 0:
+            self._not_before[self._wait_key(cont.uri, cont.access_token)] = now + wait
+
+    def _wait_left(self, uri: str, access_token: str) -> float:
+        """Seconds before ``uri`` may be called with ``access_token``; 0.0 when none is left."""
+        if not self._not_before:
+            return 0.0
+        when = self._not_before.get(self._wait_key(uri, access_token))
+        return 0.0 if when is None else max(when - self.clock(), 0.0)
+
+    def _check_wait(self, uri: str, access_token: str) -> None:
+        # "the client instance MUST NOT call the continuation URI prior to waiting the number
+        # of seconds indicated" -- RFC 9635 §5
+        left = self._wait_left(uri, access_token)
+        if left > 0:
+            raise TooSoonError(left)
 
     def _context(self, url: str) -> _Ctx:
         """URLs in the answer to a request to ``url`` must be on its origin (or allowed)."""
@@ -3654,10 +3750,39 @@ def _token_pairs(token: AccessToken, fmt: str) -> List[Tuple[str, object]]:
     return pairs
 
 
-def _continue_pairs(cont: Continue) -> List[Tuple[str, object]]:
+def _continue_pairs(cont: Continue, fmt: str) -> List[Tuple[str, object]]:
+    """The continue lines; the env format adds CONTINUE_NOT_BEFORE, the unix time from which the
+    next command may call the continue URI (now plus the wait, rounded up), which continue, poll
+    and cancel read: each command is a process of its own, and this is how the wait reaches
+    the next one."""
     wait = DEFAULT_WAIT if cont.wait is None else cont.wait
-    return [("CONTINUE_URI", cont.uri), ("CONTINUE_ACCESS_TOKEN", cont.access_token),
-            ("CONTINUE_WAIT_SECONDS", wait)]
+    pairs: List[Tuple[str, object]] = [("CONTINUE_URI", cont.uri),
+                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token),
+                                       ("CONTINUE_WAIT_SECONDS", wait)]
+    if fmt == "env":
+        now = time.time()
+        pairs.append(("CONTINUE_NOT_BEFORE", math.ceil(now) + wait if wait else int(now)))
+    return pairs
+
+
+def _wait_for_continue_uri(args: Any) -> None:
+    """Sleep until CONTINUE_NOT_BEFORE (or --not-before), saying so on stderr, before a call to
+    the continue URI: "the client instance MUST NOT call the continuation URI prior to waiting
+    the number of seconds indicated" (RFC 9635 §5)."""
+    text = _setting(args, "not_before", "CONTINUE_NOT_BEFORE", required=False)
+    if text is None:
+        return
+    source = args.sources["not_before"]
+    if not re.fullmatch(r"[0-9]{1,12}", text):
+        raise UsageError(f"{source}: expected unix seconds (digits only)")
+    left = int(text) - time.time()
+    if left <= 0:
+        return
+    if left > MAX_WAIT_SECONDS:
+        raise UsageError(f"{source}: more than {MAX_WAIT_SECONDS} s ahead; not waiting that long")
+    print(f"op-continue: waiting {math.ceil(left)} s before calling the continue URI: the AS's "
+          f"wait, from {source} (RFC 9635 section 5)", file=sys.stderr, flush=True)
+    time.sleep(left)
 
 
 def _report_grant(grant: Grant, fmt: str, extra: Optional[Dict[str, Any]] = None,
@@ -3676,7 +3801,7 @@ def _report_grant(grant: Grant, fmt: str, extra: Optional[Dict[str, Any]] = None
         else:
             pairs += [("SUBJECT_ID", s) for s in subjects]
     if grant.continue_ is not None and (fmt == "env" or not done):
-        pairs += _continue_pairs(grant.continue_)  # (env: the latest, for poll or cancel)
+        pairs += _continue_pairs(grant.continue_, fmt)  # (env: the latest, for poll or cancel)
     if grant.interact is not None and not done:
         pairs += [("INTERACT_REDIRECT", grant.interact.redirect),
                   ("INTERACT_FINISH", grant.interact.finish)]
@@ -3739,6 +3864,29 @@ def _weaknesses(message: Message, verified: VerifiedSignature) -> List[str]:
     return [text for weak, text in unprotected if weak] + undated
 
 
+def _profile_problems(message: Message, verified: VerifiedSignature) -> List[str]:
+    """What the Open Payments profile requires of a signed request and ``verified`` lacks: the
+    components RFC 9635 §7.3.1 requires ("@method", "@target-uri"; "authorization" with a
+    token; "content-digest" with content), the two more the official SDK covers with content
+    ("content-length", "content-type"), ``created`` ("The signer MUST include the created
+    signature parameter"), no ``alg`` ("MUST NOT be included") and a ``tag``, if any, of
+    "gnap". (A missing tag is accepted: the official SDK sends none; see the deviations table.)
+    The digest itself was checked against the body by verify_message."""
+    own = {item.value for item in (parse_item(c) for c in verified.covered)
+           if "req" not in item.params}
+    required = list(COVERED_BASE)
+    if message.field_values("authorization"):
+        required += COVERED_AUTHORIZATION
+    if message.body:
+        required += COVERED_CONTENT
+    missing = [f'"{name}"' for name in required if name not in own]
+    params = verified.params
+    return ((["not covered: " + ", ".join(missing)] if missing else [])
+            + (['no "created" parameter'] if "created" not in params else [])
+            + (['an "alg" parameter'] if "alg" in params else [])
+            + (['a "tag" other than "gnap"'] if params.get("tag", "gnap") != "gnap" else []))
+
+
 def _component_identifier(text: str) -> str:
     """A --require value as verify_message's ``required`` compares it: the serialized component
     identifier (RFC 9421 §2). A bare name (@method, Content-Digest) is lower-cased and quoted;
@@ -3765,10 +3913,20 @@ def _cmd_verify(args: Any) -> int:
     required = [_component_identifier(text) for text in args.require]
     message = _read_message(args.message, args.scheme)
     request = _read_message(args.request, args.scheme) if args.request else None
+    profile = args.profile == "open-payments"
+    if profile and not message.is_request:
+        raise UsageError("--profile open-payments is for requests (RFC 9635 section 7.3.1): "
+                         "verify a response with --profile none")
     keys = load_public_key(_read_input(args.key))
     verified = verify_message(message, keys, label=args.label, request=request,
                               field_types=_field_types(args.field_type), required=required,
                               max_age=args.max_age)
+    # RFC 9421 §3.2: the verifier decides which components and parameters it requires
+    problems = _profile_problems(message, verified) if profile else []
+    if problems:
+        raise VerificationError("not signed as the Open Payments profile requires (RFC 9635 "
+                                "section 7.3.1): " + "; ".join(problems)
+                                + " (--profile none: RFC 9421 alone)")
     print("valid", flush=True)  # before the warnings, when 2>&1 joins the two streams
     for weakness in _weaknesses(message, verified):
         print(f"op-continue: warning: {weakness}", file=sys.stderr)
@@ -3924,6 +4082,7 @@ def _cmd_continue(args: Any) -> int:
         _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
                                   created=args.created), _dry_run_format(args), args.show_base)
         return EXIT_OK
+    _wait_for_continue_uri(args)
     if args.command == "cancel":
         client.cancel(uri, token, created=args.created)
         _say_done(args.format, f"cancelled: the grant request at {uri}",
@@ -4089,7 +4248,8 @@ def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
     if kind == "verify":  # (vectors/FORMAT.md: verify tests are Ed25519 only)
         key = put("key.pub.pem", _example_text(key_vector["public_pem"]) + "\n")
         label = f" --label {shlex.quote(inp['label'])}" if "label" in inp else ""
-        return written, [f"op-continue verify {options} --key {key}{label}"], notes
+        # (--profile none: an RFC 9421 example is checked by RFC 9421 alone, not as Open Payments)
+        return written, [f"op-continue verify {options} --key {key}{label} --profile none"], notes
     if kind == "component":
         sig_input = f"sig1=({inp['component']})"
         if "line" in expected:
@@ -4200,8 +4360,11 @@ def _parser() -> Any:
     p = command("verify", "verify a signed message; prints 'valid' or exits 1",
                 "Verify a signed HTTP/1.1 message (RFC 9421 §3.2): print 'valid', with a warning "
                 "on stderr for\neach part of the message the signature leaves unprotected; exit "
-                "1 if it does not verify.", "exit codes: 0 valid, 1 invalid, 2 usage",
-                _cmd_verify)
+                "1 if it does not verify.\nBy default a request must also be signed as Open "
+                "Payments signs (RFC 9635 §7.3.1): covering\n@method, @target-uri, "
+                "authorization when present, content-digest, content-length and\ncontent-type "
+                "with a body; with created, without alg, and a tag, if any, of \"gnap\".",
+                "exit codes: 0 valid, 1 invalid, 2 usage", _cmd_verify)
     message_args(p)
     p.add_argument("--key", required=True, metavar="FILE",
                    help="public key: SPKI PEM, JWK or JWKS file")
@@ -4211,6 +4374,9 @@ def _parser() -> Any:
                    help="reject a signature that does not cover this component: a name "
                         "(@method, content-digest) or an identifier ('\"content-digest\";req'); "
                         "repeatable")
+    p.add_argument("--profile", choices=("open-payments", "none"), default="open-payments",
+                   help="open-payments: the requirements above (default); none: RFC 9421 "
+                        "alone, with --require and --max-age (any message, responses too)")
     p = command("lint", "say what the deployed servers and the RFCs will say of a request",
                 "Lint a signed Open Payments request made by any client: one line per finding "
                 "-- severity\n(error: the deployed Rafiki AS or the official verifier rejects "
@@ -4365,6 +4531,9 @@ def _parser() -> Any:
                     + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
         online_args(p)
         env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
+        env_option(p, "--not-before", "CONTINUE_NOT_BEFORE",
+                   "wait until this unix time before calling the continue URI (the AS's wait: "
+                   "--format env prints it)", metavar="UNIX")
         secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
         if name == "continue":
             secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")

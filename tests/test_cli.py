@@ -155,11 +155,12 @@ def test_verify_valid_and_tampered(tmp_path, capsys, kind):
     signed = [*lines[:blank], f"Signature-Input: {inp['signature_input']}",
               f"Signature: {exp['signature']}", *lines[blank:]]
     code, out, _ = run(capsys, "verify", "--message", write(tmp_path, "s.txt", "\n".join(signed)),
-                       "--key", key)
+                       "--key", key, "--profile", "none")  # (an RFC 9421 example, no GNAP)
     assert (code, out) == (0, "valid\n")
     tampered = [line.replace("POST", "PUT") for line in signed]
     code, out, err = run(capsys, "verify", "--message",
-                         write(tmp_path, "t.txt", "\n".join(tampered)), "--key", key)
+                         write(tmp_path, "t.txt", "\n".join(tampered)), "--key", key,
+                         "--profile", "none")
     assert code == 1 and out == "" and "does not verify" in err
 
 
@@ -533,7 +534,7 @@ def test_verify_warns_of_what_the_signature_leaves_unprotected(tmp_path, key, ca
                                                                covered, params, warnings):
     path = signed_file(tmp_path, key, message, covered, params)
     code, out, err = run(capsys, "verify", "--message", path, "--key",
-                         write(tmp_path, "pub.pem", key.public_key.to_pem()))
+                         write(tmp_path, "pub.pem", key.public_key.to_pem()), "--profile", "none")
     assert (code, out) == (0, "valid\n")
     assert err == "".join(f"op-continue: warning: {w}\n" for w in warnings)
 
@@ -543,7 +544,7 @@ def test_verify_warns_when_a_response_covers_the_request_digest_only(tmp_path, k
     path = signed_file(tmp_path, key, RESPONSE, covered, CREATED, request=POST)
     code, out, err = run(capsys, "verify", "--message", path, "--key",
                          write(tmp_path, "pub.pem", key.public_key.to_pem()),
-                         "--request", write(tmp_path, "request.txt", POST))
+                         "--request", write(tmp_path, "request.txt", POST), "--profile", "none")
     assert (code, out) == (0, "valid\n")
     assert err == f"op-continue: warning: {BODY_}\n"  # the response's own body is not covered
 
@@ -707,7 +708,8 @@ def test_verify_prints_valid_before_its_warnings_on_one_stream(tmp_path, key):
     """2>&1 (as the README's exercises use it) shows "valid" first, then the warnings."""
     path = signed_file(tmp_path, key, POST, ("@method", "@target-uri"), CREATED)
     proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "verify", "--message",
-                           path, "--key", write(tmp_path, "pub.pem", key.public_key.to_pem())],
+                           path, "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()),
+                           "--profile", "none"],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
     assert proc.returncode == 0

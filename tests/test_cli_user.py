@@ -241,13 +241,15 @@ def test_grant_env_then_finish_continue_rotate_revoke(keyfile, las, monkeypatch,
 
     first = step("grant", "--allow-http", "--access", json.dumps(OUTGOING), "--finish-uri",
                  FINISH_URI)
-    assert sorted(first) == ["CLIENT_NONCE", "CONTINUE_ACCESS_TOKEN", "CONTINUE_URI",
-                             "CONTINUE_WAIT_SECONDS", "INTERACT_FINISH", "INTERACT_REDIRECT"]
+    assert sorted(first) == ["CLIENT_NONCE", "CONTINUE_ACCESS_TOKEN", "CONTINUE_NOT_BEFORE",
+                             "CONTINUE_URI", "CONTINUE_WAIT_SECONDS", "INTERACT_FINISH",
+                             "INTERACT_REDIRECT"]
     monkeypatch.setenv("FINISH_REDIRECT", las.approve(first["CONTINUE_URI"]))
     assert list(step("finish")) == ["INTERACT_REF"]
     done = step("continue", "--allow-http")
-    assert sorted(done) == ["ACCESS_TOKEN", "CONTINUE_ACCESS_TOKEN", "CONTINUE_URI",
-                            "CONTINUE_WAIT_SECONDS", "MANAGE_URL", "OUTGOING_PAYMENT_ACCESS_TOKEN",
+    assert sorted(done) == ["ACCESS_TOKEN", "CONTINUE_ACCESS_TOKEN", "CONTINUE_NOT_BEFORE",
+                            "CONTINUE_URI", "CONTINUE_WAIT_SECONDS", "MANAGE_URL",
+                            "OUTGOING_PAYMENT_ACCESS_TOKEN",
                             "OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"]
     rotated = step("rotate", "--allow-http")
     assert rotated["ACCESS_TOKEN"] != done["ACCESS_TOKEN"]

@@ -147,11 +147,12 @@ def _two_signatures(tmp_path):
 
 def test_cli_verify_label_and_max_age(tmp_path, capsys):
     message, key = _two_signatures(tmp_path)
-    assert oc.main(["verify", "--message", message, "--key", key]) == oc.EXIT_INVALID
+    key = [key, "--profile", "none"]  # RFC 9421 examples, not Open Payments requests
+    assert oc.main(["verify", "--message", message, "--key", *key]) == oc.EXIT_INVALID
     assert "several signatures" in capsys.readouterr().err
-    assert oc.main(["verify", "--message", message, "--key", key, "--label", "sig-b"]) == 0
+    assert oc.main(["verify", "--message", message, "--key", *key, "--label", "sig-b"]) == 0
     assert capsys.readouterr().out == "valid\n"
-    assert oc.main(["verify", "--message", message, "--key", key, "--label", "sig-b",
+    assert oc.main(["verify", "--message", message, "--key", *key, "--label", "sig-b",
                     "--max-age", "60"]) == oc.EXIT_INVALID
     assert "too old" in capsys.readouterr().err
 
@@ -180,7 +181,7 @@ def test_cli_sign_and_verify_a_response_with_req(tmp_path, capsys):
     response.write_text(signed)
     pub = tmp_path / "pub.json"
     pub.write_text(json.dumps(PUBLIC_JWK))
-    assert oc.main(["verify", *common, "--key", str(pub)]) == 0
+    assert oc.main(["verify", *common, "--key", str(pub), "--profile", "none"]) == 0
     assert capsys.readouterr().out == "valid\n"
     assert oc.main(["base", "--message", str(response), "--signature-input", sig_input,
                     "--field-type", "example-dict=map"]) == oc.EXIT_USAGE

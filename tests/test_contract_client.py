@@ -413,7 +413,7 @@ def test_sign_then_verify_with_scheme_and_label(key, tmp_path, capsys, message, 
     head, _, content = message.partition("\n\n")
     signed = write(tmp_path, "s.txt", f"{head}\n{out}\n{content}")
     jwks = write(tmp_path, "k.json", json.dumps(oc.jwks({"k": key.public_key})))
-    verify = ["verify", "--message", signed, "--key", jwks, *extra]
+    verify = ["verify", "--message", signed, "--key", jwks, "--profile", "none", *extra]
     assert run(capsys, *verify, "--scheme", "http") == (
         0, "valid\n", f"op-continue: warning: {warning}\n")
     assert run(capsys, *verify)[0] == oc.EXIT_INVALID  # signed for http, not https

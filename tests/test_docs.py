@@ -136,8 +136,9 @@ def test_walkthrough_has_the_tamper_exercises_with_their_outcomes():
     scheme = 'op-continue verify --message request.txt --key jwks.json --scheme http 2>&1; '
     assert steps[scheme + 'echo "exit $?"'].endswith("exit 1\n")
     weak = [out for command, out in steps.items() if "--message weak.txt" in command]
-    assert "op-continue: warning: the body is not protected" in weak[0]
-    assert weak[1] == ('op-continue: invalid: a required component is not covered: '
+    assert weak[0].startswith("op-continue: invalid: not signed as the Open Payments profile")
+    assert "op-continue: warning: the body is not protected" in weak[1]  # --profile none
+    assert weak[2] == ('op-continue: invalid: a required component is not covered: '
                        '"content-digest"\nexit 1\n')
     assert any("--show-base" in command for command in steps)
     section = (ROOT / "README.md").read_text().split("## Walkthrough", 1)[1].split("\n## ", 1)[0]

@@ -506,6 +506,9 @@ def local_as_answers() -> Dict[str, Tuple[str, str, int, Any]]:
     with LocalAS(wait=0) as srv:
         wallet = srv.add_wallet("alice", op_continue.jwks({"k1": key.public_key}))
         client = op_continue.Client(key, "k1", allow_http=True)
+        # a Client that did not see the AS's wait (another process, say): it provokes the AS's
+        # answers to a call inside the wait, which ``client`` refuses to send (TooSoonError)
+        early = op_continue.Client(key, "k1", allow_http=True)
         log = srv.requests_log  # what the AS received and answered
 
         def record(label: str, call) -> Any:
@@ -552,7 +555,7 @@ def local_as_answers() -> Dict[str, Tuple[str, str, int, Any]]:
         record("poll-finish-grant-401", lambda: client.poll(uri, tok))
         ref = _ref(srv.approve(uri))
         done = record("continue-finalized-200", lambda: client.continue_grant(uri, tok, ref))
-        record("continue-reused-401", lambda: client.continue_grant(uri, tok, ref))
+        record("continue-reused-401", lambda: early.continue_grant(uri, tok, ref))
         g2 = client.request_grant(ep, body())
         u2, t2 = g2.continue_.uri, g2.continue_.access_token
         record("continue-wrong-token-401", lambda: client.continue_grant(u2, "WRONG", "x"))
@@ -560,7 +563,7 @@ def local_as_answers() -> Dict[str, Tuple[str, str, int, Any]]:
         srv.wait = 60
         g3 = client.request_grant(ep, body())
         ref3 = _ref(srv.approve(g3.continue_.uri))
-        record("continue-too-fast-400", lambda: client.continue_grant(
+        record("continue-too-fast-400", lambda: early.continue_grant(
             g3.continue_.uri, g3.continue_.access_token, ref3))
         srv.wait = 0
         srv.approve(nf_uri)
@@ -573,6 +576,7 @@ def local_as_answers() -> Dict[str, Tuple[str, str, int, Any]]:
         record("cancel-204", lambda: client.cancel(u2, t2))
         record("continue-cancelled-401", lambda: client.poll(u2, t2))
         client.close()
+        early.close()
     assert set(out) == set(LOCAL_AS_ANSWERS)
     return out
 
