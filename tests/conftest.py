@@ -9,6 +9,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTOR_DIR = ROOT / "vectors"
 sys.path.insert(0, str(ROOT))  # test the working tree's op_continue.py, vendored-file style
+KID = "test-key"  # the online tests' key id: keyfile's KEY_ID, the key in the las wallet's JWKS
 
 
 def _load(path: pathlib.Path) -> List[Dict[str, Any]]:
@@ -129,26 +130,24 @@ def key():
 
 
 @pytest.fixture
-def keyfile(key, tmp_path, monkeypatch, request):
-    """``key`` written to a 0600 PEM file, named by PRIVATE_KEY_PATH, with KEY_ID set to the
-    test module's KID: the online commands' key settings. Returns the file's path."""
+def keyfile(key, tmp_path, monkeypatch):
+    """``key`` written to a 0600 PEM file, named by PRIVATE_KEY_PATH, with KEY_ID set to KID:
+    the online commands' key settings. Returns the file's path."""
     path = tmp_path / "key.pem"
     key.write_pem(path)
     monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", request.module.KID)
+    monkeypatch.setenv("KEY_ID", KID)
     return path
 
 
 @pytest.fixture
-def las(key, request):
-    """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under the
-    test module's KID."""
+def las(key):
+    """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under KID."""
     from local_as import LocalAS
 
     import op_continue
 
     server = LocalAS(wait=0).start()
-    server.wallet = server.add_wallet("alice", op_continue.jwks({request.module.KID:
-                                                                 key.public_key}))
+    server.wallet = server.add_wallet("alice", op_continue.jwks({KID: key.public_key}))
     yield server
     server.stop()

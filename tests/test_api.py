@@ -10,11 +10,10 @@ import sys
 import warnings
 
 import pytest
-from conftest import ROOT, FakeResponse, fake_transport, run
+from conftest import KID, ROOT, FakeResponse, fake_transport, run
 
 import op_continue as oc
 
-KID = "api-key"
 URI = "https://auth.example/continue/abc"
 TOKEN = "SECRET-TOKEN-1"
 REF = "SECRET-INTERACT-REF-1"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run, text, vectors_of, write
+from conftest import KID, ROOT, run, text, vectors_of, write
 
 import op_continue as oc
 
@@ -348,7 +348,6 @@ def test_console_script_installed():
 
 # --- the online commands print a hostile answer harmlessly (against the local AS) ------------
 
-KID = "cli-test-key"  # the key id under which the las fixture's wallet publishes the test key
 OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
              "identifier": "https://wallet.example/alice"}]
 # A value that, printed raw, forges a token line, retitles the terminal, clears the screen and

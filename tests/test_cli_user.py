@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, run
+from conftest import KID, ROOT, run
 
 import op_continue as oc
 
-KID = "cli-user-key"  # the key id under which the las fixture's wallet publishes the test key
 SENTINEL = "S3NT1N3L-value"
 OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
              "identifier": "https://wallet.example/alice"}]

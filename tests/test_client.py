@@ -3,11 +3,11 @@ every operation, every row of the Rafiki table in shared/open-payments-notes.md,
 import json
 
 import pytest
+from conftest import KID
 from local_as import LocalAS
 
 import op_continue as oc
 
-KID = "test-client-key"
 FINISH_URI = "https://client.example/finish"
 OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
              "identifier": "https://wallet.example/alice",

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 import requests
-from conftest import ROOT, FakeResponse, fake_transport, run, write
+from conftest import KID, ROOT, FakeResponse, fake_transport, run, write
 from local_as import LocalAS
 
 import op_continue as oc
@@ -22,7 +22,6 @@ import op_continue as oc
 KEY = oc.PrivateKey.from_seed(bytes(range(32)))
 PUB = KEY.public_key.raw
 SEED = bytes(range(32))
-KID = "cov-key"
 NOW = 1_700_000_000
 TOKEN = "SECRET-CONT-TOKEN-9"
 REF = "SECRET-INTERACT-REF-9"

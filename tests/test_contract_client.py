@@ -8,12 +8,11 @@ import time
 
 import pytest
 import requests
-from conftest import FakeAdapter, FakeResponse, fake_transport, run, write
+from conftest import KID, FakeAdapter, FakeResponse, fake_transport, run, write
 from local_as import TENANT_ID
 
 import op_continue as oc
 
-KID = "contract-client-key"
 FINISH_URI = "https://client.example/finish"
 OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
              "identifier": "https://wallet.example/alice",

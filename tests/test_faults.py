@@ -17,11 +17,11 @@ import time
 import local_as
 import pytest
 import requests
+from conftest import KID
 from local_as import LocalAS
 
 import op_continue as oc
 
-KID = "fault-key"
 FINISH_URI = "https://client.example/finish"
 TIMEOUT = 1.5  # the client's timeout in these tests, seconds (generous: CI machines are loaded)
 QUOTE = [{"type": "quote", "actions": ["create", "read"]}]

@@ -12,11 +12,11 @@ import time
 
 import pytest
 import requests
+from conftest import KID
 from hostile import CERT, HostileAS
 
 import op_continue as oc
 
-KID = "security-key"
 TOKEN = "SECRET-CONTINUE-TOKEN-9"
 REF = "SECRET-INTERACT-REF-9"
 TIMEOUT = 1.0
