@@ -56,79 +56,11 @@ def h(text):
 
 # --- serialize_bare_item ---
 
-@pytest.mark.parametrize("value", [10**15, -(10**15)])
-def test_serialize_bare_item_integer_out_of_range(value):
-    with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
-        oc.serialize_bare_item(value)
-    assert oc.serialize_bare_item(10**15 - 1) == "999999999999999"
-
-
-def test_serialize_bare_item_invalid_token():
-    with pytest.raises(oc.UsageError, match=exact("structured field: invalid token")):
-        oc.serialize_bare_item(oc.Token("1abc"))
-
-
-def test_serialize_bare_item_string_outside_printable_ascii():
-    with pytest.raises(oc.UsageError, match="string has a character outside printable ASCII"):
-        oc.serialize_bare_item("caf\u00e9")
-
-
-@pytest.mark.parametrize("value, name", [(None, "NoneType"), ([1], "list")])
-def test_serialize_bare_item_unsupported_type(value, name):
-    with pytest.raises(oc.UsageError, match=exact(f"structured field: cannot serialize {name}")):
-        oc.serialize_bare_item(value)
-
-
-# Regression (fixed): RFC 8941 §4.1.5 writes '-' only when the decimal, after rounding, is less
-# than 0: -0.0 and -0.0004 must serialize as 0.0
-@pytest.mark.parametrize("value", [-0.0, -0.0004])
-def test_serialize_bare_item_negative_zero(value):
-    assert oc.serialize_bare_item(value) == "0.0"
-    assert oc.serialize_item(oc.parse_item("-0.0")) == "0.0"
-
-
-def test_serialize_bare_item_rounds_decimals():
-    assert [oc.serialize_bare_item(v) for v in (-1.0004, 2.5, 0.1236, 0.0625, -12.0)] == \
-        ["-1.0", "2.5", "0.124", "0.062", "-12.0"]  # 0.0625: ties to even
-
 
 # --- serialize_params / _check_key ---
 
-def test_serialize_params_invalid_key():
-    with pytest.raises(oc.UsageError, match=exact("structured field: invalid key")):
-        oc.serialize_params({"Key": 1})
-
 
 # --- _SFParser.more_members, number, string, byte_sequence, boolean ---
-
-@pytest.mark.parametrize("text, message", [
-    ("a, ", "trailing ',' at offset 3"),
-    ("a,", "trailing ',' at offset 2"),
-])
-def test_parse_list_trailing_comma(text, message):
-    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
-        oc.parse_list(text)
-
-
-@pytest.mark.parametrize("text, message", [
-    ("-a", "expected a digit at offset 0"),
-    ("1234567890123456", "integer too long at offset 0"),
-    ("1.2345", "malformed decimal at offset 0"),
-    ("1234567890123.5", "malformed decimal at offset 0"),
-    ("1.", "malformed decimal at offset 0"),
-    ('"a\\b"', "bad escape in string at offset 3"),
-    ('"a\\', "bad escape in string at offset 3"),
-    (":YWJj", "unterminated byte sequence at offset 0"),
-    ("?2", "expected ?0 or ?1 at offset 0"),
-])
-def test_parse_item_failures(text, message):
-    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
-        oc.parse_item(text)
-
-
-def test_parse_item_longest_integer_and_decimal():
-    assert oc.parse_item("-999999999999999").value == -999_999_999_999_999
-    assert oc.parse_item("123456789012.123").value == 123456789012.123
 
 
 # --- _parse_structured / _serialize_structured (via ;sf on a field, RFC 9421 §2.1.1) ---
@@ -1051,34 +983,8 @@ def test_module_runs_as_a_script(tmp_path, monkeypatch, capsys):
 
 # --- 3. serialize_bare_item (bytes), serialize_dictionary (bare-true member) ---
 
-def test_serialize_byte_sequence_and_true_dictionary_member():
-    assert oc.serialize_bare_item(b"\x00\xff") == ":AP8=:"
-    members = {"a": oc.Item(True, {"p": 1}), "b": oc.Item(2), "c": oc.Item(False)}
-    assert oc.serialize_dictionary(members) == "a;p=1, b=2, c=?0"
-
 
 # --- 3. _SFParser ---
-
-@pytest.mark.parametrize("parse, text, message", [
-    (oc.parse_item, "a\x7f", "value has a character outside printable ASCII"),
-    (oc.parse_item, "a b", "unexpected character at offset 2"),
-    (oc.parse_list, "a b", "expected ',' at offset 2"),
-    (oc.parse_list, "(a,b)", "expected ' ' or ')' in inner list at offset 2"),
-    (oc.parse_item, "@", "expected a bare item at offset 0"),
-    (oc.parse_dictionary, "A=1", "expected a key at offset 0"),
-    (oc.parse_item, '"abc', "unterminated string at offset 4"),
-])
-def test_sf_parser_failures(parse, text, message):
-    with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
-        parse(text)
-
-
-def test_sf_parser_string_escapes_and_list():
-    assert oc.parse_item('"a\\"b\\\\c"').value == 'a"b\\c'
-    assert oc.parse_list('a;q=1, (b "c");x, ?0') == [
-        oc.Item(oc.Token("a"), {"q": 1}),
-        oc.InnerList((oc.Item(oc.Token("b")), oc.Item("c")), {"x": True}),
-        oc.Item(False)]
 
 
 # --- 6. parse_message ---

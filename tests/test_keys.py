@@ -282,27 +282,6 @@ def test_labels_that_do_not_pair(sig_input, signature):
 
 # --- Byte Sequences (RFC 8941 §4.2.7) --------------------------------------------------------
 
-@pytest.mark.parametrize("text, value", [
-    (":YQ==:", b"a"), (":YQ:", b"a"), (":YWI=:", b"ab"), (":YWI:", b"ab"), ("::", b""),
-])
-def test_byte_sequences(text, value):
-    assert oc.parse_item(text).value == value
-
-
-@pytest.mark.parametrize("text, message", [
-    (":YQ", "structured field: unterminated byte sequence at offset 0"),
-    (":", "structured field: unterminated byte sequence at offset 0"),
-    (":Y:", "structured field: byte sequence is not base64 at offset 0"),
-    (":YQ=:", "structured field: byte sequence is not base64 at offset 0"),
-    (":YQ===:", "structured field: byte sequence is not base64 at offset 0"),
-    (":YWI==:", "structured field: byte sequence is not base64 at offset 0"),
-    (":Y Q:", "structured field: byte sequence is not base64 at offset 0"),
-])
-def test_bad_byte_sequences(text, message):
-    with pytest.raises(oc.UsageError) as info:
-        oc.parse_item(text)
-    assert str(info.value) == message
-
 
 # --- online commands without sending ------------------------------------------------------------
 
