@@ -1,13 +1,10 @@
 """The public API as a new user meets it: every public name documented, argument mistakes refused
 when made (before any I/O) with a message naming the input and the fix, and never a secret in
 that message."""
-import base64
 import inspect
-import json
 import re
 import subprocess
 import sys
-import warnings
 
 import pytest
 from conftest import KID, ROOT, FakeResponse, fake_transport, run
@@ -118,125 +115,11 @@ def test_verify_message_names_what_it_takes(key, wrong):
 
 # --- load_private_key: key text instead of a path, a path that is not there --------------------
 
-def test_load_private_key_given_key_text_points_at_from_pem_and_never_echoes_it():
-    key = oc.PrivateKey.generate()
-    pem = key.to_pem()
-    body = "".join(pem.splitlines()[1:-1])
-    cases = [
-        (pem, "private key: got key text, expected a file path; for PEM text use "
-              "PrivateKey.from_pem(text)"),
-        (json.dumps({**key.public_key.jwk("k"), "d": "x"}),
-         "private key: got JSON text, expected a file path; for a JWK use "
-         "PrivateKey.from_jwk(json.loads(text))"),
-    ]
-    hidden = "private key: file not found: (not shown: it looks like a key, not a path; for " \
-             "key text use PrivateKey.from_pem(text))"
-    for encoded in (base64.b64encode(pem.encode()).decode(), body,  # base64 of the PEM; DER
-                    oc.b64url_encode(bytes(32)), base64.b64encode(bytes(32)).decode(),
-                    bytes(32).hex()):  # a seed as base64url, base64, hex
-        cases.append((encoded, hidden))
-    for text, message in cases:
-        assert usage(oc.load_private_key, text) == message
-        assert body not in message and text not in message
-
-
-def test_load_private_key_names_the_path_it_cannot_read(tmp_path):
-    missing = tmp_path / "client.key"
-    assert usage(oc.load_private_key, missing) == f"private key: file not found: {str(missing)!r}"
-    assert usage(oc.load_private_key, str(missing).encode()) == \
-        f"private key: file not found: {str(missing)!r}"
-    assert usage(oc.load_private_key, "client.key") == "private key: file not found: 'client.key'"
-
-
-def test_load_private_key_refuses_what_is_no_path(tmp_path):
-    assert usage(oc.load_private_key, 0) == \
-        "private key: expected a file path (str or os.PathLike), not int"  # not stdin's descriptor
-    assert usage(oc.load_private_key, None) == \
-        "private key: expected a file path (str or os.PathLike), not NoneType"
-    assert usage(oc.load_private_key, "k\x00.pem") == \
-        "private key: the file path contains a NUL character"
-
 
 # --- load_private_key: a private JWK file, a byte order mark -----------------------------------
 
-def test_load_private_key_accepts_a_private_jwk_file(tmp_path):
-    key = oc.PrivateKey.generate()
-    jwk = {**key.public_key.jwk("k"), "d": oc.b64url_encode(key._signing_key.encode())}
-    path = tmp_path / "client.jwk"
-    for text in (json.dumps(jwk), json.dumps(jwk, indent=2) + "\n", "\ufeff" + json.dumps(jwk)):
-        path.write_text(text, encoding="utf-8")
-        path.chmod(0o600)
-        assert oc.load_private_key(path).public_key == key.public_key
-
-
-@pytest.mark.parametrize("text, message", [
-    (lambda jwk: json.dumps({k: v for k, v in jwk.items() if k != "d"}),
-     'private key: the JWK has no "d": it is a public key'),
-    (lambda jwk: json.dumps({"keys": [jwk]}),
-     "private key: expected one JWK object (not a JWKS or other JSON)"),
-    (lambda jwk: json.dumps(jwk)[:-1], "private key: the file starts with '{' but is not valid "
-                                       "JSON"),
-    (lambda jwk: json.dumps({**jwk, "d": jwk["x"]}), "JWK: x does not match d"),
-])
-def test_load_private_key_names_what_is_wrong_with_a_jwk_file(tmp_path, text, message):
-    key = oc.PrivateKey.generate()
-    jwk = {**key.public_key.jwk("k"), "d": oc.b64url_encode(key._signing_key.encode())}
-    path = tmp_path / "client.jwk"
-    path.write_text(text(jwk), encoding="utf-8")
-    path.chmod(0o600)
-    assert usage(oc.load_private_key, path) == message
-    assert jwk["d"] not in message
-
-
-def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
-    key = oc.PrivateKey.generate()
-    path = tmp_path / "client.key"
-    path.write_bytes(b"\xef\xbb\xbf" + key.to_pem().encode())
-    path.chmod(0o600)
-    assert oc.load_private_key(path).public_key == key.public_key
-    assert oc.PrivateKey.from_pem("\ufeff" + key.to_pem()).public_key == key.public_key
-    public = key.public_key
-    assert oc.PublicKey.from_pem(b"\xef\xbb\xbf" + public.to_pem().encode()) == public
-    assert oc.load_public_key(b"\xef\xbb\xbf" + public.to_pem().encode()) == {None: public}
-    jwks = json.dumps(oc.jwks({"k": public}))
-    assert oc.load_public_key(b"\xef\xbb\xbf" + jwks.encode()) == {"k": public}
-
 
 # --- the key-file permissions warning: typed, and one line on the command line -----------------
-
-@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
-def test_key_file_warning_is_typed_and_can_be_an_error(tmp_path):
-    path = tmp_path / "client.key"
-    oc.PrivateKey.generate().write_pem(path)
-    path.chmod(0o644)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", oc.KeyFileWarning)
-        with pytest.raises(oc.KeyFileWarning) as info:
-            oc.load_private_key(path)
-    assert str(info.value) == "private key file is readable by other users; chmod 600 it"
-
-
-@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
-def test_key_file_warning_is_one_line_on_the_command_line(tmp_path):
-    path = tmp_path / "client.key"
-    oc.PrivateKey.generate().write_pem(path)
-    path.chmod(0o644)
-    proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "jwk", "--key",
-                           str(path), "--key-id", "k"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == (f"op-continue: warning: {path}: private key file is readable by other "
-                           "users; chmod 600 it\n")
-
-
-@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
-def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
-    path = tmp_path / "client.key"
-    oc.PrivateKey.generate().write_pem(path)
-    path.chmod(0o644)
-    code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
-    assert (code, err) == (0, f"op-continue: warning: {path}: private key file is readable by "
-                              "other users; chmod 600 it\n")
-    assert json.loads(out)["keys"][0]["kid"] == "k"
 
 
 # --- tokens copied with their quotes; each operation names its inputs ---------------------------

@@ -1,10 +1,7 @@
 """The core sections' contract in detail (found by mutation testing): exact error messages and
 their exception types, boundaries of the DER reader, of ports and of Structured Field values,
 and the small normalisations of RFC 9421 component values."""
-import base64
-import json
 import re
-import warnings
 
 import pytest
 from conftest import text, vectors_of
@@ -18,16 +15,8 @@ ALG = bytes.fromhex("300506032b6570")  # AlgorithmIdentifier id-Ed25519, no para
 RESPONSE = oc.Message(status=200, fields=(("x-a", "1"),))
 
 
-def _pem(der, label="PRIVATE KEY"):
-    return f"-----BEGIN {label}-----\n{base64.b64encode(der).decode()}\n-----END {label}-----\n"
-
-
 def _seq(body, tag=0x30):
     return bytes([tag, len(body)]) + body
-
-
-def _pkcs8(seed=SEED, alg=ALG, tail=b""):
-    return _seq(b"\x02\x01\x00" + alg + _seq(_seq(seed, 0x04), 0x04) + tail)
 
 
 def _usage(fn, *args, error=oc.UsageError, **kwargs):
@@ -42,10 +31,6 @@ def _signed(message, covered, params=(("created", 1),), request=None, field_type
     sig_input, signature = oc.sign_message(message, PRIVATE, inner, request=request,
                                            field_types=field_types)
     return message.with_fields([("Signature-Input", sig_input), ("Signature", signature)])
-
-
-def test_vector_key_seed():
-    assert oc.PrivateKey.from_pem(_pem(_pkcs8())).public_key == PRIVATE.public_key
 
 
 # --- RFC 8941 §4.1 serializing ---------------------------------------------------------------
@@ -216,131 +201,8 @@ def test_htab_only_as_ows(parse, field, expected):
 
 # --- keys: RFC 8410 DER in PEM (RFC 7468) -----------------------------------------------------
 
-@pytest.mark.parametrize("der", [
-    b"\x30\x81\x2e" + _pkcs8()[2:],  # long-form length, one length byte
-    b"\x30\x82\x00\x2e" + _pkcs8()[2:],  # two length bytes
-    _pkcs8(tail=b"\xa0\x00"),  # empty attributes
-    _pkcs8(tail=_seq(b"\x00" + PRIVATE.public_key.raw, 0x81)),  # v2 publicKey
-])
-def test_private_key_der_accepted(der):
-    assert oc.PrivateKey.from_pem(_pem(der)).public_key == PRIVATE.public_key
-
-
-@pytest.mark.parametrize("der, problem", [
-    (b"\x30\x80" + _pkcs8()[2:], "unsupported DER length"),
-    (b"\x30\x83\x00\x00\x2e" + _pkcs8()[2:], "unsupported DER length"),
-    (b"\x30", "truncated DER"),
-    (_seq(b"\x02\x05"), "truncated DER"),  # the version
-    (_seq(b"\x02\x01\x00\x30\x05\x06\x03\x2b\x65"), "truncated DER"),  # the AlgorithmIdentifier
-    (_seq(b"\x02\x01\x00\x30\x02\x06\x03"), "truncated DER"),  # its OID
-    (_seq(b"\x02\x01\x00" + ALG + b"\x04\x22"), "truncated DER"),  # privateKey
-    (_seq(b"\x02\x01\x00" + ALG + b"\x04\x02\x04\x20"), "truncated DER"),  # CurvePrivateKey
-    (_pkcs8(tail=b"\xa0\x05"), "truncated DER"),  # attributes
-    # CurvePrivateKey (RFC 8410 §7) must be an OCTET STRING of 32 bytes, and all of privateKey
-    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED, 0x03), 0x04)), "malformed Ed25519 private key"),
-    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED, 0x04) + b"\x00", 0x04)),
-     "malformed Ed25519 private key"),
-    (_seq(b"\x02\x01\x00" + ALG + _seq(_seq(SEED[:31], 0x04), 0x04)),
-     "malformed Ed25519 private key"),
-    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2a864886f70d010101"), 0x06))),
-     "the key is RSA, expected Ed25519"),
-    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2b6571"), 0x06))), "the key is Ed448, expected Ed25519"),
-    (_pkcs8(alg=_seq(_seq(bytes.fromhex("2b6572"), 0x06))),
-     "the key is an unknown algorithm, expected Ed25519"),
-])
-def test_private_key_der_errors(der, problem):
-    assert _usage(oc.PrivateKey.from_pem, _pem(der)) == "private key: " + problem
-
 
 SPKI_BITS = _seq(b"\x00" + PRIVATE.public_key.raw, 0x03)
-
-
-@pytest.mark.parametrize("der, problem", [
-    (_seq(ALG + b"\x03\x21\x00"), "truncated DER"),
-    (_seq(ALG + SPKI_BITS + b"\x05\x00"), "malformed Ed25519 public key"),  # trailing data
-    (_seq(ALG + b"\x04" + SPKI_BITS[1:]), "malformed Ed25519 public key"),  # not a BIT STRING
-    (_seq(ALG + _seq(b"\x01" + PRIVATE.public_key.raw, 0x03)), "malformed Ed25519 public key"),
-])
-def test_public_key_der_errors(der, problem):
-    assert _usage(oc.PublicKey.from_pem, _pem(der, "PUBLIC KEY")) == "public key: " + problem
-
-
-def test_public_key_der_accepted():
-    assert oc.PublicKey.from_pem(_pem(_seq(ALG + SPKI_BITS), "PUBLIC KEY")) == PRIVATE.public_key
-
-
-def test_pem_text_base64_encoded_once_more():
-    once = base64.b64encode(PRIVATE.to_pem().encode()).decode()
-    wrapped = "\n".join(once[i : i + 64] for i in range(0, len(once), 64))
-    assert "\n" in wrapped
-    assert oc.PrivateKey.from_pem(wrapped + "\n").public_key == PRIVATE.public_key
-    assert _usage(oc.PrivateKey.from_pem, "*" + once) == \
-        "private key: not a PEM text or base64 of one"
-
-
-def test_pem_body_must_be_strict_base64():
-    pem = "-----BEGIN PRIVATE KEY-----\nAAAA=AAAA\n-----END PRIVATE KEY-----\n"
-    assert _usage(oc.PrivateKey.from_pem, pem) == "private key: PEM body is not valid base64"
-
-
-@pytest.mark.parametrize("seed", [b"", b"\x00" * 31, b"\x00" * 33, "x" * 32])
-def test_private_key_seed_length(seed):
-    assert _usage(oc.PrivateKey, seed) == "Ed25519 private key seed must be 32 bytes"
-
-
-@pytest.mark.parametrize("kid, message", [
-    ("", "key id must be a non-empty string"),
-    (None, "key id must be a non-empty string"),
-    ("a;b", "key id must be printable ASCII without ';', '\"' or '\\'"),
-    ("caf\u00e9", "key id must be printable ASCII without ';', '\"' or '\\'"),
-])
-def test_key_id_messages(kid, message):
-    assert _usage(PRIVATE.public_key.jwk, kid) == message
-
-
-def test_public_key_verify_message():
-    assert _usage(PRIVATE.public_key.verify, b"m", bytes(64),
-                  error=oc.VerificationError) == "signature does not verify"
-    PRIVATE.public_key.verify(b"m", PRIVATE.sign(b"m"))
-
-
-def test_write_pem_refuses_to_overwrite(tmp_path):
-    path = tmp_path / "k.pem"
-    PRIVATE.write_pem(path)
-    assert path.read_text(encoding="ascii") == PRIVATE.to_pem()
-    assert _usage(PRIVATE.write_pem, path) == "key file already exists; refusing to overwrite it"
-
-
-def test_load_private_key_reads_bytes_and_only_64_kib(tmp_path):
-    path = tmp_path / "k.pem"
-    path.write_bytes(b"\xff\xfe" + PRIVATE.to_pem().encode())
-    path.chmod(0o600)
-    assert _usage(oc.load_private_key, path) == "private key: not a PEM text (non-ASCII bytes)"
-    path.write_bytes(b"\n" * (65536 - len(PRIVATE.to_pem())) + PRIVATE.to_pem().encode())
-    assert oc.load_private_key(path).public_key == PRIVATE.public_key  # ends at 64 KiB
-    path.write_bytes(b"\n" * 65536 + PRIVATE.to_pem().encode())
-    assert _usage(oc.load_private_key, path) == "private key: not a PEM text or base64 of one"
-
-
-@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
-def test_load_private_key_warning_points_at_the_caller(tmp_path):
-    path = tmp_path / "k.pem"
-    path.write_text(PRIVATE.to_pem())
-    path.chmod(0o644)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        assert oc.load_private_key(path).public_key == PRIVATE.public_key
-    assert [w.category for w in caught] == [oc.KeyFileWarning]  # a UserWarning of our own
-    assert issubclass(oc.KeyFileWarning, UserWarning)
-    assert caught[0].filename != oc.__file__  # blamed on the caller (stacklevel), not on us
-    assert str(caught[0].message) == "private key file is readable by other users; chmod 600 it"
-
-
-def test_load_public_key_jwks_entries():
-    jwk = PRIVATE.public_key.jwk("k")
-    assert oc.load_public_key(json.dumps({"keys": [{**jwk, "kid": 5}]})) == \
-        {None: PRIVATE.public_key}
-    assert _usage(oc.load_public_key, json.dumps({"keys": ["x"]})) == "JWK: expected a JSON object"
 
 
 # --- RFC 9530 §2 Content-Digest --------------------------------------------------------------
@@ -440,15 +302,6 @@ def test_query_param_lone_surrogate_is_u_fffd():
     message = oc.Message(method="GET", target_uri="https://a.example/?q=\udcff&r=a\ud800b")
     assert oc.component_value(message, oc.Item("@query-param", {"name": "q"})) == "%EF%BF%BD"
     assert oc.component_value(message, oc.Item("@query-param", {"name": "r"})) == "a%EF%BF%BDb"
-
-
-def test_pem_lines_are_64_characters():
-    # RFC 7468 §2: base64 lines of 64 characters (our keys' bodies fit one line; this is the rule)
-    pem = oc._pem_encode("TEST", bytes(range(100)))
-    lines = pem.splitlines()
-    assert lines[0] == "-----BEGIN TEST-----" and lines[-1] == "-----END TEST-----"
-    assert [len(line) for line in lines[1:-1]] == [64, 64, 8]  # 136 base64 characters
-    assert base64.b64decode("".join(lines[1:-1])) == bytes(range(100))
 
 
 @pytest.mark.parametrize("url, name, message", [
