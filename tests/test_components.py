@@ -125,32 +125,6 @@ PKCS8 = h("302e020100300506032b657004220420") + SEED
 BODY = b'{"hello": "world"}'
 
 
-def test_content_digest_unsupported_algorithm():
-    with pytest.raises(oc.UsageError,
-                       match=exact("unsupported digest algorithm (use sha-256 or sha-512)")):
-        oc.content_digest(BODY, ["md5"])
-
-
-def test_verify_content_digest_ignores_unknown_algorithms():
-    field = "md5=:AAAA:, " + oc.content_digest(BODY, ["sha-256"])
-    oc.verify_content_digest(field, BODY)  # md5 skipped, sha-256 checked
-    with pytest.raises(oc.VerificationError, match="sha-256 does not match the body"):
-        oc.verify_content_digest(field, BODY + b" ")
-
-
-def test_verify_content_digest_only_unknown_algorithms():
-    with pytest.raises(oc.VerificationError,
-                       match=exact("Content-Digest: no supported algorithm (sha-256, sha-512)")):
-        oc.verify_content_digest("md5=:AAAA:, sha-1=:AAAA:", BODY)
-
-
-@pytest.mark.parametrize("field", ["sha-256=1", "sha-256=(:AAAA:)", 'sha-256="x"'])
-def test_verify_content_digest_member_not_a_byte_sequence(field):
-    with pytest.raises(oc.VerificationError,
-                       match=exact("Content-Digest: sha-256 is not a byte sequence")):
-        oc.verify_content_digest(field, BODY)
-
-
 # =============================================================================
 # 6. Messages and components
 # =============================================================================
@@ -945,3 +919,224 @@ def test_normalize_url_cache_is_bounded():
     assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
     with pytest.raises(oc.UsageError, match="https"):
         oc.normalize_url("http://cache.example/a")  # refused again: failures are not cached
+
+
+@pytest.mark.parametrize("url, target", [
+    ("https://as.example", "/"),
+    ("https://as.example/c/1", "/c/1"),
+    ("https://as.example/c?x=1", "/c?x=1"),
+    ("https://as.example/c?", "/c?"),
+])
+def test_request_message_request_target(url, target):
+    message = oc.request_message("POST", url, [("X-A", "1")], b"b")
+    assert oc.component_value(message, oc.Item("@request-target")) == target
+    assert message.fields == (("x-a", "1"),) and message.body == b"b"
+    assert message.method == "POST" and message.target_uri == url
+
+
+@pytest.mark.parametrize("query, name, value", [
+    ("a=1&&b=2", "b", "2"),
+    ("a+b=c+d", "a%20b", "c%20d"),
+    ("a=%zz", "a", "%25zz"),
+    ("flag", "flag", ""),
+    ("t=~*-._", "t", "%7E*-._"),
+    ("q=%C3%A7", "q", "%C3%A7"),
+])
+def test_query_param_parsing_and_encoding(query, name, value):
+    message = oc.request_message("GET", f"https://as.example/p?{query}")
+    item = oc.Item("@query-param", {"name": name})
+    assert oc.component_value(message, item) == value
+
+
+def test_parse_message_keeps_the_exact_body():
+    message = oc.parse_message(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\nline1\r\nline2\n")
+    assert (message.status, message.body) == (200, b"line1\r\nline2\n")
+    assert oc.parse_message(b"GET / HTTP/1.1\nHost: h").body == b""  # no blank line: no body
+    assert oc.parse_message("GET / HTTP/1.1\nHost: h\n\n\u00e9").body == "\u00e9".encode()
+
+
+def test_parse_message_field_lines():
+    message = oc.parse_message(b"GET / HTTP/1.1\nHost: h\nX-A: \t v1 \t\nX-Fold: a \t\n\t b\n")
+    assert message.field_values("x-a") == ["v1"]
+    assert message.field_values("x-fold") == ["a b"]  # obs-fold with tabs: one SP
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message(b"GET / HTTP/1.1\n continued\n")
+    assert str(info.value) == "message: continuation line before any field"
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message(b"GET / HTTP/1.1\nBad Name: x\n")
+    assert str(info.value) == "message: malformed field line"
+    with pytest.raises(oc.UsageError) as info:
+        oc.parse_message("GET / HTTP/1.1\nX: \udc80\n")
+    assert str(info.value) == "message: text is not encodable as UTF-8 (lone surrogate)"
+
+
+@pytest.mark.parametrize("start, uri", [
+    ("OPTIONS * HTTP/1.1", "https://example.com"),
+    ("CONNECT example.org:8443 HTTP/1.1", "https://example.org:8443"),
+    ("get /p HTTP/1.1", "https://example.com/p"),
+    ("GET http://other.example/p?q HTTP/1.1", "http://other.example/p?q"),
+])
+def test_parse_message_target_uri_forms(start, uri):
+    message = oc.parse_message(f"{start}\nHost: example.com\n".encode())
+    assert message.target_uri == uri
+    assert message.method == start.split(" ")[0]  # case kept (RFC 9421 §2.2.1)
+
+
+def test_parse_message_without_host_has_no_target_uri():
+    for start in ("GET /p HTTP/1.1", "OPTIONS * HTTP/1.1"):
+        message = oc.parse_message(start.encode())
+        assert message.target_uri is None
+        with pytest.raises(oc.SignatureBaseError, match="no target URI"):
+            oc.component_value(message, oc.Item("@path"))
+
+
+RESPONSE_XA = oc.Message(status=200, fields=(("x-a", "1"),))
+
+
+def _usage(fn, *args, error=oc.UsageError, **kwargs):
+    with pytest.raises(error) as info:
+        fn(*args, **kwargs)
+    assert type(info.value) is error
+    return str(info.value)
+
+
+@pytest.mark.parametrize("lines, value", [
+    ["X-A:  a \t", "a"],
+    ["X-A: Xa X", "Xa X"],
+    ["X-A: a\x0b", "a\x0b"],  # only SP and HTAB are stripped
+    ["X-A: a \n  b  ", "a b"],  # obs-fold
+    ["X-A: aX\n Xb", "aX Xb"],
+    ["X-A: a\x0b\n b\x0b", "a\x0b b\x0b"],
+    ["X-A: a\n \t\n c", "a c"],
+    ["X-A: a\n \t", "a"],  # a blank continuation last adds nothing
+])
+def test_parse_message_field_values(lines, value):
+    message = oc.parse_message(f"GET / HTTP/1.1\r\nHost: h\r\n{lines}\r\n\r\nbody")
+    assert message.fields == (("host", "h"), ("x-a", value)) and message.body == b"body"
+
+
+def test_parse_message_leading_empty_line():
+    assert _usage(oc.parse_message, b"\nGET / HTTP/1.1\nHost: h\n\n") == "message: empty"
+
+
+def test_request_message_defaults_and_with_fields():
+    message = oc.request_message("GET", "https://as.example/p?q")
+    assert message.body == b"" and message.fields == ()
+    extended = message.with_fields([("X-A", "1")])
+    assert extended == oc.Message("GET", "https://as.example/p?q", "/p?q", None,
+                                  (("x-a", "1"),), b"")
+
+
+@pytest.mark.parametrize("url, authority", [
+    ("https://A.example:443", "a.example"),
+    ("HTTPS://a.example:0443", "a.example"),
+    ("https://a.example:000000443", "a.example"),
+    ("http://a.example:80", "a.example"),
+    ("https://a.example:80", "a.example:80"),
+    ("https://a.example:4430", "a.example:4430"),
+    ("https://a.example:0", "a.example:0"),
+    ("https://a.example:", "a.example"),
+    ("https://a.example:65535", "a.example:65535"),
+])
+def test_authority(url, authority):
+    message = oc.request_message("GET", url)
+    assert oc.component_value(message, oc.Item("@authority")) == authority
+
+
+@pytest.mark.parametrize("port", ["65536", "100000", "99999"])
+def test_authority_port_out_of_range(port):
+    message = oc.request_message("GET", f"https://a.example:{port}/")
+    assert _usage(oc.component_value, message, oc.Item("@authority"),
+                  error=oc.SignatureBaseError) == "@authority: port out of range"
+
+
+@pytest.mark.parametrize("url, path", [
+    ("https://a.example", "/"),
+    ("https://a.example?x=1", "/"),
+    ("https://a.example/p/", "/p/"),
+])
+def test_path(url, path):
+    assert oc.component_value(oc.request_message("GET", url), oc.Item("@path")) == path
+
+
+@pytest.mark.parametrize("query, name, value", [
+    ("q=%c3%a7", "q", "%C3%A7"),  # lower-case hex digits decode too
+    ("q=%ff", "q", "%EF%BF%BD"),  # invalid UTF-8 becomes U+FFFD
+    ("q=%C3%A7&r", "r", ""),
+])
+def test_query_param_values(query, name, value):
+    message = oc.request_message("GET", f"https://a.example/?{query}")
+    assert oc.component_value(message, oc.Item("@query-param", {"name": name})) == value
+
+
+def test_query_param_lone_surrogate_is_u_fffd():
+    # a str target URI with a lone surrogate (argv's surrogateescape): WHATWG's USVString makes
+    # it U+FFFD before percent-decoding, as a browser would
+    message = oc.Message(method="GET", target_uri="https://a.example/?q=\udcff&r=a\ud800b")
+    assert oc.component_value(message, oc.Item("@query-param", {"name": "q"})) == "%EF%BF%BD"
+    assert oc.component_value(message, oc.Item("@query-param", {"name": "r"})) == "a%EF%BF%BDb"
+
+
+@pytest.mark.parametrize("url, name, message", [
+    ("https://a.example/", "XXXX", "@query-param: the named parameter is not in the query"),
+    ("https://a.example/?a=1", "b", "@query-param: the named parameter is not in the query"),
+    ("https://a.example/?a=1&a=2", "a",
+     "@query-param: the named parameter occurs more than once"),
+])
+def test_query_param_errors(url, name, message):
+    item = oc.Item("@query-param", {"name": name})
+    assert _usage(oc.component_value, oc.request_message("GET", url), item,
+                  error=oc.SignatureBaseError) == message
+
+
+NO_URI = oc.Message(method="GET", request_target="/")
+
+
+@pytest.mark.parametrize("message, item, error", [
+    (RESPONSE_XA, oc.Item("@method"), "@method: the message is not a request"),
+    (NO_URI, oc.Item("@status"), "@status: the message is a request"),
+    (RESPONSE_XA, oc.Item("@authority"), "@authority: the message is a response (use ;req)"),
+    (NO_URI, oc.Item("@authority"), "@authority: the request has no target URI (missing Host?)"),
+    (RESPONSE_XA, oc.Item("@query-param", {"name": "a"}),
+     "@query-param: the message is a response (use ;req)"),
+    (NO_URI, oc.Item("@query-param", {"name": "a"}),
+     "@query-param: the request has no target URI (missing Host?)"),
+    (NO_URI, oc.Item("@method", {"req": True}),
+     "req parameter on a component of a request message"),
+    (NO_URI, oc.Item("@query-param"), "@query-param: the name parameter is required"),
+    (NO_URI, oc.Item("@nope"), "unknown derived component"),
+    (NO_URI, oc.Item("x-a", {"foo": True}), "x-a: unknown component parameter"),
+    (RESPONSE_XA, oc.Item("x-a", {"tr": True}), "tr: trailer fields are not supported"),
+    (RESPONSE_XA, oc.Item("x-a", {"bs": True, "sf": True}),
+     "x-a: bs cannot be combined with sf or key"),
+    (RESPONSE_XA, oc.Item("x-a", {"bs": True, "key": "a"}),
+     "x-a: bs cannot be combined with sf or key"),
+    (oc.Message(status=200, fields=(("x-a", "v\n"),)), oc.Item("x-a"),
+     "x-a: value has a newline or non-ASCII character"),
+])
+def test_component_errors(message, item, error):
+    assert _usage(oc.component_value, message, item, error=oc.SignatureBaseError) == error
+
+
+def test_dictionary_member_missing():
+    message = oc.Message(status=200, fields=(("x-d", "a=1"),))
+    item = oc.Item("x-d", {"key": "b"})
+    assert _usage(oc.component_value, message, item, None, {"x-d": "dictionary"},
+                  error=oc.SignatureBaseError) == "x-d: the dictionary has no member named by key"
+    assert oc.component_value(message, oc.Item("x-d", {"key": "a"}), None,
+                              {"x-d": "dictionary"}) == "1"
+
+
+def test_field_values_strip_only_sp_and_htab():
+    message = oc.Message(status=200, fields=(("x-a", " \tXvX\t "), ("x-a", "X")))
+    assert oc.component_value(message, oc.Item("x-a")) == "XvX, X"
+
+
+@pytest.mark.parametrize("item, value", [
+    (oc.Item("@query-param", {"name": "a", "req": True}), "1"),
+    (oc.Item("@path", {"req": True}), "/p"),
+    (oc.Item("@status"), "200"),
+])
+def test_req_components_of_a_response(item, value):
+    request = oc.request_message("GET", "https://a.example/p?a=1")
+    assert oc.component_value(RESPONSE_XA, item, request) == value

@@ -103,32 +103,6 @@ def test_gnap_auth_is_a_named_class_of_this_module():
 
 # --- built requests -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, target", [
-    ("https://as.example", "/"),
-    ("https://as.example/c/1", "/c/1"),
-    ("https://as.example/c?x=1", "/c?x=1"),
-    ("https://as.example/c?", "/c?"),
-])
-def test_request_message_request_target(url, target):
-    message = oc.request_message("POST", url, [("X-A", "1")], b"b")
-    assert oc.component_value(message, oc.Item("@request-target")) == target
-    assert message.fields == (("x-a", "1"),) and message.body == b"b"
-    assert message.method == "POST" and message.target_uri == url
-
-
-@pytest.mark.parametrize("query, name, value", [
-    ("a=1&&b=2", "b", "2"),
-    ("a+b=c+d", "a%20b", "c%20d"),
-    ("a=%zz", "a", "%25zz"),
-    ("flag", "flag", ""),
-    ("t=~*-._", "t", "%7E*-._"),
-    ("q=%C3%A7", "q", "%C3%A7"),
-])
-def test_query_param_parsing_and_encoding(query, name, value):
-    message = oc.request_message("GET", f"https://as.example/p?{query}")
-    item = oc.Item("@query-param", {"name": name})
-    assert oc.component_value(message, item) == value
-
 
 # --- command line -------------------------------------------------------------------------
 
@@ -340,47 +314,6 @@ def test_continue_reads_its_secrets_from_files(cli_env, capsys, monkeypatch):
 
 
 # --- raw HTTP/1.1 messages (RFC 9112) ----------------------------------------------------------
-
-def test_parse_message_keeps_the_exact_body():
-    message = oc.parse_message(b"HTTP/1.1 200 OK\r\nA: 1\r\n\r\nline1\r\nline2\n")
-    assert (message.status, message.body) == (200, b"line1\r\nline2\n")
-    assert oc.parse_message(b"GET / HTTP/1.1\nHost: h").body == b""  # no blank line: no body
-    assert oc.parse_message("GET / HTTP/1.1\nHost: h\n\n\u00e9").body == "\u00e9".encode()
-
-
-def test_parse_message_field_lines():
-    message = oc.parse_message(b"GET / HTTP/1.1\nHost: h\nX-A: \t v1 \t\nX-Fold: a \t\n\t b\n")
-    assert message.field_values("x-a") == ["v1"]
-    assert message.field_values("x-fold") == ["a b"]  # obs-fold with tabs: one SP
-    with pytest.raises(oc.UsageError) as info:
-        oc.parse_message(b"GET / HTTP/1.1\n continued\n")
-    assert str(info.value) == "message: continuation line before any field"
-    with pytest.raises(oc.UsageError) as info:
-        oc.parse_message(b"GET / HTTP/1.1\nBad Name: x\n")
-    assert str(info.value) == "message: malformed field line"
-    with pytest.raises(oc.UsageError) as info:
-        oc.parse_message("GET / HTTP/1.1\nX: \udc80\n")
-    assert str(info.value) == "message: text is not encodable as UTF-8 (lone surrogate)"
-
-
-@pytest.mark.parametrize("start, uri", [
-    ("OPTIONS * HTTP/1.1", "https://example.com"),
-    ("CONNECT example.org:8443 HTTP/1.1", "https://example.org:8443"),
-    ("get /p HTTP/1.1", "https://example.com/p"),
-    ("GET http://other.example/p?q HTTP/1.1", "http://other.example/p?q"),
-])
-def test_parse_message_target_uri_forms(start, uri):
-    message = oc.parse_message(f"{start}\nHost: example.com\n".encode())
-    assert message.target_uri == uri
-    assert message.method == start.split(" ")[0]  # case kept (RFC 9421 §2.2.1)
-
-
-def test_parse_message_without_host_has_no_target_uri():
-    for start in ("GET /p HTTP/1.1", "OPTIONS * HTTP/1.1"):
-        message = oc.parse_message(start.encode())
-        assert message.target_uri is None
-        with pytest.raises(oc.SignatureBaseError, match="no target URI"):
-            oc.component_value(message, oc.Item("@path"))
 
 
 # --- response paths --------------------------------------------------------------------------
@@ -647,8 +580,6 @@ def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
     assert (code, err) == (0, f"op-continue: warning: {path}: private key file is readable by "
                               "other users; chmod 600 it\n")
     assert json.loads(out)["keys"][0]["kid"] == "k"
-
-
 
 
 SEED = oc.b64url_decode(ED["jwk"]["d"], "d")
