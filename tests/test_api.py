@@ -78,40 +78,6 @@ def test_gnapauth_checks_every_argument_when_made(key, args, kwargs, message):
 
 # --- verify_message takes what sign_request and Client.sign return ----------------------------
 
-def test_verify_message_accepts_a_signed_request(key):
-    signed = oc.Client(key, KID).sign("POST", URI, access_token=TOKEN,
-                                      body=oc.continue_body(REF), created=1_700_000_000)
-    verified = oc.verify_message(signed, key.public_key)
-    assert verified.base == signed.signature_base and verified.keyid == KID
-    assert verified.covered == ('"@method"', '"@target-uri"', '"authorization"',
-                                '"content-digest"', '"content-length"', '"content-type"')
-    tampered = oc.SignedRequest(signed.method, URI + "x", signed.headers, signed.body,
-                                signed.signature_base)
-    with pytest.raises(oc.VerificationError):
-        oc.verify_message(tampered, key.public_key)
-    with pytest.raises(oc.VerificationError, match="Content-Digest: sha-512 does not match"):
-        oc.verify_message(oc.SignedRequest(signed.method, signed.url, signed.headers, b"{}",
-                                           signed.signature_base), key.public_key)
-
-
-def test_verify_message_accepts_a_signed_request_as_the_request_of_a_response(key):
-    signed = oc.sign_request("POST", URI, key=key, key_id=KID, body=b"{}", created=1)
-    response = oc.parse_message("HTTP/1.1 200 OK\nContent-Type: application/json\n\n{}")
-    params = oc.signature_params(["@status", oc.Item("@method", {"req": True}),
-                                  oc.Item("content-digest", {"req": True})],
-                                 [("keyid", KID), ("created", 2)])
-    as_sent = oc.request_message(signed.method, signed.url, signed.headers, signed.body)
-    sig_input, signature = oc.sign_message(response, key, params, request=as_sent)
-    signed_response = response.with_fields([("Signature-Input", sig_input),
-                                            ("Signature", signature)])
-    assert oc.verify_message(signed_response, key.public_key, request=signed).keyid == KID
-
-
-@pytest.mark.parametrize("wrong", ["POST / HTTP/1.1", b"", None, {"method": "POST"}])
-def test_verify_message_names_what_it_takes(key, wrong):
-    assert usage(oc.verify_message, wrong, key.public_key) == (
-        "message: expected a Message (parse_message, request_message) or a SignedRequest")
-
 
 # --- load_private_key: key text instead of a path, a path that is not there --------------------
 
