@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import KID, ROOT, FakeResponse, fake_transport, run
+from conftest import KID, ROOT, FakeResponse, fake_transport
 
 import op_continue as oc
 
@@ -116,11 +116,6 @@ def test_a_quoted_token_is_refused_without_echoing_it(key, quoted):
     assert adapter.calls == []
 
 
-def test_a_quoted_interact_ref_in_the_finish_redirect_is_refused():
-    redirect = "https://client.example/finish?hash=h&interact_ref=%22" + REF + "%22"
-    assert usage(oc.parse_finish_redirect, redirect) == f"interact_ref: {QUOTED}"
-
-
 @pytest.mark.parametrize("call, message", [
     (lambda c: c.request_grant("http://auth.example/", {}),
      "grant endpoint: must use https (plain http only with allow_http)"),
@@ -144,21 +139,6 @@ def test_client_operations_name_their_inputs(key, call, message):
 
 
 # --- a rejected interaction is no "HTTP 0" ------------------------------------------------------
-
-def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
-    redirect = "https://client.example/finish?result=grant_rejected"
-    with pytest.raises(oc.GrantError) as info:
-        oc.parse_finish_redirect(redirect)
-    assert (info.value.status, info.value.code) == (None, "grant_rejected")
-    assert str(info.value) == ("grant_rejected: the interaction finished without approving the "
-                               "grant (finish redirect result)")
-    monkeypatch.setenv("FINISH_REDIRECT", redirect)
-    code, out, err = run(capsys, "finish", "--client-nonce", "CN", "--server-nonce", "SN",
-                         "--grant-endpoint", "https://auth.example/")
-    assert (code, out) == (oc.EXIT_GRANT_ERROR, "")
-    assert err == ("op-continue: error: grant_rejected: the interaction finished without "
-                   "approving the grant (finish redirect result)\n")
-    assert "HTTP" not in err
 
 
 # --- every public name documented -------------------------------------------------------------

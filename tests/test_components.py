@@ -273,79 +273,14 @@ def test_component_value_with_a_non_ascii_character():
 
 # --- sign_request ---
 
-@pytest.mark.parametrize("method", ["GE T", "", "P0ST", "GET\r\n"])
-def test_sign_request_method_letters_only(method):
-    with pytest.raises(oc.UsageError, match=exact("method: must be letters only")):
-        oc.sign_request(method, "https://as.example/", key=KEY, key_id=KID)
-
-
-def test_sign_request_created_beyond_the_integer_range():
-    with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
-        oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID, created=10**15)
-    signed = oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID,
-                             created=10**15 - 1)
-    assert signed.header("Signature-Input").endswith(";created=999999999999999")
-
 
 # --- normalize_url / _is_loopback ---
-
-def test_normalize_url_http_loopback_literals():
-    for url in ("http://127.0.0.1:8000/x", "http://127.1.2.3/x", "http://localhost/x",
-                "http://[::1]:9/x"):
-        assert oc.normalize_url(url, allow_http=True) == url
-    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
-        oc.normalize_url("http://as.example/x", allow_http=True)
-
-
-# Regression (fixed): _is_loopback takes any host starting with '127.' as loopback, so a DNS name
-# like 127.attacker.example gets plain http
-def test_normalize_url_http_refuses_dns_names_starting_with_127():
-    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
-        oc.normalize_url("http://127.attacker.example/x", allow_http=True)
 
 
 # --- interaction_hash / verify_interaction_hash ---
 
-def test_interaction_hash_unsupported_method():
-    with pytest.raises(oc.UsageError, match=exact("unsupported hash_method")):
-        oc.interaction_hash("c", "s", REF, "https://as.example/", "md5")
-
-
-@pytest.mark.parametrize("received", [None, b"abc", "a!b", "abc=", "",
-                                      # 4n+1 base64url characters are no base64 at all
-                                      # (binascii.Error escaped here once: found by fuzzing)
-                                      "A", "A" * 45, "x4Jq-abc_" + "A" * 36])
-def test_verify_interaction_hash_unparseable(received):
-    with pytest.raises(oc.VerificationError,
-                       match=exact("interaction hash does not match; "
-                                   "refusing to continue")) as info:
-        oc.verify_interaction_hash(received, "c", "s", REF, "https://as.example/")
-    no_secret(info.value, REF)
-
 
 # --- parse_finish_redirect ---
-
-@pytest.mark.parametrize("url", ["https://c.example/f?hash=\udcff&interact_ref=r",
-                                 "https://c.example/f?hash=%ED%B3%BF&interact_ref=r"])
-def test_parse_finish_redirect_lone_surrogate(url):
-    # argv on POSIX carries undecodable bytes as lone surrogates; a browser would make each
-    # U+FFFD (WHATWG USVString), which no hash is made of (UnicodeEncodeError escaped here once)
-    with pytest.raises(oc.UsageError, match=exact("hash: must be printable ASCII without "
-                                                  "spaces or control characters")):
-        oc.parse_finish_redirect(url)
-
-def test_parse_finish_redirect_not_a_string():
-    with pytest.raises(oc.UsageError, match=exact("finish redirect: must be a string")):
-        oc.parse_finish_redirect(b"https://client.example/finish?hash=a&interact_ref=b")
-
-
-@pytest.mark.parametrize("query", [f"interact_ref={REF}", f"hash=a&interact_ref={REF}&hash=b",
-                                   f"hash=a&interact_ref={REF}&interact_ref={REF}", ""])
-def test_parse_finish_redirect_needs_one_hash_and_one_ref(query):
-    with pytest.raises(oc.UsageError, match=exact("finish redirect: needs exactly one hash "
-                                                  "and one interact_ref")) as info:
-        oc.parse_finish_redirect(f"{FINISH_URI}?{query}")
-    no_secret(info.value, REF)
 
 
 # =============================================================================
@@ -353,25 +288,6 @@ def test_parse_finish_redirect_needs_one_hash_and_one_ref(query):
 # =============================================================================
 
 CONT = {"access_token": {"value": TOKEN}, "uri": "https://as.example/continue/1"}
-
-
-def test_access_actions_must_be_an_array():
-    obj = {"access_token": {"value": TOKEN, "manage": "https://as.example/token/1",
-                            "access": [{"type": "quote", "actions": "create"}]}}
-    with pytest.raises(oc.ResponseError,
-                       match=exact("$.access_token.access[0].actions: expected an array")) as e:
-        oc.Grant.from_json(obj)
-    assert e.value.path == "$.access_token.access[0].actions"
-    no_secret(e.value, TOKEN)
-
-
-@pytest.mark.parametrize("finish", ["", "a\nb", "caf\u00e9"])
-def test_interact_finish_must_be_printable(finish):
-    obj = {"continue": CONT, "interact": {"redirect": "https://as.example/i", "finish": finish}}
-    with pytest.raises(oc.ResponseError,
-                       match=exact("$.interact.finish: expected non-empty printable ASCII")) as e:
-        oc.Grant.from_json(obj)
-    no_secret(e.value, TOKEN)
 
 
 # =============================================================================
@@ -775,24 +691,6 @@ def test_parse_message_failures(text, message):
 
 
 # --- 10. Grant.from_json (subject) ---
-
-@pytest.mark.parametrize("sub_ids", [[], None, {"id": "x"}])
-def test_grant_subject_needs_sub_ids(sub_ids):
-    with pytest.raises(oc.ResponseError,
-                       match=exact("$.subject.sub_ids: expected a non-empty array")):
-        oc.Grant.from_json({"subject": {"sub_ids": sub_ids}})
-
-
-def test_normalize_url_cache_is_bounded():
-    """normalize_url: the cache of checked URLs never grows past 256 entries, and a cached
-    answer is the same as a fresh one (only URLs that passed every check are cached)."""
-    first = oc.normalize_url("HTTPS://Cache.Example:443/a")
-    for i in range(300):
-        assert oc.normalize_url(f"https://cache.example/{i}") == f"https://cache.example/{i}"
-        assert len(oc._NORMALIZED_URLS) <= 256
-    assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
-    with pytest.raises(oc.UsageError, match="https"):
-        oc.normalize_url("http://cache.example/a")  # refused again: failures are not cached
 
 
 @pytest.mark.parametrize("url, target", [

@@ -237,36 +237,6 @@ def test_continue_reads_its_secrets_from_files(cli_env, capsys, monkeypatch):
 AMOUNT = {"value": "500", "assetCode": "USD", "assetScale": 2}
 
 
-@pytest.mark.parametrize("amount, path", [
-    ({**AMOUNT, "value": 5}, "$.l.debitAmount.value"),
-    ({**AMOUNT, "value": str(1 << 64)}, "$.l.debitAmount.value"),
-    ({**AMOUNT, "assetCode": 1}, "$.l.debitAmount.assetCode"),
-    ({**AMOUNT, "assetScale": "2"}, "$.l.debitAmount.assetScale"),
-    ("500", "$.l.debitAmount"),
-])
-def test_limit_amount_paths(amount, path):
-    with pytest.raises(oc.ResponseError) as info:
-        oc.Limits.from_json({"debitAmount": amount}, "$.l")
-    assert info.value.path == path
-
-
-def test_limits_and_amount_values():
-    top = str((1 << 64) - 1)
-    limits = oc.Limits.from_json({"receiver": "https://r.example/incoming-payments/1",
-                                  "interval": "R/2017-03-01T13:00:00Z/P1M",
-                                  "receiveAmount": {**AMOUNT, "value": top, "assetScale": 255},
-                                  "debitAmount": {**AMOUNT, "assetScale": 0}}, "$.l")
-    assert limits.receiveAmount == oc.Amount(top, "USD", 255)
-    assert limits.debitAmount == oc.Amount("500", "USD", 0)
-    assert limits.interval == "R/2017-03-01T13:00:00Z/P1M"
-    assert limits.receiver == "https://r.example/incoming-payments/1"
-    for bad, path in ((5, "$.l.receiver"), (5, "$.l.interval")):
-        key = path.rsplit(".", 1)[1]
-        with pytest.raises(oc.ResponseError) as info:
-            oc.Limits.from_json({key: bad}, "$.l")
-        assert info.value.path == path
-
-
 def test_cli_reports_a_subject_grant(capsys):
     grant = oc.Grant.from_json({"subject": {"sub_ids": [{"id": "https://w.example/alice",
                                                          "format": "uri"}]},
