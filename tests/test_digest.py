@@ -1,16 +1,9 @@
 """TODO docstring."""
-import re
 
 import pytest
+from conftest import exact, raised
 
 import op_continue as oc
-
-
-def _usage(fn, *args, error=oc.UsageError, **kwargs):
-    with pytest.raises(error) as info:
-        fn(*args, **kwargs)
-    assert type(info.value) is error
-    return str(info.value)
 
 
 def test_content_digest_several_algorithms():
@@ -28,12 +21,7 @@ def test_verify_content_digest_malformed(field):
         message = "Content-Digest: no supported algorithm (sha-256, sha-512)"
     else:
         message = "Content-Digest: malformed field"
-    assert _usage(oc.verify_content_digest, field, b"", error=oc.VerificationError) == message
-
-
-def exact(message):
-    """A pytest.raises pattern matching ``message`` exactly."""
-    return "^" + re.escape(message) + "$"
+    assert str(raised(oc.VerificationError, oc.verify_content_digest, field, b"")) == message
 
 
 BODY = b'{"hello": "world"}'

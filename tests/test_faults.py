@@ -17,22 +17,15 @@ import time
 import local_as
 import pytest
 import requests
-from conftest import KID
+from conftest import KID, no_secret, start_grant
 from local_as import LocalAS
 
 import op_continue as oc
 
-FINISH_URI = "https://client.example/finish"
 TIMEOUT = 1.5  # the client's timeout in these tests, seconds (generous: CI machines are loaded)
 QUOTE = [{"type": "quote", "actions": ["create", "read"]}]
 TOKEN = "SECRET-CONTINUE-TOKEN-7"
 REF = "SECRET-INTERACT-REF-7"
-
-
-def no_secret(exc, *secrets):
-    blob = f"{exc}|{exc!r}|{exc.args!r}"
-    for secret in secrets:
-        assert secret not in blob
 
 
 class FakeTime:
@@ -61,19 +54,9 @@ def make_client(key, **kw):
     return oc.Client(key, KID, allow_http=True, **kw)
 
 
-def start_grant(client, las, finish=True):
-    nonce = oc.new_nonce()
-    body = oc.grant_request_body(client=las.wallet, access=QUOTE,
-                                 finish_uri=FINISH_URI if finish else None,
-                                 nonce=nonce if finish else None)
-    if not finish:
-        body["interact"] = {"start": ["redirect"]}
-    return client.request_grant(las.grant_endpoint, body)
-
-
 def approved(client, las):
     """An interactive grant the user approved: (continue, interact_ref)."""
-    grant = start_grant(client, las)
+    grant = start_grant(client, las, QUOTE)[0]
     finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
     return grant.continue_, finish.interact_ref
 
@@ -239,7 +222,7 @@ def test_session_that_retries_posts_is_not_used_to_send(key, las):
 def test_plain_body_over_the_cap(key, las):
     client = make_client(key, max_response_bytes=64)
     with pytest.raises(oc.ResponseError, match="body exceeds 64 bytes"):
-        start_grant(client, las)
+        start_grant(client, las, QUOTE)[0]
     assert len(las.requests_log) == 1
 
 
@@ -265,7 +248,7 @@ def test_too_fast_storm_backs_off_until_the_deadline(key):
     with LocalAS(wait=5, clock=lambda: frozen) as las:
         las.wallet = las.add_wallet("alice", oc.jwks({KID: key.public_key}))
         client = make_client(key)
-        grant = start_grant(client, las, finish=False)
+        grant = start_grant(client, las, QUOTE, finish=False)[0]
         client.clock, client.sleep = ft.clock, ft.sleep
         times = _recording_polls(client, ft)
         t0 = ft.now
@@ -288,7 +271,7 @@ def test_too_fast_then_pending_then_finalized(key):
     with LocalAS(wait=5, clock=ft.clock) as las:
         las.wallet = las.add_wallet("alice", oc.jwks({KID: key.public_key}))
         client = make_client(key)
-        grant = start_grant(client, las, finish=False)
+        grant = start_grant(client, las, QUOTE, finish=False)[0]
         client.clock, client.sleep = ft.clock, ft.sleep
         times = _recording_polls(client, ft)
         real_sleep = ft.sleep
@@ -311,7 +294,7 @@ def test_too_fast_then_pending_then_finalized(key):
 
 def test_poll_deadline_shorter_than_wait_sends_nothing(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime()
     client.clock, client.sleep = ft.clock, ft.sleep
     cont = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 30)
@@ -322,7 +305,7 @@ def test_poll_deadline_shorter_than_wait_sends_nothing(key, las):
 
 def test_poll_loop_is_bounded_when_the_as_says_wait_0(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime(max_sleeps=50)
     client.clock, client.sleep = ft.clock, ft.sleep
     result = client.poll_until_done(grant.continue_, timeout=20)  # the AS keeps saying wait 0
@@ -333,7 +316,7 @@ def test_poll_loop_is_bounded_when_the_as_says_wait_0(key, las):
 
 def test_poll_fault_propagates_without_retry(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime()
     client.clock, client.sleep = ft.clock, ft.sleep
     las.fault = "reset"

@@ -2,22 +2,13 @@
 import base64
 import hashlib
 import json
-import re
 
 import pytest
-from conftest import run
+from conftest import FINISH_URI, exact, no_secret, raised, run
 
 import op_continue as oc
 
 REF = "SECRET-INTERACT-REF-1"
-
-
-def usage(fn, *args, **kwargs):
-    """The UsageError ``fn`` raises: its message; checked to carry no exception chain."""
-    with pytest.raises(oc.UsageError) as info:
-        fn(*args, **kwargs)
-    assert info.value.__context__ is None and info.value.__cause__ is None
-    return str(info.value)
 
 
 QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
@@ -26,7 +17,8 @@ QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env 
 
 def test_a_quoted_interact_ref_in_the_finish_redirect_is_refused():
     redirect = "https://client.example/finish?hash=h&interact_ref=%22" + REF + "%22"
-    assert usage(oc.parse_finish_redirect, redirect) == f"interact_ref: {QUOTED}"
+    assert str(raised(oc.UsageError, oc.parse_finish_redirect, redirect)) == \
+        f"interact_ref: {QUOTED}"
 
 
 def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
@@ -43,12 +35,6 @@ def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
     assert err == ("op-continue: error: grant_rejected: the interaction finished without "
                    "approving the grant (finish redirect result)\n")
     assert "HTTP" not in err
-
-
-def _usage_error(call, *args, **kwargs):
-    with pytest.raises(oc.UsageError) as info:
-        call(*args, **kwargs)
-    return str(info.value)
 
 
 def test_new_nonce_is_24_random_bytes():
@@ -115,29 +101,14 @@ def test_finish_redirect_result(result, code):
      "hash: must be printable ASCII without spaces or control characters"),
 ])
 def test_finish_redirect_refusals(query, message):
-    assert _usage_error(oc.parse_finish_redirect, "https://c.example/f" + query) == message
+    assert str(raised(oc.UsageError, oc.parse_finish_redirect, "https://c.example/f" + query)) == \
+        message
 
 
 def test_finish_redirect_values():
     finish = oc.parse_finish_redirect("https://c.example/f?hash=h%2Bx&interact_ref=r1")
     assert (finish.hash, finish.interact_ref) == ("h+x", "r1")
     assert json.loads(oc.continue_body("r1")) == {"interact_ref": "r1"}
-
-
-
-
-FINISH_URI = "https://client.example/finish"
-
-
-def exact(message):
-    """A pytest.raises pattern matching ``message`` exactly."""
-    return "^" + re.escape(message) + "$"
-
-
-def no_secret(exc, *secrets):
-    blob = f"{exc}|{exc!r}|{getattr(exc, 'args', ())!r}"
-    for secret in secrets:
-        assert secret not in blob
 
 
 def test_interaction_hash_unsupported_method():

@@ -1,18 +1,11 @@
 """TODO docstring."""
-import re
 
 import pytest
-from conftest import KID
+from conftest import KEY, KID, exact, raised
 
 import op_continue as oc
 
 SERVER = "https://as.example"
-
-
-def _usage_error(call, *args, **kwargs):
-    with pytest.raises(oc.UsageError) as info:
-        call(*args, **kwargs)
-    return str(info.value)
 
 
 def test_sign_request_header_names_and_safe_headers(key):
@@ -42,7 +35,7 @@ def test_sign_request_header_names_and_safe_headers(key):
 def test_sign_request_refusals(key, kwargs, message):
     args = {"url": SERVER + "/", "key": key, "key_id": "k1", **kwargs}
     url = args.pop("url")
-    assert _usage_error(oc.sign_request, "POST", url, **args) == message
+    assert str(raised(oc.UsageError, oc.sign_request, "POST", url, **args)) == message
 
 
 @pytest.mark.parametrize("url, message", [
@@ -52,7 +45,7 @@ def test_sign_request_refusals(key, kwargs, message):
     ("https://as.example/a/../b", "URL: must be normalized (no dot segments, valid %-escapes)"),
 ])
 def test_normalize_url_default_name(url, message):
-    assert _usage_error(oc.normalize_url, url) == message
+    assert str(raised(oc.UsageError, oc.normalize_url, url)) == message
 
 
 def test_grant_request_body_interactive():
@@ -73,7 +66,7 @@ def test_grant_request_body_interactive():
 ])
 def test_grant_request_body_refusals(kwargs, message):
     args = {"client": "https://w.example/alice", "access": [], **kwargs}
-    assert _usage_error(oc.grant_request_body, **args) == message
+    assert str(raised(oc.UsageError, oc.grant_request_body, **args)) == message
 
 
 @pytest.mark.parametrize("ref, message", [
@@ -81,15 +74,7 @@ def test_grant_request_body_refusals(kwargs, message):
     ("a\nb", "interact_ref: must be printable ASCII without spaces or control characters"),
 ])
 def test_continue_body_refusals(ref, message):
-    assert _usage_error(oc.continue_body, ref) == message
-
-
-KEY = oc.PrivateKey.from_seed(bytes(range(32)))
-
-
-def exact(message):
-    """A pytest.raises pattern matching ``message`` exactly."""
-    return "^" + re.escape(message) + "$"
+    assert str(raised(oc.UsageError, oc.continue_body, ref)) == message
 
 
 @pytest.mark.parametrize("method", ["GE T", "", "P0ST", "GET\r\n"])

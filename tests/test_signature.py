@@ -1,9 +1,8 @@
 """TODO docstring."""
 import json
-import re
 
 import pytest
-from conftest import KID, text, vectors_of
+from conftest import KEY, KID, exact, raised, text, vectors_of
 
 import op_continue as oc
 
@@ -14,14 +13,6 @@ TOKEN = "SECRET-TOKEN-1"
 
 
 REF = "SECRET-INTERACT-REF-1"
-
-
-def usage(fn, *args, **kwargs):
-    """The UsageError ``fn`` raises: its message; checked to carry no exception chain."""
-    with pytest.raises(oc.UsageError) as info:
-        fn(*args, **kwargs)
-    assert info.value.__context__ is None and info.value.__cause__ is None
-    return str(info.value)
 
 
 def test_verify_message_accepts_a_signed_request(key):
@@ -55,7 +46,7 @@ def test_verify_message_accepts_a_signed_request_as_the_request_of_a_response(ke
 
 @pytest.mark.parametrize("wrong", ["POST / HTTP/1.1", b"", None, {"method": "POST"}])
 def test_verify_message_names_what_it_takes(key, wrong):
-    assert usage(oc.verify_message, wrong, key.public_key) == (
+    assert str(raised(oc.UsageError, oc.verify_message, wrong, key.public_key)) == (
         "message: expected a Message (parse_message, request_message) or a SignedRequest")
 
 
@@ -154,13 +145,6 @@ def test_labels_that_do_not_pair(sig_input, signature):
     assert str(info.value) == "Signature-Input and Signature have no matching label"
 
 
-def _usage(fn, *args, error=oc.UsageError, **kwargs):
-    with pytest.raises(error) as info:
-        fn(*args, **kwargs)
-    assert type(info.value) is error
-    return str(info.value)
-
-
 NO_URI = oc.Message(method="GET", request_target="/")
 
 
@@ -170,12 +154,12 @@ NO_URI = oc.Message(method="GET", request_target="/")
 ])
 def test_signature_base_errors(covered, message):
     inner = oc.signature_params(covered, [])
-    assert _usage(oc.signature_base, NO_URI, inner, error=oc.SignatureBaseError) == message
+    assert str(raised(oc.SignatureBaseError, oc.signature_base, NO_URI, inner)) == message
 
 
 def test_sign_rejects_other_algorithms():
     inner = oc.signature_params(["@method"], [("alg", "rsa-pss-sha512")])
-    assert _usage(oc.sign_message, NO_URI, PRIVATE, inner) == \
+    assert str(raised(oc.UsageError, oc.sign_message, NO_URI, PRIVATE, inner)) == \
         "unsupported algorithm (only ed25519 can sign and verify)"
 
 
@@ -186,8 +170,8 @@ def test_sign_rejects_other_algorithms():
 ])
 def test_verify_reports_bad_signature_params(sig_input, message):
     signed = NO_URI.with_fields([("Signature-Input", sig_input), ("Signature", "sig1=:AAAA:")])
-    assert _usage(oc.verify_message, signed, PRIVATE.public_key,
-                  error=oc.VerificationError) == message
+    assert str(raised(oc.VerificationError, oc.verify_message, signed, PRIVATE.public_key)) == \
+        message
 
 
 def test_verify_signature_fields_strip_only_sp_and_htab():
@@ -197,8 +181,8 @@ def test_verify_signature_fields_strip_only_sp_and_htab():
     inner = oc.signature_params(["@method"], [("created", 1)])
     sig_input, signature = oc.sign_message(message, PRIVATE, inner)
     bad = message.with_fields([("Signature-Input", sig_input + "\x0b"), ("Signature", signature)])
-    assert _usage(oc.verify_message, bad, PRIVATE.public_key,
-                  error=oc.VerificationError) == "signature-input: malformed field"
+    assert str(raised(oc.VerificationError, oc.verify_message, bad, PRIVATE.public_key)) == \
+        "signature-input: malformed field"
 
 
 def test_verify_response_digest_is_checked_against_the_response_body():
@@ -220,22 +204,14 @@ def test_verify_binary_wrapped_digest_fields():
     ok = _digest_message([sha256, oc.content_digest(b"hi") + ", x=X"])
     assert oc.verify_message(ok, PRIVATE.public_key).covered == ('"@method"', '"content-digest";bs')
     bad = _digest_message([sha256 + "\x0b"])
-    assert _usage(oc.verify_message, bad, PRIVATE.public_key,
-                  error=oc.VerificationError) == "Content-Digest: malformed field"
+    assert str(raised(oc.VerificationError, oc.verify_message, bad, PRIVATE.public_key)) == \
+        "Content-Digest: malformed field"
     wrong = _digest_message([sha256], body=b"ho")
-    assert _usage(oc.verify_message, wrong, PRIVATE.public_key, error=oc.VerificationError) == \
+    assert str(raised(oc.VerificationError, oc.verify_message, wrong, PRIVATE.public_key)) == \
         "Content-Digest: sha-256 does not match the body"
 
 
-KEY = oc.PrivateKey.from_seed(bytes(range(32)))
-
-
 NOW = 1_700_000_000
-
-
-def exact(message):
-    """A pytest.raises pattern matching ``message`` exactly."""
-    return "^" + re.escape(message) + "$"
 
 
 def _msg(*fields, url="https://as.example/x?a=1"):
