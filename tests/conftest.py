@@ -36,6 +36,22 @@ OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],  # Open 
              "limits": {"debitAmount": {"value": "500", "assetCode": "USD", "assetScale": 2}}}]
 
 
+NOW = 1_700_000_000  # a fixed clock for created/expires and --created
+URI = "https://auth.example/continue/abc"
+TOKEN = "SECRET-TOKEN-1"  # secrets that no message, repr or log may show
+REF = "SECRET-INTERACT-REF-1"
+QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
+         "the value without the quotes"
+CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],  # JSON out must be UTF-8
+         "identifier": "https://wallet.example/café"}]
+NO_URI = oc.Message(method="GET", request_target="/")  # a request without Host: no target URI
+
+
+def get_message(*fields, url="https://as.example/x?a=1"):
+    """A GET request to ``url`` with these field lines."""
+    return oc.request_message("GET", url, fields)
+
+
 def raised(error, fn, *args, **kwargs):
     """The exception ``fn(*args, **kwargs)`` raises, checked to be exactly ``error`` (not a
     subclass of it) and to carry no exception chain (a chained cause could carry a secret)."""
@@ -105,6 +121,12 @@ def vectors_of(kind: str) -> List[Dict[str, Any]]:
 def text(lines: Any) -> str:
     """Multi-line values are arrays of lines joined with LF (vectors/FORMAT.md)."""
     return "\n".join(lines) if isinstance(lines, list) else lines
+
+
+KEYS = {v["id"]: v for v in vectors_of("key")}
+ED = KEYS["rfc9421-B.1.4"]["input"]  # RFC 9421 B.1.4, the Ed25519 test key
+PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
+PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
 
 
 def run(capsys, *argv):

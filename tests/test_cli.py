@@ -10,10 +10,19 @@ import time
 
 import pytest
 from conftest import (
+    CAFE,
+    ED,
     FINISH_URI,
+    KEYS,
     KID,
+    NOW,
     OUTGOING,
+    PRIVATE,
+    PUBLIC_JWK,
+    REF,
     ROOT,
+    TOKEN,
+    URI,
     FakeAdapter,
     FakeResponse,
     approve,
@@ -30,7 +39,6 @@ from local_as import TENANT_ID
 import op_continue as oc
 
 BASES = [v for v in vectors_of("signature_base") if v["result"] == "valid"]
-KEYS = {v["id"]: v for v in vectors_of("key")}
 B26 = next(v for v in BASES if v["id"] == "rfc9421-B.2.6")
 
 
@@ -737,15 +745,6 @@ def test_help_shows_the_base_newline_the_scheme_default_and_the_wire():
     assert "User-Agent and Accept-Encoding: identity" in " ".join(texts["continue"].split())
 
 
-URI = "https://auth.example/continue/abc"
-
-
-TOKEN = "SECRET-TOKEN-1"
-
-
-REF = "SECRET-INTERACT-REF-1"
-
-
 @pytest.mark.parametrize("call, message", [
     (lambda c: c.request_grant("http://auth.example/", {}),
      "grant endpoint: must use https (plain http only with allow_http)"),
@@ -1122,8 +1121,6 @@ def test_keygen_and_jwk_read_the_key_settings(tmp_path, monkeypatch, capsys):
     assert run(capsys, "jwk") == (0, out, "")
 
 
-
-
 @pytest.fixture
 def env(monkeypatch, keyfile):
     """The key settings (keyfile) and no other setting a command reads; returns monkeypatch."""
@@ -1208,15 +1205,6 @@ def test_cli_usage_and_transport_errors(env, capsys):
     env.delenv("INTERACT_REF")
     assert oc.main(["continue", "--allow-http"]) == oc.EXIT_USAGE
     assert "INTERACT_REF is not set" in capsys.readouterr().err
-
-
-ED = KEYS["rfc9421-B.1.4"]["input"]
-
-
-PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
-
-
-PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
 
 
 B26_keys = next(v for v in vectors_of("signature_base") if v["id"] == "rfc9421-B.2.6")
@@ -1454,11 +1442,7 @@ def test_defaults_and_version(tmp_path, capsys):
     assert "3 still pending, 4 GNAP error, 5 malformed response, 6 transport error" in out
 
 
-
-
 # a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
-CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],
-         "identifier": "https://wallet.example/café"}]
 
 
 def created_of(entry):
@@ -1738,9 +1722,6 @@ def test_a_leading_dash_value_is_given_with_equals(capsys, monkeypatch):
     assert oc.main(argv) == 0
     expected = oc.interaction_hash("-c", "s", "r", "https://as.example/")
     assert capsys.readouterr().out == expected + "\n"
-
-
-NOW = 1_700_000_000
 
 
 JSON_BODY = b'{"hello": "world"}'

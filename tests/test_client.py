@@ -8,11 +8,17 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 from conftest import (
+    CAFE,
     FINISH_URI,
     KEY,
     KID,
+    NOW,
     OUTGOING,
+    QUOTED,
+    REF,
     ROOT,
+    TOKEN,
+    URI,
     FakeResponse,
     approve,
     described,
@@ -197,15 +203,6 @@ def test_gnap_auth_signs_any_request(key, las, client):
 # --- the command line against the local AS ------------------------------------------------
 
 
-URI = "https://auth.example/continue/abc"
-
-
-TOKEN = "SECRET-TOKEN-1"
-
-
-REF = "SECRET-INTERACT-REF-1"
-
-
 def test_continue_grant_without_interact_ref_refuses_before_any_io(key, monkeypatch):
     client = oc.Client(key, KID)
     adapter = fake_transport(client, FakeResponse([b"{}"]))
@@ -256,10 +253,6 @@ def test_gnapauth_checks_every_argument_when_made(key, args, kwargs, message):
     assert str(raised(oc.UsageError, oc.GnapAuth, key, *args, **kwargs)) == message
 
 
-QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
-         "the value without the quotes"
-
-
 @pytest.mark.parametrize("quoted", [f'"{TOKEN}"', f"'{TOKEN}'", f'"{TOKEN}', f"{TOKEN}'"])
 def test_a_quoted_token_is_refused_without_echoing_it(key, quoted):
     client = oc.Client(key, KID)
@@ -292,8 +285,6 @@ def test_gnap_auth_is_a_named_class_of_this_module():
 
 
 # a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
-CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],
-         "identifier": "https://wallet.example/café"}]
 
 
 def fake_client(key, response, **kwargs):
@@ -569,9 +560,6 @@ def test_interpret_refuses_an_echoed_secret_as_code_or_media_type(echo):
 def test_parse_json_refusals(data, why):
     assert described(raised(oc.ResponseError, oc.parse_json, data)) == \
         (f"$: body is not valid JSON{why}", "$", None)
-
-
-NOW = 1_700_000_000
 
 
 def test_redact_skips_empty_secrets():

@@ -6,35 +6,29 @@ Grouped by the module's sections; each test names the function it covers. A test
 """
 
 import pytest
-from conftest import exact, raised
+from conftest import NO_URI, TOKEN, exact, get_message, raised
 
 import op_continue as oc
 
-TOKEN = "SECRET-CONT-TOKEN-9"
-REF = "SECRET-INTERACT-REF-9"
-
-
 # --- _parse_structured / _serialize_structured (via ;sf on a field, RFC 9421 §2.1.1) ---
-
-def _msg(*fields, url="https://as.example/x?a=1"):
-    return oc.request_message("GET", url, fields)
 
 
 def test_sf_field_with_an_unknown_type_name():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("x: not a valid structured field (structured field type must "
                                    "be item, list or dictionary)")):
-        oc.component_value(_msg(("X", "a")), oc.Item("x", {"sf": True}), field_types={"x": "set"})
+        oc.component_value(get_message(("X", "a")), oc.Item("x", {"sf": True}),
+                           field_types={"x": "set"})
 
 
 def test_sf_field_list_is_strictly_reserialized():
-    msg = _msg(("X", "a,   b;q=1.50"), ("X", "(c  d)"))
+    msg = get_message(("X", "a,   b;q=1.50"), ("X", "(c  d)"))
     item = oc.Item("x", {"sf": True})
     assert oc.component_value(msg, item, field_types={"x": "list"}) == "a, b;q=1.5, (c d)"
 
 
 def test_sf_field_item_is_strictly_reserialized():
-    msg = _msg(("X", "  ?1;a=2.000  "))
+    msg = get_message(("X", "  ?1;a=2.000  "))
     item = oc.Item("x", {"sf": True})
     assert oc.component_value(msg, item, field_types={"x": "item"}) == "?1;a=2.0"
 
@@ -110,12 +104,12 @@ def test_target_uri_without_host():
 def test_field_component_name_must_be_lower_case():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("component name of an HTTP field must be lower case")):
-        oc.component_value(_msg(("Content-Type", "a")), oc.Item("Content-Type"))
+        oc.component_value(get_message(("Content-Type", "a")), oc.Item("Content-Type"))
 
 
 def test_field_component_key_on_a_list_field():
     with pytest.raises(oc.SignatureBaseError, match=exact("x: key needs a Dictionary field")):
-        oc.component_value(_msg(("X", "a, b")), oc.Item("x", {"key": "a"}),
+        oc.component_value(get_message(("X", "a, b")), oc.Item("x", {"key": "a"}),
                            field_types={"x": "list"})
 
 
@@ -123,7 +117,7 @@ def test_field_component_key_on_a_list_field():
 # instead of SignatureBaseError
 def test_field_component_bs_with_a_non_latin1_value():
     with pytest.raises(oc.SignatureBaseError, match=r"^x: "):
-        oc.component_value(_msg(("X", "\u20ac")), oc.Item("x", {"bs": True}))
+        oc.component_value(get_message(("X", "\u20ac")), oc.Item("x", {"bs": True}))
 
 
 # --- component_value ---
@@ -131,20 +125,20 @@ def test_field_component_bs_with_a_non_latin1_value():
 @pytest.mark.parametrize("name", [oc.Token("x"), 1, b"x"])
 def test_component_identifier_must_be_a_string(name):
     with pytest.raises(oc.SignatureBaseError, match=exact("component identifier must be a String")):
-        oc.component_value(_msg(("X", "a")), oc.Item(name))
+        oc.component_value(get_message(("X", "a")), oc.Item(name))
 
 
 @pytest.mark.parametrize("param, value", [("key", oc.Token("a")), ("name", 1)])
 def test_component_key_and_name_parameters_must_be_strings(param, value):
     with pytest.raises(oc.SignatureBaseError, match=exact(f"{param} parameter must be a String")):
-        oc.component_value(_msg(("X", "a=1")), oc.Item("x", {param: value}))
+        oc.component_value(get_message(("X", "a=1")), oc.Item("x", {param: value}))
 
 
 @pytest.mark.parametrize("param, value", [("sf", 1), ("bs", "1"), ("req", False)])
 def test_component_flag_parameters_must_be_true(param, value):
     with pytest.raises(oc.SignatureBaseError,
                        match=exact(f"{param} parameter must be a bare flag (true)")):
-        oc.component_value(_msg(("X", "a")), oc.Item("x", {param: value}))
+        oc.component_value(get_message(("X", "a")), oc.Item("x", {param: value}))
 
 
 def test_req_parameter_without_the_request():
@@ -152,7 +146,7 @@ def test_req_parameter_without_the_request():
                        match=exact("req parameter but no request message given")):
         oc.component_value(RESPONSE, oc.Item("@method", {"req": True}))
     assert oc.component_value(RESPONSE, oc.Item("@method", {"req": True}),
-                              request=_msg()) == "GET"
+                              request=get_message()) == "GET"
 
 
 @pytest.mark.parametrize("name, param", [("@method", "sf"), ("@path", "name"),
@@ -161,14 +155,14 @@ def test_derived_component_parameter_not_allowed(name, param):
     params = {param: "a"} if param in ("name", "key") else {param: True}
     with pytest.raises(oc.SignatureBaseError,
                        match=exact(f"{name}: parameter not allowed on this component")):
-        oc.component_value(_msg(), oc.Item(name, params))
+        oc.component_value(get_message(), oc.Item(name, params))
 
 
 def test_component_value_with_a_non_ascii_character():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("x: value has a newline or non-ASCII character")):
-        oc.component_value(_msg(("X", "caf\u00e9")), oc.Item("x"))
-    assert oc.component_value(_msg(("X", "a\tb")), oc.Item("x")) == "a\tb"  # HTAB is allowed
+        oc.component_value(get_message(("X", "caf\u00e9")), oc.Item("x"))
+    assert oc.component_value(get_message(("X", "a\tb")), oc.Item("x")) == "a\tb"  # HTAB is allowed
 
 
 # =============================================================================
@@ -366,9 +360,6 @@ def test_query_param_errors(url, name, message):
     item = oc.Item("@query-param", {"name": name})
     message_ = oc.request_message("GET", url)
     assert str(raised(oc.SignatureBaseError, oc.component_value, message_, item)) == message
-
-
-NO_URI = oc.Message(method="GET", request_target="/")
 
 
 @pytest.mark.parametrize("message, item, error", [

@@ -7,24 +7,15 @@ import os
 import warnings
 
 import pytest
-from conftest import no_secret, run, text, vectors_of, write
+from conftest import KEYS, REF, TOKEN, URI, no_secret, pem, run, text, write
 
 import op_continue as oc
 
-KEYS = {v["id"]: v for v in vectors_of("key")}
 ED_PEM = text(KEYS["rfc9421-B.1.4"]["input"]["private_pem"]) + "\n"
 SEED = oc.PrivateKey.from_pem(ED_PEM)
-TOKEN = "SECRET-TOKEN-1"
-REF = "SECRET-INTERACT-REF-1"
-URI = "https://auth.example/continue/abc"
 
 
 # --- keys -------------------------------------------------------------------------------
-
-def _pem(label, der):
-    body = base64.b64encode(der).decode()
-    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
-
 
 SEED_HEX = "9f8362f87a484a954e6e740c5b4c0e84229139a20aa8ab56ff66586f6a7d29c5"
 
@@ -33,19 +24,19 @@ BAD_PRIVATE_PEMS = [
     (text(KEYS["rfc9421-B.1.1"]["input"]["private_pem"]), "RSA"),
     (text(KEYS["rfc9421-B.1.2"]["input"]["private_pem"]), "RSA-PSS"),
     (text(KEYS["rfc9421-B.1.3"]["input"]["private_pem"]), "EC"),
-    (_pem("ENCRYPTED PRIVATE KEY", b"\x30\x03\x02\x01\x00"), "encrypted"),
-    (_pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\x00"), "OpenSSH"),
-    (_pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + bytes(32)), "PUBLIC KEY"),
+    (pem("ENCRYPTED PRIVATE KEY", b"\x30\x03\x02\x01\x00"), "encrypted"),
+    (pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\x00"), "OpenSSH"),
+    (pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + bytes(32)), "PUBLIC KEY"),
     (ED_PEM.replace("MC4CAQAw", "MC4CAQAx"), "malformed"),
     (ED_PEM[:60] + "\n-----END PRIVATE KEY-----\n", "truncated"),
     (ED_PEM.replace("-----END PRIVATE KEY-----", ""), "BEGIN/END"),
     ("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n", "BEGIN/END"),
     ("not a key at all", "not a PEM"),
-    (_pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + bytes(31)),
+    (pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + bytes(31)),
      "truncated"),
-    (_pem("PRIVATE KEY", bytes.fromhex("302e020102300506032b657004220420") + bytes(32)),
+    (pem("PRIVATE KEY", bytes.fromhex("302e020102300506032b657004220420") + bytes(32)),
      "version"),
-    (_pem("PRIVATE KEY", bytes.fromhex("3030020100300706032b6570050004220420") + bytes(32)),
+    (pem("PRIVATE KEY", bytes.fromhex("3030020100300706032b6570050004220420") + bytes(32)),
      "no parameters"),
 ]
 
@@ -351,7 +342,7 @@ def test_pkcs8_v2_with_its_public_key():
     head = bytes.fromhex("3051020101300506032b657004220420") + seed
 
     def v2(bits):
-        return _pem("PRIVATE KEY", head + b"\x81\x21" + bits)
+        return pem("PRIVATE KEY", head + b"\x81\x21" + bits)
 
     assert oc.PrivateKey.from_pem(v2(b"\x00" + pub)).public_key == SEED.public_key
     for bad in (b"\x00" + bytes(32), b"\x01" + pub):
@@ -368,7 +359,7 @@ def test_pkcs8_v2_with_its_public_key():
 
 SENTINEL_SEED = b"\xf0SENTINEL-SEED-do-not-leak-it!!\xf0"  # 32 bytes; two are not ASCII
 SENTINEL_DER = bytes.fromhex("302e020100300506032b657004220420") + SENTINEL_SEED
-SENTINEL_PEM = _pem("PRIVATE KEY", SENTINEL_DER)
+SENTINEL_PEM = pem("PRIVATE KEY", SENTINEL_DER)
 SENTINEL_KEY = oc.PrivateKey.from_seed(SENTINEL_SEED)
 JSON_TOKEN = "SENTINEL-ACCESS-TOKEN-7"
 
@@ -454,8 +445,8 @@ def _input_secrets(data):
 
 def _bad_input_matrix():
     """Every bad input of this file's tables above, as (id, call, input)."""
-    for i, (pem, _) in enumerate(BAD_PRIVATE_PEMS):
-        yield f"private-pem-{i}", lambda pem=pem: oc.PrivateKey.from_pem(pem), pem
+    for i, (bad, _) in enumerate(BAD_PRIVATE_PEMS):
+        yield f"private-pem-{i}", lambda bad=bad: oc.PrivateKey.from_pem(bad), bad
     for i, (jwk, _) in enumerate(BAD_JWKS):
         yield f"jwk-{i}", lambda jwk=jwk: oc.PublicKey.from_jwk(jwk), jwk
     for i, (url, _) in enumerate(BAD_URLS):
@@ -497,16 +488,16 @@ def _der_file_cases():
         pytest.param(base64.b64encode(SENTINEL_DER), "not a PEM text or base64", id="b64-der"),
         pytest.param(base64.encodebytes(SENTINEL_DER), "not a PEM text or base64",
                      id="b64-der-lines"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER + b"\x00"), "malformed PKCS#8",
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER + b"\x00"), "malformed PKCS#8",
                      id="trailing-byte"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER[:-1]), "truncated", id="truncated"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER.replace(b"\x02\x01\x00", b"\x02\x01\x05",
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER[:-1]), "truncated", id="truncated"),
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER.replace(b"\x02\x01\x00", b"\x02\x01\x05",
                                                               1)), "version", id="version"),
-        pytest.param(_pem("PRIVATE KEY", bytes.fromhex("302f020100300506032b657004230420")
+        pytest.param(pem("PRIVATE KEY", bytes.fromhex("302f020100300506032b657004230420")
                           + SENTINEL_SEED + b"\x00"), "malformed Ed25519", id="long-octets"),
-        pytest.param(_pem("PRIVATE KEY", v2_bad_tag), "malformed PKCS#8", id="v2-bad-tag"),
-        pytest.param(_pem("PRIVATE KEY", v2_wrong_public), "does not match", id="v2-mismatch"),
-        pytest.param(_pem("PUBLIC KEY", SENTINEL_DER), "found 'PUBLIC KEY'", id="wrong-label"),
+        pytest.param(pem("PRIVATE KEY", v2_bad_tag), "malformed PKCS#8", id="v2-bad-tag"),
+        pytest.param(pem("PRIVATE KEY", v2_wrong_public), "does not match", id="v2-mismatch"),
+        pytest.param(pem("PUBLIC KEY", SENTINEL_DER), "found 'PUBLIC KEY'", id="wrong-label"),
         pytest.param(SENTINEL_PEM.replace(b64_der, b64_der[:-1]), "not valid base64",
                      id="bad-padding"),
         pytest.param(SENTINEL_PEM.encode("ascii") + "é".encode(), "non-ASCII", id="non-ascii"),

@@ -4,15 +4,9 @@ import hashlib
 import json
 
 import pytest
-from conftest import FINISH_URI, exact, no_secret, raised, run
+from conftest import FINISH_URI, QUOTED, REF, exact, no_secret, raised, run
 
 import op_continue as oc
-
-REF = "SECRET-INTERACT-REF-1"
-
-
-QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
-         "the value without the quotes"
 
 
 def test_a_quoted_interact_ref_in_the_finish_redirect_is_refused():

@@ -8,14 +8,20 @@ import sys
 import warnings
 
 import pytest
-from conftest import KEY, ROOT, exact, no_secret, pem, raised, run, text, vectors_of
+from conftest import (
+    ED,
+    KEY,
+    PRIVATE,
+    PUBLIC_JWK,
+    ROOT,
+    exact,
+    no_secret,
+    pem,
+    raised,
+    run,
+)
 
 import op_continue as oc
-
-KEYS = {v["id"]: v for v in vectors_of("key")}
-ED = KEYS["rfc9421-B.1.4"]["input"]
-PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
-PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
 
 
 @pytest.mark.parametrize("jwk, message", [
@@ -199,10 +205,6 @@ SEED = oc.b64url_decode(ED["jwk"]["d"], "d")
 ALG = bytes.fromhex("300506032b6570")  # AlgorithmIdentifier id-Ed25519, no parameters
 
 
-def _pem(der, label="PRIVATE KEY"):
-    return f"-----BEGIN {label}-----\n{base64.b64encode(der).decode()}\n-----END {label}-----\n"
-
-
 def _seq(body, tag=0x30):
     return bytes([tag, len(body)]) + body
 
@@ -212,7 +214,7 @@ def _pkcs8(seed=SEED, alg=ALG, tail=b""):
 
 
 def test_vector_key_seed():
-    assert oc.PrivateKey.from_pem(_pem(_pkcs8())).public_key == PRIVATE.public_key
+    assert oc.PrivateKey.from_pem(pem("PRIVATE KEY", _pkcs8())).public_key == PRIVATE.public_key
 
 
 @pytest.mark.parametrize("der", [
@@ -222,7 +224,7 @@ def test_vector_key_seed():
     _pkcs8(tail=_seq(b"\x00" + PRIVATE.public_key.raw, 0x81)),  # v2 publicKey
 ])
 def test_private_key_der_accepted(der):
-    assert oc.PrivateKey.from_pem(_pem(der)).public_key == PRIVATE.public_key
+    assert oc.PrivateKey.from_pem(pem("PRIVATE KEY", der)).public_key == PRIVATE.public_key
 
 
 @pytest.mark.parametrize("der, problem", [
@@ -248,7 +250,7 @@ def test_private_key_der_accepted(der):
      "the key is an unknown algorithm, expected Ed25519"),
 ])
 def test_private_key_der_errors(der, problem):
-    assert str(raised(oc.UsageError, oc.PrivateKey.from_pem, _pem(der))) == \
+    assert str(raised(oc.UsageError, oc.PrivateKey.from_pem, pem("PRIVATE KEY", der))) == \
         "private key: " + problem
 
 
@@ -262,12 +264,12 @@ SPKI_BITS = _seq(b"\x00" + PRIVATE.public_key.raw, 0x03)
     (_seq(ALG + _seq(b"\x01" + PRIVATE.public_key.raw, 0x03)), "malformed Ed25519 public key"),
 ])
 def test_public_key_der_errors(der, problem):
-    assert str(raised(oc.UsageError, oc.PublicKey.from_pem, _pem(der, "PUBLIC KEY"))) == \
+    assert str(raised(oc.UsageError, oc.PublicKey.from_pem, pem("PUBLIC KEY", der))) == \
         "public key: " + problem
 
 
 def test_public_key_der_accepted():
-    assert oc.PublicKey.from_pem(_pem(_seq(ALG + SPKI_BITS), "PUBLIC KEY")) == PRIVATE.public_key
+    assert oc.PublicKey.from_pem(pem("PUBLIC KEY", _seq(ALG + SPKI_BITS))) == PRIVATE.public_key
 
 
 def test_pem_text_base64_encoded_once_more():

@@ -12,7 +12,7 @@ import json
 import string
 
 import pytest
-from conftest import KEY
+from conftest import KEY, NOW
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +21,6 @@ import op_continue as oc
 BOUNDED = settings(max_examples=100, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 OTHER_KEY = oc.PrivateKey.from_seed(bytes(range(1, 33)))
-NOW = 1_700_000_000
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
 # --- RFC 8941 values --------------------------------------------------------------------------

@@ -2,17 +2,21 @@
 import json
 
 import pytest
-from conftest import KEY, KID, exact, raised, text, vectors_of
+from conftest import (
+    KEY,
+    KID,
+    NO_URI,
+    NOW,
+    PRIVATE,
+    REF,
+    TOKEN,
+    URI,
+    exact,
+    get_message,
+    raised,
+)
 
 import op_continue as oc
-
-URI = "https://auth.example/continue/abc"
-
-
-TOKEN = "SECRET-TOKEN-1"
-
-
-REF = "SECRET-INTERACT-REF-1"
 
 
 def test_verify_message_accepts_a_signed_request(key):
@@ -48,15 +52,6 @@ def test_verify_message_accepts_a_signed_request_as_the_request_of_a_response(ke
 def test_verify_message_names_what_it_takes(key, wrong):
     assert str(raised(oc.UsageError, oc.verify_message, wrong, key.public_key)) == (
         "message: expected a Message (parse_message, request_message) or a SignedRequest")
-
-
-KEYS = {v["id"]: v for v in vectors_of("key")}
-
-
-ED = KEYS["rfc9421-B.1.4"]["input"]
-
-
-PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
 
 
 def test_jwks_keys_are_found_by_kid():
@@ -145,9 +140,6 @@ def test_labels_that_do_not_pair(sig_input, signature):
     assert str(info.value) == "Signature-Input and Signature have no matching label"
 
 
-NO_URI = oc.Message(method="GET", request_target="/")
-
-
 @pytest.mark.parametrize("covered, message", [
     (["@signature-params"], "@signature-params cannot be a covered component"),
     (["@method", "@method"], "a component identifier is covered twice"),
@@ -211,19 +203,12 @@ def test_verify_binary_wrapped_digest_fields():
         "Content-Digest: sha-256 does not match the body"
 
 
-NOW = 1_700_000_000
-
-
-def _msg(*fields, url="https://as.example/x?a=1"):
-    return oc.request_message("GET", url, fields)
-
-
 BODY = b'{"hello": "world"}'
 
 
 def test_signature_base_unregistered_parameter_is_kept():
     params = oc.signature_params(["@method"], [("foo", oc.Token("bar")), ("created", NOW)])
-    assert oc.signature_base(_msg(), params) == \
+    assert oc.signature_base(get_message(), params) == \
         f'"@method": GET\n"@signature-params": ("@method");foo=bar;created={NOW}'
 
 
@@ -233,7 +218,7 @@ def test_signature_base_integer_parameters(name, value):
     params = oc.signature_params(["@method"], [(name, value)])
     with pytest.raises(oc.SignatureBaseError,
                        match=exact(f"{name}: signature parameter must be an Integer")):
-        oc.signature_base(_msg(), params)
+        oc.signature_base(get_message(), params)
 
 
 @pytest.mark.parametrize("name, value", [("nonce", oc.Token("n")), ("tag", 1),
@@ -242,7 +227,7 @@ def test_signature_base_string_parameters(name, value):
     params = oc.signature_params(["@method"], [(name, value)])
     with pytest.raises(oc.SignatureBaseError,
                        match=exact(f"{name}: signature parameter must be a String")):
-        oc.signature_base(_msg(), params)
+        oc.signature_base(get_message(), params)
 
 
 def _signed_post(params=(("keyid", "k"), ("created", NOW)), label="sig1", msg=None):
@@ -254,7 +239,7 @@ def _signed_post(params=(("keyid", "k"), ("created", NOW)), label="sig1", msg=No
 
 def test_verify_message_without_signature_input():
     with pytest.raises(oc.VerificationError, match=exact("signature-input: field missing")):
-        oc.verify_message(_msg(), KEY.public_key)
+        oc.verify_message(get_message(), KEY.public_key)
 
 
 def test_verify_message_several_signatures_need_a_label():
@@ -266,14 +251,15 @@ def test_verify_message_several_signatures_need_a_label():
 
 
 def test_verify_message_input_member_not_an_inner_list():
-    msg = _msg().with_fields([("Signature-Input", "sig1=:AAAA:"), ("Signature", "sig1=:AAAA:")])
+    msg = get_message().with_fields([("Signature-Input", "sig1=:AAAA:"),
+                                     ("Signature", "sig1=:AAAA:")])
     with pytest.raises(oc.VerificationError,
                        match=exact("Signature-Input member is not an Inner List")):
         oc.verify_message(msg, KEY.public_key)
 
 
 def test_verify_message_signature_member_not_a_byte_sequence():
-    msg = _msg().with_fields([("Signature-Input", 'sig1=("@method")'),
+    msg = get_message().with_fields([("Signature-Input", 'sig1=("@method")'),
                               ("Signature", 'sig1=("a")')])
     with pytest.raises(oc.VerificationError,
                        match=exact("Signature member is not a Byte Sequence")):
@@ -314,7 +300,7 @@ def test_verify_message_max_age_window():
 
 
 def test_verify_message_malformed_signature_input():
-    msg = _msg().with_fields([("Signature-Input", "sig1=("), ("Signature", "sig1=:AAAA:")])
+    msg = get_message().with_fields([("Signature-Input", "sig1=("), ("Signature", "sig1=:AAAA:")])
     with pytest.raises(oc.VerificationError, match=exact("signature-input: malformed field")):
         oc.verify_message(msg, KEY.public_key)
 
