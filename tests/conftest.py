@@ -98,6 +98,11 @@ def start_grant(client, las, access=OUTGOING, finish=True):
     return client.request_grant(las.grant_endpoint, body), nonce
 
 
+def created_of(entry):
+    """The created parameter of a request as the AS received it (RFC 9421 §2.3)."""
+    return int(entry["headers"]["signature-input"].rsplit(";created=", 1)[1])
+
+
 def approve(client, las):
     """An interactive grant the user approved: (the Grant, the checked interact_ref)."""
     grant, nonce = start_grant(client, las)

@@ -3,6 +3,7 @@ every operation, every row of the Rafiki table in shared/open-payments-notes.md,
 import json
 import subprocess
 import sys
+import time
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -21,6 +22,7 @@ from conftest import (
     URI,
     FakeResponse,
     approve,
+    created_of,
     described,
     exact,
     fake_transport,
@@ -649,3 +651,79 @@ def test_gnap_auth_refuses_a_non_json_body_as_a_usage_error():
     auth = oc.GnapAuth(KEY, KID, TOKEN)
     with pytest.raises(oc.UsageError, match="GnapAuth"):
         requests.Request("POST", "https://as.example/x", data="a=b", auth=auth).prepare()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda c: c.request_grant("http://auth.example/", {}),
+     "grant endpoint: must use https (plain http only with allow_http)"),
+    (lambda c: c.continue_grant("https://auth.example/c/../x", TOKEN, REF),
+     "continue URI: must be normalized (no dot segments, valid %-escapes)"),
+    (lambda c: c.poll("auth.example/continue", TOKEN),
+     "continue URI: must be an absolute URL with a host"),
+    (lambda c: c.cancel(URI, None), "continue access token: must be a non-empty string"),
+    (lambda c: c.continue_grant(URI, None, REF),
+     "continue access token: must be a non-empty string"),
+    (lambda c: c.rotate("https://auth.example/token#1", TOKEN),
+     "manage URL: must not contain a fragment"),
+    (lambda c: c.revoke("https://auth.example/token/1", ""), "access token: must be a non-empty "
+                                                             "string"),
+])
+def test_client_operations_name_their_inputs(key, call, message):
+    client = oc.Client(key, KID)
+    adapter = fake_transport(client, FakeResponse([b"{}"]))
+    assert str(raised(oc.UsageError, call, client)) == message
+    assert adapter.calls == []  # refused before any I/O: no token-less request either
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"key": "not a key"}, "key: expected a PrivateKey, not str; use load_private_key(path), "
+                           "or PrivateKey.from_pem(text)"),
+    ({"timeout": 0}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": 600.5}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": "5"}, "timeout: expected seconds in (0, 600]"),
+    ({"timeout": True}, "timeout: expected seconds in (0, 600]"),  # a bool is no duration
+    ({"max_response_bytes": 0}, "max_response_bytes: expected a positive integer"),
+    ({"max_response_bytes": True}, "max_response_bytes: expected a positive integer"),
+    ({"max_response_bytes": 2.0}, "max_response_bytes: expected a positive integer"),
+])
+def test_client_argument_messages(key, kwargs, message):
+    args = {"key": key, **kwargs}
+    with pytest.raises(oc.UsageError) as info:
+        oc.Client(args.pop("key"), KID, **args)
+    assert str(info.value) == message
+
+
+def test_client_argument_bounds_and_defaults(key):
+    assert oc.Client(key, KID, timeout=600).timeout == 600.0  # the bound is inclusive
+    assert oc.Client(key, KID, max_response_bytes=1).max_response_bytes == 1
+    client = oc.Client(key, KID)
+    assert client.sleep is time.sleep and client.clock is time.monotonic
+    with pytest.raises(oc.UsageError) as info:  # https only unless allow_http is given
+        client.sign("POST", "http://127.0.0.1:9/x")
+    assert str(info.value) == "URL: must use https (plain http only with allow_http)"
+
+
+def test_client_operations_sign_with_the_given_created(client, las):
+    grant = client.request_grant(las.grant_endpoint, oc.grant_request_body(
+        client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()),
+        created=1_700_000_001)
+    ref = oc.parse_finish_redirect(las.approve(grant.continue_.uri)).interact_ref
+    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token, ref,
+                                 created=1_700_000_002)
+    new = client.rotate(done.access_token.manage, done.access_token.value,
+                        created=1_700_000_003)
+    client.revoke(new.manage, new.value, created=1_700_000_004)
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING)
+    body["interact"] = {"start": ["redirect"]}
+    pending = client.request_grant(las.grant_endpoint, body)
+    assert client.poll(pending.continue_.uri, pending.continue_.access_token,
+                       created=1_700_000_005).continue_ is not None
+    client.cancel(pending.continue_.uri, pending.continue_.access_token, created=1_700_000_006)
+    log = [e for e in las.requests_log if e["verification"]["checked"]]
+    assert [(e["method"], e["status"]) for e in log] == [
+        ("POST", 200), ("POST", 200), ("POST", 200), ("DELETE", 204), ("POST", 200),
+        ("POST", 200), ("DELETE", 204)]
+    assert [created_of(e) for i, e in enumerate(log) if i != 4] == [
+        1_700_000_001, 1_700_000_002, 1_700_000_003, 1_700_000_004, 1_700_000_005,
+        1_700_000_006]
+    assert all(e["verification"]["ok"] for e in log)

@@ -1,5 +1,5 @@
 """Fault injection against the local AS (tests/local_as.py) on 127.0.0.1 only, plus the bad
-inputs this file adds to tests/test_errors.py (see BAD_INPUT_CENSUS at the end).
+inputs this file adds to tests/test_errors.py (under "bad inputs beyond tests/test_errors.py").
 
 For every fault: the right error type, the ``TransportError.request_sent`` flag (may an
 interact_ref have been spent?), exactly one POST per continue_grant call (nothing is retried,
@@ -7,7 +7,6 @@ also with a caller-supplied requests.Session), and no secret (continue token, in
 str/repr/args. Timeouts are small and every loop is bounded.
 
 Tests headed "Regression (fixed)" pin bugs these tests found in op_continue.py, since fixed.
-When a fix lands the test XPASSes, strict makes that a failure, and the mark must be removed.
 """
 import json
 import socket
@@ -457,24 +456,3 @@ def test_more_bad_responses(status, ctype, body, error, fragment):
         grant = oc._interpret(status, ctype, body, (TOKEN, REF), False)
         oc.Grant.from_json(grant)
     no_secret(info.value, TOKEN, REF)
-
-
-# The bad inputs this file tries that tests/test_errors.py does not: kept in one place so the
-# closing note can count them (tests/test_errors.py's own inputs are not repeated here).
-BAD_INPUT_CENSUS = {
-    "transport faults (connection refused x2 sessions, 8 LocalAS faults x2 sessions, drip, "
-    "reset_after retried, retrying session)": 2 + 16 + 1 + 1 + 1,
-    "poll loop (too_fast storm, too_fast then pending, deadline < wait, wait 0, reset in poll)": 5,
-    "body over a plain size cap": 1,
-    "huge port (URL we call, response URL, verified @authority)": 3,
-    "lone surrogate message text": 1,
-    "non-finite / out-of-range decimals (nan, inf, -inf, 1e12, -1e12)": 5,
-    "secrets echoed as error code / Content-Type": 2,
-    "bad max_response_bytes": 6,
-    "bad client timeouts": 7,
-    "non-key passed as key": 3,
-    "verify with a foreign alg": 1,
-    "more bad responses": 11,
-}
-
-

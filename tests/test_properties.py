@@ -366,7 +366,7 @@ def _check(doc):
     assert grant.access_token is not None or grant.continue_ is not None or grant.subject
     if grant.continue_ is not None and grant.continue_.wait is not None:
         assert 0 <= grant.continue_.wait <= oc.MAX_WAIT_SECONDS
-    assert grant.to_json() is not None
+    assert oc.Grant.from_json(grant.to_json()) == grant  # the CLI's --json reads back the same
 
 
 @BOUNDED
