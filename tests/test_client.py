@@ -1,5 +1,7 @@
-"""The continuation client against the local Rafiki-like AS (tests/local_as.py) on loopback:
-every operation, every row of the Rafiki table in shared/open-payments-notes.md, and the CLI."""
+"""Section 11 of op_continue.py, the client (the only I/O): Client's arguments and operations
+against the local Rafiki-like AS (tests/local_as.py) on loopback, every row of the Rafiki table
+in the Open Payments notes, polling, the transport and its errors, reading an answer (status,
+Content-Type, body limits, GNAP errors, secrets an AS echoes) and GnapAuth."""
 import json
 import subprocess
 import sys

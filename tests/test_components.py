@@ -1,12 +1,10 @@
-"""Issue 5, "Strength of the tests": the lines and branches of op_continue.py that the rest of
-the suite does not reach, each pinned to its real behaviour (error class, message, output).
-
-Grouped by the module's sections; each test names the function it covers. A test under a
-"Regression (fixed)" comment pinned a bug found here, since fixed.
-"""
+"""Section 6 of op_continue.py, messages and components (RFC 9421 §2): parse_message and
+request_message for HTTP/1.1 messages (RFC 9112), the derived components (§2.2), field
+components with their sf, key, bs and req parameters (§2.1, §2.4), and every refusal with its
+exact error type and message."""
 
 import pytest
-from conftest import NO_URI, TOKEN, exact, get_message, raised
+from conftest import NO_URI, exact, get_message, raised
 
 import op_continue as oc
 
@@ -32,10 +30,6 @@ def test_sf_field_item_is_strictly_reserialized():
     item = oc.Item("x", {"sf": True})
     assert oc.component_value(msg, item, field_types={"x": "item"}) == "?1;a=2.0"
 
-
-# =============================================================================
-# 6. Messages and components
-# =============================================================================
 
 RESPONSE = oc.Message(status=200, fields=(("x", "1"),))
 
@@ -165,14 +159,7 @@ def test_component_value_with_a_non_ascii_character():
     assert oc.component_value(get_message(("X", "a\tb")), oc.Item("x")) == "a\tb"  # HTAB is allowed
 
 
-# =============================================================================
-# 10. Responses
-# =============================================================================
-
-CONT = {"access_token": {"value": TOKEN}, "uri": "https://as.example/continue/1"}
-
-
-# --- 6. parse_message ---
+# --- parse_message: line endings, failures ---
 
 def test_parse_message_crlf_lines_and_body():
     msg = oc.parse_message(b"GET /p?q HTTP/1.1\r\nHost: h.example\r\nX:  1 \r\n\r\nbody\r\n")
@@ -196,8 +183,7 @@ def test_parse_message_failures(text, message):
         oc.parse_message(text)
 
 
-# --- 10. Grant.from_json (subject) ---
-
+# --- request_message, parse_message and the derived components in detail ---------------------
 
 @pytest.mark.parametrize("url, target", [
     ("https://as.example", "/"),

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Section 5 of op_continue.py, the Content-Digest field (RFC 9530 §2): computing it for each
+supported algorithm and checking it against a body."""
 
 import pytest
 from conftest import exact, raised

@@ -1,6 +1,7 @@
-"""Details of the public contract that the broader tests leave loose (found by mutation
-testing): exact error messages, key selection by keyid in a JWKS, the CLI's --label, --max-age,
---request and --field-type, the request target of a built request, and form-urlencoded parsing."""
+"""Section 4 of op_continue.py, keys: Ed25519 (RFC 8032) as PKCS#8 and SPKI DER (RFC 8410) in
+PEM (RFC 7468), as JWK (RFC 8037) and in JWK Sets (RFC 7517 §5); load_private_key and
+load_public_key, the key-file permissions warning, and every refusal with its exact message and
+no key material in it."""
 import base64
 import json
 import subprocess
@@ -77,7 +78,7 @@ def test_jwk_without_kid_and_bad_bytes():
         oc.load_public_key('{"keys": []}')
 
 
-# --- the argument parser: required options, defaults, choices, prog --------------------------
+# --- load_private_key: key text, paths, JWK files, the permissions warning ------------------
 
 
 def test_load_private_key_given_key_text_points_at_from_pem_and_never_echoes_it():

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Section 9 of op_continue.py, requests (RFC 9635 §2, §5, §6 as Open Payments profiles them):
+sign_request's headers and refusals, normalize_url, and the grant and continue request bodies."""
 
 import pytest
 from conftest import KEY, KID, exact, raised

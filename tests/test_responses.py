@@ -1,6 +1,6 @@
-"""The exact contract of building requests and reading responses (found by mutation testing):
-the error type, message, JSON path and HTTP status of every refusal in sections 9-11 of
-op_continue.py, both sides of each boundary, and the values the response dataclasses carry."""
+"""Section 10 of op_continue.py, responses (RFC 9635 §3, as the Open Payments auth-server OpenAPI
+shapes it): Grant, AccessToken with its access items and limits, Continue, Interact and the GNAP
+error object (§3.6); each refusal's message, JSON path and status, and the values read."""
 
 import pytest
 from conftest import described, exact, no_secret, raised
@@ -20,8 +20,6 @@ def test_response_error_defaults_and_empty_path():
     error = oc.ResponseError("bad", path="$.x", status=200)
     assert (str(error), error.path, error.status) == ("$.x: bad", "$.x", 200)
 
-
-# --- HTTP status and Content-Type of an answer (RFC 9635 §3, §3.6; RFC 9110 §15) -------------
 
 JSON = "application/json"
 
@@ -258,8 +256,7 @@ def test_grant_round_trip():
                                               "uri": CONT["uri"]}}
 
 
-# --- Interaction finish redirect (RFC 9635 §4.2.1) -------------------------------------------
-
+# --- Limits and amounts (Open Payments limits-outgoing) ---------------------------------------
 
 AMOUNT = {"value": "500", "assetCode": "USD", "assetScale": 2}
 

@@ -1,4 +1,6 @@
-"""TODO docstring."""
+"""Sections 7 and 8 of op_continue.py: the signature base (RFC 9421 §2.5), signing and verifying
+(§3.1, §3.2, §3.3.6, §4.1, §4.2): sign_message and verify_message with keys and key sets,
+labels, created and expires, max age, required components, and the Content-Digest verify checks."""
 import json
 
 import pytest

@@ -1,6 +1,6 @@
-"""The core sections' contract in detail (found by mutation testing): exact error messages and
-their exception types, boundaries of the DER reader, of ports and of Structured Field values,
-and the small normalisations of RFC 9421 component values."""
+"""Section 3 of op_continue.py, Structured Field Values (RFC 8941): serializing (§4.1) and
+parsing (§4.2) Items, Lists, Dictionaries and their bare items (Integers, Decimals, Strings,
+Tokens, Byte Sequences, Booleans), base64url, and every refusal with its exact message."""
 
 import pytest
 from conftest import exact, raised
@@ -174,7 +174,7 @@ def test_htab_only_as_ows(parse, field, expected):
         assert parse(field) == expected
 
 
-# --- RFC 9421 §3.1, §3.2 signing and verifying ---------------------------------------------------
+# --- Byte Sequences (RFC 8941 §4.2.7), and the edges of serializing and parsing ---------------
 
 
 @pytest.mark.parametrize("text, value", [
