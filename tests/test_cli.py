@@ -500,6 +500,7 @@ def test_gnap_error_on_stderr_is_printable(online, key, monkeypatch, capsys):
 
 
 def test_printable_escapes_everything_but_printable_ascii():
+    # private _printable: the escaping table itself; the online CLI tests show it in their output
     assert oc._printable(' ~az"\\') == ' ~az"\\'  # printable ASCII as it is, a backslash too
     assert oc._printable("\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600") == \
         r"\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600"
@@ -739,6 +740,7 @@ def test_verify_prints_valid_before_its_warnings_on_one_stream(tmp_path, key):
 
 
 def test_help_shows_the_base_newline_the_scheme_default_and_the_wire():
+    # private _parser: the parser behind main(); no public handle on its help texts
     texts = {name: oc._parser().commands[name].format_help() for name in ("base", "continue")}
     assert "without a newline (RFC 9421 §2.5)" in " ".join(texts["base"].split())
     assert "(default: https)" in texts["base"]
@@ -856,6 +858,7 @@ def test_options_are_never_abbreviated(flow_env, capsys):
      "invalid command line (arguments are not shown); see --help"),
 ])
 def test_argparse_messages_keep_names_only(message, shown):
+    # private _argparse_error: how argparse's messages are cut to names; main() shows few
     assert oc._argparse_error(message) == (message if shown is None else shown)
 
 
@@ -948,6 +951,7 @@ def test_env_output_survives_eval_with_hostile_values(flow_env, monkeypatch, cap
     assert "EVIL" not in env
     assert env["OUTGOING_PAYMENT_ACCESS_TOKEN"] == env["ACCESS_TOKEN"] == token["value"]
     assert env["OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"] == env["MANAGE_URL"] == token["manage"]
+    # private _printable: the escaping table itself; the online CLI tests show it in their output
     assert env["SUBJECT_ID_1"] == oc._printable(SHELL_HOSTILE_ID)  # escaped, as in the text format
     assert env["SUBJECT_ID_2"] == "x'y"
     assert env["CONTINUE_URI"] == CONT["uri"]
@@ -1319,6 +1323,7 @@ def test_cli_reports_a_subject_grant(capsys):
                                                          "format": "uri"}]},
                                 "continue": {"access_token": {"value": "C"},
                                              "uri": "https://as.example/continue/1"}})
+    # private _report_grant: how the CLI prints a grant; no offline command gets a subject-only one
     assert oc._report_grant(grant, "text") == oc.EXIT_OK
     assert capsys.readouterr().out == "SUBJECT_ID = https://w.example/alice\n"
     assert oc._report_grant(grant, "json") == oc.EXIT_OK

@@ -298,6 +298,7 @@ def fake_client(key, response, **kwargs):
 
 def test_poll_wait_defaults():
     # RFC 9635 §3.1: no wait -> 5 s; never a busy loop on "wait": 0
+    # private _poll_wait: the wait poll_until_done sleeps; the public loop shows only its sum
     assert [oc._poll_wait(w) for w in (None, 0, 1, 7)] == [5, 1, 1, 7]
 
 
@@ -315,7 +316,9 @@ def test_grant_errors_are_reported_not_crashed(client, key, las):
 
 
 def test_transport_error_mapping():
+    # private _Exchange: the state _transport_error and the adapter read; no public way builds one
     exchange = oc._Exchange()
+    # private _transport_error: maps each requests exception; a live one is not raised at will
     err = oc._transport_error(requests.exceptions.ConnectionError(), exchange)
     assert (err.request_sent, str(err)) == (False, "ConnectionError: could not connect; "
                                             "nothing was sent")
@@ -437,6 +440,7 @@ GOOD = b'{"continue": 1}'
     (204, JSON, GOOD, True, None),
 ])
 def test_interpret_success(status, ctype, data, empty, result):
+    # private _interpret: reads every Client answer; alone, a case needs no transport
     assert oc._interpret(status, ctype, data, (SECRET,), empty) == result
 
 
@@ -471,6 +475,7 @@ def test_interpret_success(status, ctype, data, empty, result):
      "HTTP 200 without a GNAP error object (JSON)"),
 ])
 def test_interpret_refusals_name_the_status(status, ctype, data, empty, expected):
+    # private _interpret: reads every Client answer; alone, a case needs no transport
     error = raised(oc.ResponseError, oc._interpret, status, ctype, data, (SECRET,), empty)
     assert described(error) == (expected, "", status)
 
@@ -484,6 +489,7 @@ def test_interpret_refusals_name_the_status(status, ctype, data, empty, expected
                                  None)),
 ])
 def test_interpret_body_refusals(ctype, data, expected):
+    # private _interpret: reads every Client answer; alone, a case needs no transport
     assert described(raised(oc.ResponseError, oc._interpret, 200, ctype, data, (), False)) == \
         expected
 
@@ -500,6 +506,7 @@ def test_interpret_body_refusals(ctype, data, expected):
 ])
 def test_interpret_gnap_errors(status, data, code, description):
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(status, "application/json; charset=utf-8", data, (SECRET,), False)
     error = info.value
     assert (error.status, error.code, error.description) == (status, code, description)
@@ -524,10 +531,12 @@ ECHO_IDS = ["lower", "upper", "quote", "quote_plus", "quote-lower", "quote_plus-
 def test_redact_blanks_echoed_forms_of_a_secret(echo):
     assert echo(ECHO_SECRET) != ECHO_SECRET
     text = f"bad token {echo(ECHO_SECRET)}, ref {echo('ref-1')}."
+    # private _redact: the redaction itself (an error shows it: test_interpret_blanks_...)
     assert oc._redact(text, ["", ECHO_SECRET, "ref-1"]) == "bad token [secure], ref [secure]."
 
 
 def test_redact_blanks_the_longer_of_two_overlapping_secrets_whole():
+    # private _redact: the redaction itself (an error shows it: test_interpret_blanks_...)
     assert oc._redact("x abcdef y", ["abc", "ABCDEF"]) == "x [secure] y"
 
 
@@ -536,6 +545,7 @@ def test_interpret_blanks_echoed_forms_of_a_secret(echo):
     body = json.dumps({"error": {"code": "invalid_client",
                                  "description": f"no grant for {echo(ECHO_SECRET)}"}})
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, JSON, body.encode(), ("ref-1", ECHO_SECRET), False)
     assert str(info.value) == "HTTP 401: invalid_client: no grant for [secure]"
 
@@ -545,6 +555,7 @@ def test_interpret_refuses_an_echoed_secret_as_code_or_media_type(echo):
     secret = "Ref-9x"  # what the code and media type patterns let through
     body = json.dumps({"error": {"code": f"bad-{echo(secret)}"}}).encode()
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, JSON, body, (secret,), False)
     assert str(info.value) == "HTTP 401: unknown"
     error = raised(oc.ResponseError, oc._interpret, 500, f"text/{echo(secret)}", b"x", (secret,),
@@ -568,6 +579,7 @@ def test_parse_json_refusals(data, why):
 
 def test_redact_skips_empty_secrets():
     # "".replace("", x) would insert x between every character; an empty secret is skipped.
+    # private _redact: the redaction itself (an error shows it: test_interpret_blanks_...)
     assert oc._redact("a SECRET b", ["", "SECRET"]) == "a [secure] b"
     assert oc._redact("x" * 300 + "\n", []) == "x" * 200
 

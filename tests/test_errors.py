@@ -205,6 +205,7 @@ def test_grant_error_description_is_redacted():
     body = json.dumps({"error": {"code": "invalid_continuation",
                                  "description": f"bad token {TOKEN} for ref {REF}\x1b[31m"}})
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, "application/json", body.encode(), (TOKEN, REF), False)
     no_secret(info.value, TOKEN, REF)
     assert info.value.code == "invalid_continuation" and info.value.status == 401
@@ -215,6 +216,7 @@ def test_nothing_is_logged(caplog):
     caplog.set_level(logging.DEBUG)
     sign(body=oc.continue_body(REF))
     with pytest.raises(oc.Error):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(500, "text/html", b"<html>" + TOKEN.encode(), (TOKEN,), False)
     no_secret("\n".join(r.getMessage() for r in caplog.records), TOKEN, REF)
 
@@ -248,6 +250,7 @@ BAD_RESPONSES = [
 @pytest.mark.parametrize("status, ctype, body, error, fragment", BAD_RESPONSES)
 def test_bad_responses(status, ctype, body, error, fragment):
     with pytest.raises(error, match=fragment):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(status, ctype, body, (TOKEN,), False)
 
 
@@ -460,6 +463,7 @@ def _bad_input_matrix():
     for i, bad in enumerate(BAD_CREATED):
         yield f"created-{i}", lambda bad=bad: sign(created=bad), bad
     for i, (status, ctype, body, _, _) in enumerate(BAD_RESPONSES):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         yield (f"response-{i}",
                lambda s=status, c=ctype, b=body: oc._interpret(s, c, b, (TOKEN,), False), body)
     for i, (path, value, _) in enumerate(GRANT_SHAPE_ERRORS):
@@ -589,6 +593,7 @@ def test_parse_json_keeps_the_body_off_the_chain(data, why):
     assert str(info.value).startswith(f"$: body is not valid JSON{why}")
     assert_chain_clean(info.value, data)
     with pytest.raises(oc.ResponseError) as info:  # and as the client reads an answer
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(200, "application/json", data, (), False)
     assert_chain_clean(info.value, data)
 
@@ -626,6 +631,7 @@ def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
     assert info.value.path == where
     assert_chain_clean(info.value)
     with pytest.raises(oc.ResponseError) as info:  # the same body as the client receives it
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(200, "application/json", json.dumps(doc).encode(), (), False)
         oc.Grant.from_json(oc._interpret(200, "application/json", json.dumps(doc).encode(),
                                          (), False))

@@ -386,6 +386,7 @@ def test_serialize_infinity_is_refused():
 def test_error_code_echoing_the_token_is_redacted():
     body = json.dumps({"error": {"code": TOKEN}}).encode()
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, "application/json", body, (TOKEN, REF), False)
     no_secret(info.value, TOKEN, REF)
 
@@ -396,6 +397,7 @@ def test_error_code_echoing_the_token_is_redacted():
 def test_content_type_echoing_a_secret_is_redacted():
     ref = "0b7e3c1a-5d2f-4e8a-9c6b-1f2e3d4c5b6a"  # what an interact_ref looks like (a UUID)
     with pytest.raises(oc.ResponseError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(500, ref, b"<html>", (TOKEN, ref), False)
     no_secret(info.value, ref)
 
@@ -453,6 +455,7 @@ def test_verify_foreign_alg_is_a_verification_error():
 ])
 def test_more_bad_responses(status, ctype, body, error, fragment):
     with pytest.raises(error, match=fragment) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         grant = oc._interpret(status, ctype, body, (TOKEN, REF), False)
         oc.Grant.from_json(grant)
     no_secret(info.value, TOKEN, REF)

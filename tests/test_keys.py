@@ -355,6 +355,7 @@ def test_load_public_key_jwks_entries():
 
 def test_pem_lines_are_64_characters():
     # RFC 7468 §2: base64 lines of 64 characters (our keys' bodies fit one line; this is the rule)
+    # private _pem_encode: no public key is long enough to wrap a 64-character line
     pem = oc._pem_encode("TEST", bytes(range(100)))
     lines = pem.splitlines()
     assert lines[0] == "-----BEGIN TEST-----" and lines[-1] == "-----END TEST-----"

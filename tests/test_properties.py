@@ -136,8 +136,10 @@ def requests_(draw, digest=None):
     message = oc.request_message(draw(METHOD), url, fields, body)
     choices = [oc.Item(n) for n in ("@method", "@target-uri", "@authority", "@scheme",
                                     "@request-target", "@path", "@query")]
+    # private _split_uri: the module's own URI split, to choose query names the request really has
     query = oc._split_uri(url)["query"]
     for name, _ in oc._form_urlencoded_parse(query or ""):
+        # private _form_encode: the name encoding @query-param expects (RFC 9421 §2.2.8)
         choices.append(oc.Item("@query-param", {"name": oc._form_encode(name)}))
     for name in {n.lower() for n, _ in fields}:
         choices.append(oc.Item(name))
@@ -242,6 +244,7 @@ def test_single_byte_change_to_a_covered_component_breaks_verification(req, para
                              good.fields, message.body)
     elif name.startswith("@"):  # every other derived component comes from the target URI
         uri = message.target_uri
+        # private _URI_RE: the RFC 3986 Appendix B pattern the module splits URIs with
         match = oc._URI_RE.match(uri)
         group = {"@scheme": 2, "@authority": 4, "@path": 5, "@query": 7,
                  "@query-param": 7}.get(name)

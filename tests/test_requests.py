@@ -113,6 +113,7 @@ def test_normalize_url_cache_is_bounded():
     first = oc.normalize_url("HTTPS://Cache.Example:443/a")
     for i in range(300):
         assert oc.normalize_url(f"https://cache.example/{i}") == f"https://cache.example/{i}"
+        # private _NORMALIZED_URLS: normalize_url's cache; its bound is not visible otherwise
         assert len(oc._NORMALIZED_URLS) <= 256
     assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
     with pytest.raises(oc.UsageError, match="https"):

@@ -116,6 +116,7 @@ P = "$.access_token.access[1]"
 ])
 def test_access_item_refusals(item, path, message):
     obj = _token(access=[ACCESS[0], item])
+    # private _Ctx: the parse context Client passes to from_json; the public default is the caller's
     error = raised(oc.ResponseError, oc.AccessToken.from_json, obj, "$.access_token", oc._Ctx())
     assert described(error) == (
         f"{path}: {message}", path, None)
