@@ -1,6 +1,10 @@
-"""Shared fixtures: the published vectors (vectors/*.json) loaded and checked for shape."""
+"""Shared fixtures and helpers, each defined once: the published vectors (vectors/*.json) loaded
+and checked for shape, the one "raises exactly this error" helper, a secret-free check, key and
+grant data, stand-ins for the transport, and the local AS on loopback."""
+import base64
 import json
 import pathlib
+import re
 import sys
 from typing import Any, Dict, List
 
@@ -9,6 +13,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VECTOR_DIR = ROOT / "vectors"
 sys.path.insert(0, str(ROOT))  # test the working tree's op_continue.py, vendored-file style
+import op_continue as oc  # noqa: E402  (after the path is set)
+
+KID = "test-key"  # the online tests' key id: keyfile's KEY_ID, the key in the las wallet's JWKS
 
 
 def _load(path: pathlib.Path) -> List[Dict[str, Any]]:
@@ -20,6 +27,89 @@ def _load(path: pathlib.Path) -> List[Dict[str, Any]]:
         test["_file"] = path.name
         test["_source"] = doc["source"]
     return tests
+
+
+KEY = oc.PrivateKey.from_seed(bytes(range(32)))  # a fixed key, for values that must not vary
+FINISH_URI = "https://client.example/finish"
+OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],  # Open Payments access
+             "identifier": "https://wallet.example/alice",
+             "limits": {"debitAmount": {"value": "500", "assetCode": "USD", "assetScale": 2}}}]
+
+
+NOW = 1_700_000_000  # a fixed clock for created/expires and --created
+URI = "https://auth.example/continue/abc"
+TOKEN = "SECRET-TOKEN-1"  # secrets that no message, repr or log may show
+REF = "SECRET-INTERACT-REF-1"
+QUOTED = "is quoted (it begins or ends with a quote mark, as copied from a .env file); give " \
+         "the value without the quotes"
+CAFE = [{"type": "incoming-payment", "actions": ["create", "read"],  # JSON out must be UTF-8
+         "identifier": "https://wallet.example/café"}]
+NO_URI = oc.Message(method="GET", request_target="/")  # a request without Host: no target URI
+
+
+def get_message(*fields, url="https://as.example/x?a=1"):
+    """A GET request to ``url`` with these field lines."""
+    return oc.request_message("GET", url, fields)
+
+
+def raised(error, fn, *args, **kwargs):
+    """The exception ``fn(*args, **kwargs)`` raises, checked to be exactly ``error`` (not a
+    subclass of it) and to carry no exception chain (a chained cause could carry a secret)."""
+    with pytest.raises(error) as info:
+        fn(*args, **kwargs)
+    assert type(info.value) is error
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    return info.value
+
+
+def described(error):
+    """A ResponseError as (message, JSON path, HTTP status)."""
+    return str(error), error.path, error.status
+
+
+def exact(message):
+    """A pytest.raises pattern matching ``message`` exactly."""
+    return "^" + re.escape(message) + "$"
+
+
+def no_secret(exc_or_text, *secrets):
+    """None of ``secrets`` in a text, or in an exception's str, repr and args."""
+    assert secrets
+    blob = exc_or_text if isinstance(exc_or_text, str) else \
+        f"{exc_or_text}|{exc_or_text!r}|{getattr(exc_or_text, 'args', ())!r}"
+    for secret in secrets:
+        assert secret not in blob
+
+
+def pem(label, der):
+    """``der`` as a PEM block under ``label``."""
+    return f"-----BEGIN {label}-----\n{base64.b64encode(der).decode()}\n-----END {label}-----\n"
+
+
+def start_grant(client, las, access=OUTGOING, finish=True):
+    """A grant request to ``las`` for its wallet: (the Grant, the client nonce); interactive with
+    a finish URI, or (finish=False) a redirect start without one."""
+    nonce = oc.new_nonce()
+    body = oc.grant_request_body(client=las.wallet, access=access,
+                                 finish_uri=FINISH_URI if finish else None,
+                                 nonce=nonce if finish else None)
+    if not finish:
+        body["interact"] = {"start": ["redirect"]}
+    return client.request_grant(las.grant_endpoint, body), nonce
+
+
+def created_of(entry):
+    """The created parameter of a request as the AS received it (RFC 9421 §2.3)."""
+    return int(entry["headers"]["signature-input"].rsplit(";created=", 1)[1])
+
+
+def approve(client, las):
+    """An interactive grant the user approved: (the Grant, the checked interact_ref)."""
+    grant, nonce = start_grant(client, las)
+    finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
+    oc.verify_interaction_hash(finish.hash, nonce, grant.interact.finish, finish.interact_ref,
+                               las.grant_endpoint)
+    return grant, finish.interact_ref
 
 
 def load_vectors() -> List[Dict[str, Any]]:
@@ -36,6 +126,12 @@ def vectors_of(kind: str) -> List[Dict[str, Any]]:
 def text(lines: Any) -> str:
     """Multi-line values are arrays of lines joined with LF (vectors/FORMAT.md)."""
     return "\n".join(lines) if isinstance(lines, list) else lines
+
+
+KEYS = {v["id"]: v for v in vectors_of("key")}
+ED = KEYS["rfc9421-B.1.4"]["input"]  # RFC 9421 B.1.4, the Ed25519 test key
+PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
+PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
 
 
 def run(capsys, *argv):
@@ -129,26 +225,30 @@ def key():
 
 
 @pytest.fixture
-def keyfile(key, tmp_path, monkeypatch, request):
-    """``key`` written to a 0600 PEM file, named by PRIVATE_KEY_PATH, with KEY_ID set to the
-    test module's KID: the online commands' key settings. Returns the file's path."""
+def client(key):
+    """A Client with ``key`` under KID, allowed plain HTTP (the local AS)."""
+    return oc.Client(key, KID, allow_http=True, timeout=5)
+
+
+@pytest.fixture
+def keyfile(key, tmp_path, monkeypatch):
+    """``key`` written to a 0600 PEM file, named by PRIVATE_KEY_PATH, with KEY_ID set to KID:
+    the online commands' key settings. Returns the file's path."""
     path = tmp_path / "key.pem"
     key.write_pem(path)
     monkeypatch.setenv("PRIVATE_KEY_PATH", str(path))
-    monkeypatch.setenv("KEY_ID", request.module.KID)
+    monkeypatch.setenv("KEY_ID", KID)
     return path
 
 
 @pytest.fixture
-def las(key, request):
-    """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under the
-    test module's KID."""
+def las(key):
+    """The local test AS on loopback, with a wallet "alice" whose JWKS holds ``key`` under KID."""
     from local_as import LocalAS
 
     import op_continue
 
     server = LocalAS(wait=0).start()
-    server.wallet = server.add_wallet("alice", op_continue.jwks({request.module.KID:
-                                                                 key.public_key}))
+    server.wallet = server.add_wallet("alice", op_continue.jwks({KID: key.public_key}))
     yield server
     server.stop()

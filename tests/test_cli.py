@@ -1,18 +1,45 @@
-"""The op-continue command line: the offline subcommands against the published vectors."""
+"""Section 12 of op_continue.py, the op-continue command line: the offline subcommands against the
+published vectors, the online ones against the local AS or a canned transport, every option's
+validation and environment fallback, the output formats (text, --json, --format env), and no
+secret or hostile value echoed."""
 import json
 import os
+import runpy
 import shutil
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
-from conftest import ROOT, run, text, vectors_of, write
+from conftest import (
+    CAFE,
+    ED,
+    FINISH_URI,
+    KEYS,
+    KID,
+    NOW,
+    OUTGOING,
+    PRIVATE,
+    PUBLIC_JWK,
+    REF,
+    ROOT,
+    TOKEN,
+    FakeAdapter,
+    FakeResponse,
+    approve,
+    created_of,
+    run,
+    start_grant,
+    text,
+    vectors_of,
+    write,
+)
+from local_as import TENANT_ID
 
 import op_continue as oc
 
 BASES = [v for v in vectors_of("signature_base") if v["result"] == "valid"]
-KEYS = {v["id"]: v for v in vectors_of("key")}
 B26 = next(v for v in BASES if v["id"] == "rfc9421-B.2.6")
 
 
@@ -349,9 +376,6 @@ def test_console_script_installed():
 
 # --- the online commands print a hostile answer harmlessly (against the local AS) ------------
 
-KID = "cli-test-key"  # the key id under which the las fixture's wallet publishes the test key
-OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],
-             "identifier": "https://wallet.example/alice"}]
 # A value that, printed raw, forges a token line, retitles the terminal, clears the screen and
 # smuggles DEL, C1 controls (NEL, CSI), a Unicode line separator and non-ASCII
 HOSTILE = ("https://w.example/a\nQUOTE_ACCESS_TOKEN = ATTACKER\x1b]0;pwned\x07\x1b[2J\x7f"
@@ -477,6 +501,7 @@ def test_gnap_error_on_stderr_is_printable(online, key, monkeypatch, capsys):
 
 
 def test_printable_escapes_everything_but_printable_ascii():
+    # private _printable: the escaping table itself; the online CLI tests show it in their output
     assert oc._printable(' ~az"\\') == ' ~az"\\'  # printable ASCII as it is, a backslash too
     assert oc._printable("\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600") == \
         r"\t\n\r\x00\x1f\x7f\x80\x9f\xa0\u2028\ud800\U0001f600"
@@ -686,11 +711,10 @@ def test_verify_require_refuses_what_is_no_component(tmp_path, key, capsys, valu
     assert (code, out) == (2, "")
     assert err == ("op-continue: error: --require: not a component name (@method, "
                    "content-digest) or identifier ('\"content-digest\";req') (the value is not "
-                   "shown)\n")  # (no argument value is echoed: tests/test_cli_user.py)
+                   "shown)\n")  # (no value echoed: test_no_argument_value_is_ever_echoed)
 
 
 def test_verify_max_age_and_require_together(continuation, key, tmp_path, capsys):
-    import time
 
     code, request, _ = run(capsys, "continue", "--dry-run", "--created", str(int(time.time())))
     argv = ["verify", "--message", write(tmp_path, "r.txt", request),
@@ -718,7 +742,1122 @@ def test_verify_prints_valid_before_its_warnings_on_one_stream(tmp_path, key):
 
 
 def test_help_shows_the_base_newline_the_scheme_default_and_the_wire():
+    # private _parser: the parser behind main(); no public handle on its help texts
     texts = {name: oc._parser().commands[name].format_help() for name in ("base", "continue")}
     assert "without a newline (RFC 9421 §2.5)" in " ".join(texts["base"].split())
     assert "(default: https)" in texts["base"]
     assert "User-Agent and Accept-Encoding: identity" in " ".join(texts["continue"].split())
+
+
+SENTINEL = "S3NT1N3L-value"
+
+
+COMMANDS = sorted(oc._parser()._subparsers._group_actions[0].choices)
+
+
+def run_any(capsys, *argv):
+    """Like conftest.run, but an argparse exit (SystemExit) is an exit code too."""
+    try:
+        code = oc.main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def flow_env(keyfile, monkeypatch):
+    """Every setting a command reads, valid, so only the argument under test can fail."""
+    for name, value in {"CONTINUE_URI": "https://as.example/continue/1",
+                        "CONTINUE_ACCESS_TOKEN": "CONT-1", "INTERACT_REF": "REF-1",
+                        "MANAGE_URL": "https://as.example/token/1", "ACCESS_TOKEN": "TOK-1",
+                        "GRANT_ENDPOINT": "https://as.example/", "CLIENT_NONCE": "C",
+                        "INTERACT_FINISH": "S", "WALLET_ADDRESS": "https://wallet.example/a",
+                        "ACCESS": json.dumps(OUTGOING),
+                        "FINISH_REDIRECT": "https://client.example/finish?hash=h&interact_ref=r"
+                        }.items():
+        monkeypatch.setenv(name, value)
+
+
+SECRET_SPELLINGS = [
+    # the options that would name a secret, and their abbreviations of the --...-file options
+    ["--continue-access-token", SENTINEL], [f"--continue-access-token={SENTINEL}"],
+    ["--continue-access", SENTINEL], ["--interact-ref", SENTINEL],
+    [f"--interact-ref={SENTINEL}"], ["--interact", SENTINEL], ["--access-token", SENTINEL],
+    [f"--access-token={SENTINEL}"], ["--access-tok", SENTINEL], ["--redirect", SENTINEL],
+    [f"--redirect={SENTINEL}"], ["--redirect-f", SENTINEL],
+    # guesses
+    ["--token", SENTINEL], [f"--token={SENTINEL}"], [f"--secret={SENTINEL}"],
+    [f"-{SENTINEL}"], [f"--{SENTINEL}"],  # (a lower-case --word is named: an option's name)
+    # a stray positional, and values argparse would quote back (type, choice, flag)
+    [SENTINEL], ["--", SENTINEL], ["--timeout", SENTINEL], ["--created", SENTINEL],
+    # a secret pasted where its file's name belongs
+    ["--continue-access-token-file", SENTINEL], ["--interact-ref-file", SENTINEL],
+    ["--access-token-file", SENTINEL], [f"--redirect-file={SENTINEL}"],
+    [f"--format={SENTINEL}"], [f"--dry-run={SENTINEL}"], ["--hash-method", SENTINEL],
+    ["--max-age", SENTINEL], ["--algorithm", SENTINEL],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("spelling", SECRET_SPELLINGS, ids=" ".join)
+def test_no_argument_value_is_ever_echoed(command, spelling, flow_env, capsys):
+    """The sentinel sweep: every command, every secret-bearing spelling, exit 2, never shown."""
+    operand = ["file"] if command == "digest" else []  # (its one positional: a file name)
+    code, out, err = run_any(capsys, command, *operand, *spelling)
+    assert code == oc.EXIT_USAGE, (out, err)
+    assert SENTINEL not in out + err and SENTINEL.lower() not in out + err
+    assert err.startswith("usage: op-continue") or err.startswith("op-continue: error: ")
+
+
+def test_a_secret_as_command_or_before_it_is_not_echoed(capsys):
+    for argv in ([SENTINEL], [SENTINEL, "continue"], [f"--{SENTINEL}", "continue"]):
+        code, out, err = run_any(capsys, *argv)
+        assert code == oc.EXIT_USAGE and SENTINEL not in out + err
+
+
+@pytest.mark.parametrize("option, env", [("--continue-access-token", "CONTINUE_ACCESS_TOKEN"),
+                                         ("--interact-ref", "INTERACT_REF"),
+                                         ("--access-token", "ACCESS_TOKEN"),
+                                         ("--redirect", "FINISH_REDIRECT")])
+def test_a_secret_option_says_where_the_value_goes(option, env, capsys):
+    code, out, err = run_any(capsys, "continue", option, SENTINEL)
+    assert (code, out) == (oc.EXIT_USAGE, "")
+    assert err.splitlines()[-1] == (
+        f"op-continue continue: error: {option} would put a secret on the command line (shell "
+        f"history, ps, CI logs): set {env} in the environment, or give {option}-file FILE "
+        f"('-' for stdin)")
+
+
+def test_an_unknown_option_is_named_and_its_value_is_not(capsys):
+    code, _, err = run_any(capsys, "rotate", f"--token={SENTINEL}", SENTINEL, "x")
+    assert code == oc.EXIT_USAGE
+    assert err.splitlines()[-1] == (
+        "op-continue rotate: error: unrecognized option --token; 2 unexpected arguments (not "
+        "shown); secrets are read from the environment or a --...-file option, never from the "
+        "command line: see op-continue rotate --help")
+    code, _, err = run_any(capsys, "digest", "--fast", "f")
+    assert err.splitlines()[-1] == "op-continue digest: error: unrecognized option --fast"
+    code, _, err = run_any(capsys, "digest", "f", SENTINEL)
+    assert err.splitlines()[-1] == "op-continue digest: error: 1 unexpected argument (not shown)"
+
+
+def test_options_are_never_abbreviated(flow_env, capsys):
+    code, _, err = run_any(capsys, "continue", "--dry", "--continue-u", "https://as.example/c/2")
+    assert code == oc.EXIT_USAGE and "unrecognized option --dry" in err
+
+
+@pytest.mark.parametrize("message, shown", [
+    ("the following arguments are required: --message", None),
+    ("argument --max-age: expected one argument", None),
+    (f"argument --timeout: invalid float value: '{SENTINEL}'",
+     "argument --timeout: invalid float value (the value is not shown)"),
+    (f"argument --format: invalid choice: '{SENTINEL}' (choose from 'text', 'env', 'json')",
+     "argument --format: invalid choice (see --help) (the value is not shown)"),
+    (f"argument --dry-run: ignored explicit argument '{SENTINEL}'",
+     "argument --dry-run: takes no value (the value is not shown)"),
+    (f"ambiguous option: --x={SENTINEL} could match --xa, --xb",
+     "invalid command line (arguments are not shown); see --help"),
+])
+def test_argparse_messages_keep_names_only(message, shown):
+    # private _argparse_error: how argparse's messages are cut to names; main() shows few
+    assert oc._argparse_error(message) == (message if shown is None else shown)
+
+
+def test_the_before_stop_hook_command(tmp_path, key):
+    """The exact command the project's hook runs: the sentinel is never printed."""
+    path = tmp_path / "key.pem"
+    key.write_pem(path)
+    env = {**os.environ, "CONTINUE_URI": "https://as.example/continue/x", "INTERACT_REF": "r",
+           "PRIVATE_KEY_PATH": str(path), "KEY_ID": "k"}
+    proc = subprocess.run([sys.executable, str(ROOT / "op_continue.py"), "continue",
+                           "--dry-run", "--continue-access-token", "SENTINEL"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "SENTINEL" not in proc.stdout + proc.stderr
+
+
+def test_the_finish_redirect_is_read_from_a_file_or_stdin(flow_env, tmp_path, monkeypatch,
+                                                          capsys):
+    import io
+
+    vec = {"client": "VJLO6A4CATR0KRO", "server": "MBDOFXG4Y5CVJCX821LH",
+           "ref": "4IFWWIKYB2PQ6U56NL1", "endpoint": "https://server.example.com/tx"}
+    hash_ = oc.interaction_hash(vec["client"], vec["server"], vec["ref"], vec["endpoint"])
+    redirect = f"{FINISH_URI}?hash={hash_}&interact_ref={vec['ref']}"
+    for name, value in (("CLIENT_NONCE", "client"), ("INTERACT_FINISH", "server"),
+                        ("GRANT_ENDPOINT", "endpoint")):
+        monkeypatch.setenv(name, vec[value])
+    monkeypatch.delenv("FINISH_REDIRECT")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(redirect.encode())))
+    assert run(capsys, "finish", "--redirect-file", "-", "--format", "env") == (
+        0, f"export INTERACT_REF='{vec['ref']}'\n", "")
+    path = tmp_path / "redirect"
+    path.write_text(redirect + "\n")
+    assert run(capsys, "finish", "--redirect-file", str(path), "--json") == (
+        0, json.dumps({"interact_ref": vec["ref"]}) + "\n", "")
+    monkeypatch.setenv("FINISH_REDIRECT", redirect)
+    assert run(capsys, "finish") == (0, f"INTERACT_REF = {vec['ref']}\n", "")
+
+
+def canned(monkeypatch, *answers):
+    """Client.send answers these in turn, each (status, JSON or None) or (status, Content-Type,
+    body as JSON or bytes); the signed requests are collected."""
+    sent, queue = [], list(answers)
+
+    def send(self, signed):
+        sent.append(signed)
+        answer = queue.pop(0)
+        status, ctype, obj = answer if len(answer) == 3 else (answer[0], "application/json",
+                                                               answer[1])
+        data = obj if isinstance(obj, bytes) else b"" if obj is None else json.dumps(obj).encode()
+        return status, ctype, data
+
+    monkeypatch.setattr(oc.Client, "send", send)
+    return sent
+
+
+def shell_env(out, cwd):
+    """Evaluate ``out`` in sh -c, as `eval "$out"` would, and return the environment after."""
+    dump = f"{sys.executable} -c 'import json, os; print(json.dumps(dict(os.environ)))'"
+    proc = subprocess.run(["sh", "-c", 'eval "$1" && ' + dump, "sh", out], cwd=cwd,
+                          env={"PATH": os.environ["PATH"]}, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+# printable ASCII a shell would act on outside single quotes, and then what _printable escapes
+SHELL_HOSTILE = "a'b$(touch pwned1)`touch pwned2`\\\"; touch pwned3 #'\"'"
+
+
+SHELL_HOSTILE_ID = SHELL_HOSTILE + "\n'export EVIL=1\n\x1b[2J\u2028\ud800\u00e9"
+
+
+CONT = {"access_token": {"value": "CONT'2$(touch${IFS}pwned4)"},
+        "uri": "https://as.example/continue/1"}
+
+
+def test_env_output_survives_eval_with_hostile_values(flow_env, monkeypatch, capsys, tmp_path):
+    token = {"value": SHELL_HOSTILE.replace(" ", ""), "manage": "https://as.example/token/1?a='b",
+             "access": OUTGOING, "expires_in": 60}
+    canned(monkeypatch, (200, {"access_token": token, "continue": CONT,
+                               "subject": {"sub_ids": [{"id": SHELL_HOSTILE_ID, "format": "uri"},
+                                                       {"id": "x'y", "format": "uri"}]}}))
+    code, out, err = run(capsys, "continue", "--format", "env")
+    assert (code, err) == (0, "")
+    assert all(line.startswith("export ") for line in out.splitlines())
+    (tmp_path / "sh").mkdir()
+    env = shell_env(out, tmp_path / "sh")
+    assert os.listdir(tmp_path / "sh") == []  # nothing ran: no pwned file
+    assert "EVIL" not in env
+    assert env["OUTGOING_PAYMENT_ACCESS_TOKEN"] == env["ACCESS_TOKEN"] == token["value"]
+    assert env["OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"] == env["MANAGE_URL"] == token["manage"]
+    # private _printable: the escaping table itself; the online CLI tests show it in their output
+    assert env["SUBJECT_ID_1"] == oc._printable(SHELL_HOSTILE_ID)  # escaped, as in the text format
+    assert env["SUBJECT_ID_2"] == "x'y"
+    assert env["CONTINUE_URI"] == CONT["uri"]
+    assert env["CONTINUE_ACCESS_TOKEN"] == CONT["access_token"]["value"]
+    assert env["CONTINUE_WAIT_SECONDS"] == str(oc.DEFAULT_WAIT)
+
+
+def test_grant_env_then_finish_continue_rotate_revoke(keyfile, las, monkeypatch, capsys,
+                                                      tmp_path):
+    """The flow, each command reading what the previous one exported (in-process here; the
+    README's shell session runs the same with eval, see tests/test_docs.py)."""
+    for name in ("CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "INTERACT_REF", "ACCESS_TOKEN",
+                 "MANAGE_URL", "CLIENT_NONCE", "INTERACT_FINISH", "FINISH_REDIRECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GRANT_ENDPOINT", las.grant_endpoint)
+    monkeypatch.setenv("WALLET_ADDRESS", las.wallet)
+
+    def step(*argv, code=0):
+        got, out, err = run(capsys, *argv, "--format", "env")
+        assert (got, err) == (code, "")
+        env = shell_env(out, tmp_path)
+        exported = {k: v for k, v in env.items() if k != "PATH" and k in out}
+        for name, value in exported.items():
+            monkeypatch.setenv(name, value)
+        return exported
+
+    first = step("grant", "--allow-http", "--access", json.dumps(OUTGOING), "--finish-uri",
+                 FINISH_URI)
+    assert sorted(first) == ["CLIENT_NONCE", "CONTINUE_ACCESS_TOKEN", "CONTINUE_NOT_BEFORE",
+                             "CONTINUE_URI", "CONTINUE_WAIT_SECONDS", "INTERACT_FINISH",
+                             "INTERACT_REDIRECT"]
+    monkeypatch.setenv("FINISH_REDIRECT", las.approve(first["CONTINUE_URI"]))
+    assert list(step("finish")) == ["INTERACT_REF"]
+    done = step("continue", "--allow-http")
+    assert sorted(done) == ["ACCESS_TOKEN", "CONTINUE_ACCESS_TOKEN", "CONTINUE_NOT_BEFORE",
+                            "CONTINUE_URI", "CONTINUE_WAIT_SECONDS", "MANAGE_URL",
+                            "OUTGOING_PAYMENT_ACCESS_TOKEN",
+                            "OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"]
+    rotated = step("rotate", "--allow-http")
+    assert rotated["ACCESS_TOKEN"] != done["ACCESS_TOKEN"]
+    assert rotated["OUTGOING_PAYMENT_ACCESS_TOKEN"] == rotated["ACCESS_TOKEN"]
+    code, out, err = run(capsys, "revoke", "--allow-http", "--format", "env")
+    assert (code, out, err) == (0, f"# revoked: the access token at {rotated['MANAGE_URL']}\n",
+                                "")
+    assert las.requests_log[-1]["status"] == 204
+
+
+def test_an_interactive_grant_exits_0_a_pending_poll_3(flow_env, monkeypatch, capsys):
+    interact = {"redirect": "https://as.example/interact/1", "finish": "SRV"}
+    canned(monkeypatch, (200, {"interact": interact, "continue": CONT}), (200, {"continue": CONT}),
+           (200, {"continue": CONT}))
+    code, out, _ = run(capsys, "grant")
+    assert code == oc.EXIT_OK
+    assert [line.split(" = ")[0] for line in out.splitlines()] == [
+        "CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "CONTINUE_WAIT_SECONDS", "INTERACT_REDIRECT",
+        "INTERACT_FINISH"]
+    assert run(capsys, "poll")[0] == oc.EXIT_PENDING
+    assert run(capsys, "grant")[0] == oc.EXIT_PENDING  # not interactive, not granted: pending
+
+
+def test_a_mixed_grant_exports_each_name_once(flow_env, monkeypatch, capsys):
+    access = [*OUTGOING, {"type": "quote", "actions": ["create"]}]
+    token = {"value": "T", "manage": "https://as.example/token/1", "access": access}
+    canned(monkeypatch, (200, {"access_token": token}), (200, {"access_token": token}))
+    _, out, _ = run(capsys, "continue", "--format", "env")
+    assert out.splitlines() == ["export ACCESS_TOKEN='T'",
+                                "export ACCESS_TOKEN_MANAGE_URL='https://as.example/token/1'",
+                                "export MANAGE_URL='https://as.example/token/1'"]
+    assert run(capsys, "continue")[1] == ("ACCESS_TOKEN = T\n"
+                                          "ACCESS_TOKEN_MANAGE_URL = https://as.example/token/1\n")
+
+
+@pytest.mark.parametrize("fmt, shown", [
+    ("text", "cancelled: the grant request at https://as.example/continue/1\n"),
+    ("env", "# cancelled: the grant request at https://as.example/continue/1\n"),
+    ("json", '{"cancelled": true, "continue_uri": "https://as.example/continue/1"}\n')])
+def test_cancel_and_revoke_say_what_they_did(flow_env, monkeypatch, capsys, fmt, shown):
+    canned(monkeypatch, (204, None), (204, None))
+    assert run(capsys, "cancel", "--format", fmt) == (0, shown, "")
+    revoked = {"text": "revoked: the access token at https://as.example/token/1\n",
+               "env": "# revoked: the access token at https://as.example/token/1\n",
+               "json": '{"revoked": true, "manage_url": "https://as.example/token/1"}\n'}
+    assert run(capsys, "revoke", "--format", fmt) == (0, revoked[fmt], "")
+
+
+def test_dry_run_has_no_env_format(flow_env, capsys):
+    code, out, err = run(capsys, "poll", "--dry-run", "--format", "env")
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: --dry-run prints a request, not values: use --format "
+                   "text or json\n")
+
+
+def test_an_http_url_names_its_setting_and_the_fix(flow_env, monkeypatch, capsys):
+    monkeypatch.setenv("CONTINUE_URI", "http://127.0.0.1:9/continue/1")
+    assert run(capsys, "continue") == (2, "", "op-continue: error: CONTINUE_URI: must use "
+                                       "https; use --allow-http for a loopback test server\n")
+    assert run(capsys, "rotate", "--manage-url", "http://127.0.0.1:9/t")[2] == (
+        "op-continue: error: --manage-url: must use https; use --allow-http for a loopback "
+        "test server\n")
+    monkeypatch.setenv("GRANT_ENDPOINT", "https://as.example/a/../b")
+    assert run(capsys, "grant")[2] == ("op-continue: error: GRANT_ENDPOINT: must be normalized "
+                                       "(no dot segments, valid %-escapes)\n")
+
+
+def test_a_missing_key_file_names_its_path(flow_env, monkeypatch, tmp_path, capsys):
+    missing = str(tmp_path / "nowhere.pem")
+    monkeypatch.setenv("PRIVATE_KEY_PATH", missing)
+    assert run(capsys, "poll") == (2, "", f"op-continue: error: PRIVATE_KEY_PATH: no key file "
+                                   f"at {missing}\n")
+    assert run(capsys, "jwk", "--key", missing)[2] == (
+        f"op-continue: error: --key: no key file at {missing}\n")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes")
+def test_a_readable_key_file_warns_in_one_clean_line(flow_env, keyfile, capsys):
+    os.chmod(keyfile, 0o644)
+    code, out, err = run(capsys, "jwk")
+    assert code == 0 and json.loads(out)["keys"][0]["kid"] == KID
+    assert err.count("\n") == 1 and err.startswith(f"op-continue: warning: {keyfile}: ")
+    assert "chmod 600" in err and "warnings.warn" not in err and ".py:" not in err
+
+
+@pytest.mark.parametrize("quoted", ['"CONT-1"', "'CONT-1'"])
+def test_a_token_in_quotes_is_refused(flow_env, monkeypatch, capsys, quoted):
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", quoted)
+    assert run(capsys, "poll", "--dry-run") == (
+        2, "", "op-continue: error: CONTINUE_ACCESS_TOKEN: the value is wrapped in quotes "
+        "(copied from a .env file?); remove them\n")
+
+
+def test_a_missing_requests_is_named(flow_env, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "requests", None)  # import requests: ModuleNotFoundError
+    assert run(capsys, "poll") == (2, "", "op-continue: error: this command needs requests, "
+                                   "which is not installed: pip install 'requests>=2.20'\n")
+
+
+def test_another_missing_module_is_not_hidden(flow_env, monkeypatch):
+    def broken(args):
+        import not_a_module_of_ours  # noqa: F401
+
+    monkeypatch.setattr(oc, "_cmd_continue", broken)
+    with pytest.raises(ModuleNotFoundError):
+        oc.main(["poll"])
+
+
+def test_keygen_and_jwk_read_the_key_settings(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(tmp_path / "k.pem"))
+    monkeypatch.setenv("KEY_ID", "k1")
+    code, out, _ = run(capsys, "keygen")
+    assert code == 0 and stat.S_IMODE(os.stat(tmp_path / "k.pem").st_mode) == 0o600
+    assert run(capsys, "jwk") == (0, out, "")
+
+
+@pytest.fixture
+def env(monkeypatch, keyfile):
+    """The key settings (keyfile) and no other setting a command reads; returns monkeypatch."""
+    for name in ("CONTINUE_URI", "CONTINUE_ACCESS_TOKEN", "INTERACT_REF", "MANAGE_URL",
+                 "ACCESS_TOKEN", "WALLET_ADDRESS", "FINISH_REDIRECT"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
+    grant, ref = approve(client, las)
+    env.setenv("CONTINUE_URI", grant.continue_.uri)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    env.setenv("INTERACT_REF", ref)
+    assert oc.main(["continue", "--allow-http"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    token = json.loads(las.requests_log[-1]["response"])["access_token"]
+    assert out == [f"OUTGOING_PAYMENT_ACCESS_TOKEN = {token['value']}",
+                   f"OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL = {token['manage']}"]
+    assert oc.main(["continue", "--allow-http"]) == oc.EXIT_GRANT_ERROR  # reused ref
+    err = capsys.readouterr().err
+    assert "request_denied" in err and ref not in err
+    assert grant.continue_.access_token not in err
+
+
+def test_cli_pending_exits_3(env, client, las, capsys):
+    grant, _ = start_grant(client, las, finish=False)
+    env.setenv("CONTINUE_URI", grant.continue_.uri)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    assert oc.main(["poll", "--allow-http"]) == oc.EXIT_PENDING
+    assert capsys.readouterr().out.splitlines() == [
+        f"CONTINUE_URI = {grant.continue_.uri}",
+        f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}",
+        "CONTINUE_WAIT_SECONDS = 0"]
+    las.approve(grant.continue_.uri)
+    assert oc.main(["poll", "--allow-http", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["access_token"]["access"][0]["type"] == \
+        "outgoing-payment"
+    assert oc.main(["cancel", "--allow-http"]) == 0
+
+
+def test_cli_rotate_revoke(env, client, las, capsys):
+    grant, ref = approve(client, las)
+    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+                                  ref).access_token
+    env.setenv("MANAGE_URL", token.manage)
+    env.setenv("ACCESS_TOKEN", token.value)
+    assert oc.main(["rotate", "--allow-http"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("ACCESS_TOKEN = ") and lines[1].startswith("MANAGE_URL = ")
+    env.setenv("ACCESS_TOKEN", lines[0].split(" = ")[1])
+    env.setenv("MANAGE_URL", lines[1].split(" = ")[1])
+    assert oc.main(["revoke", "--allow-http"]) == 0
+
+
+def test_cli_dry_run_json_sends_nothing(env, las, capsys, key):
+    uri = las.url + "/continue/abc"
+    env.setenv("CONTINUE_URI", uri)
+    env.setenv("CONTINUE_ACCESS_TOKEN", "TOKEN-1")
+    env.setenv("INTERACT_REF", "REF-1")
+    assert oc.main(["continue", "--allow-http", "--dry-run", "--json", "--created", "7"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = oc.sign_request("POST", uri, key=key, key_id=KID, access_token="TOKEN-1",
+                               body=b'{"interact_ref":"REF-1"}', created=7, allow_http=True)
+    assert printed == {"method": "POST", "url": uri, "headers": dict(expected.headers),
+                       "body": '{"interact_ref":"REF-1"}',
+                       "signature_base": expected.signature_base}
+    assert las.requests_log == []
+    assert oc.main(["poll", "--allow-http", "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["body"] == ""
+
+
+def test_cli_usage_and_transport_errors(env, capsys):
+    env.setenv("CONTINUE_URI", "http://127.0.0.1:9/continue/x")  # discard port: refused
+    env.setenv("CONTINUE_ACCESS_TOKEN", "TOKEN-1")
+    env.setenv("INTERACT_REF", "REF-1")
+    assert oc.main(["continue"]) == oc.EXIT_USAGE  # http without --allow-http
+    assert "https" in capsys.readouterr().err
+    assert oc.main(["continue", "--allow-http", "--timeout", "2"]) == oc.EXIT_TRANSPORT_ERROR
+    err = capsys.readouterr().err
+    assert "nothing was sent" in err and "TOKEN-1" not in err and "REF-1" not in err
+    env.delenv("INTERACT_REF")
+    assert oc.main(["continue", "--allow-http"]) == oc.EXIT_USAGE
+    assert "INTERACT_REF is not set" in capsys.readouterr().err
+
+
+B26_keys = next(v for v in vectors_of("signature_base") if v["id"] == "rfc9421-B.2.6")
+
+
+def _two_signatures(tmp_path):
+    inp = B26_keys["input"]
+    lines = list(inp["message"])
+    message = oc.parse_message("\n".join(lines).encode())
+    extra = []
+    for label, created in (("sig-a", 1618884473), ("sig-b", 1618884474)):
+        params = oc.signature_params(["@method", "@authority"],
+                                     [("created", created), ("keyid", "test-key-ed25519")])
+        sig_input, signature = oc.sign_message(message, PRIVATE, params, label=label)
+        extra += [f"Signature-Input: {sig_input}", f"Signature: {signature}"]
+    blank = lines.index("")
+    path = tmp_path / "signed.txt"
+    path.write_text("\n".join([*lines[:blank], *extra, *lines[blank:]]))
+    key = tmp_path / "jwks.json"
+    key.write_text(json.dumps(oc.jwks({"test-key-ed25519": PRIVATE.public_key})))
+    return str(path), str(key)
+
+
+def test_cli_verify_label_and_max_age(tmp_path, capsys):
+    message, key = _two_signatures(tmp_path)
+    key = [key, "--profile", "none"]  # RFC 9421 examples, not Open Payments requests
+    assert oc.main(["verify", "--message", message, "--key", *key]) == oc.EXIT_INVALID
+    assert "several signatures" in capsys.readouterr().err
+    assert oc.main(["verify", "--message", message, "--key", *key, "--label", "sig-b"]) == 0
+    assert capsys.readouterr().out == "valid\n"
+    assert oc.main(["verify", "--message", message, "--key", *key, "--label", "sig-b",
+                    "--max-age", "60"]) == oc.EXIT_INVALID
+    assert "too old" in capsys.readouterr().err
+
+
+def test_cli_sign_and_verify_a_response_with_req(tmp_path, capsys):
+    response = tmp_path / "response.txt"
+    response.write_text("HTTP/1.1 200 OK\nExample-Dict: a=1, b=2\nContent-Length: 0\n\n")
+    request = tmp_path / "request.txt"
+    request.write_text("GET /x?y=1 HTTP/1.1\nHost: Example.COM:443\n\n")
+    key = tmp_path / "k.pem"
+    key.write_text(text(ED["private_pem"]) + "\n")
+    key.chmod(0o600)
+    sig_input = 'r=("@status" "example-dict";key="b" "@authority";req "@query";req);created=5'
+    common = ["--message", str(response), "--request", str(request),
+              "--field-type", "Example-Dict=dictionary"]
+    assert oc.main(["sign", *common, "--key", str(key), "--signature-input", sig_input,
+                    "--label", "r"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Signature-Input: {sig_input}\nSignature: r=:")
+    assert oc.main(["base", *common, "--signature-input", sig_input]) == 0
+    assert capsys.readouterr().out == (
+        '"@status": 200\n"example-dict";key="b": 2\n"@authority";req: example.com\n'
+        '"@query";req: ?y=1\n"@signature-params": ("@status" "example-dict";key="b" '
+        '"@authority";req "@query";req);created=5\n')
+    signed = response.read_text().replace("\n\n", "\n" + out + "\n", 1)
+    response.write_text(signed)
+    pub = tmp_path / "pub.json"
+    pub.write_text(json.dumps(PUBLIC_JWK))
+    assert oc.main(["verify", *common, "--key", str(pub), "--profile", "none"]) == 0
+    assert capsys.readouterr().out == "valid\n"
+    assert oc.main(["base", "--message", str(response), "--signature-input", sig_input,
+                    "--field-type", "example-dict=map"]) == oc.EXIT_USAGE
+    assert "NAME=item|list|dictionary" in capsys.readouterr().err
+
+
+def test_cli_hash_reads_interact_ref_from_env_or_file(tmp_path, monkeypatch, capsys):
+    vec = vectors_of("interaction_hash")[0]
+    inp = vec["input"]
+    argv = ["hash", "--client-nonce", inp["client_nonce"], "--server-nonce", inp["server_nonce"],
+            "--grant-endpoint", inp["grant_endpoint"]]
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
+    assert oc.main(argv) == 0
+    assert capsys.readouterr().out == vec["expected"]["hash"] + "\n"
+    monkeypatch.delenv("INTERACT_REF")
+    ref = tmp_path / "ref"
+    ref.write_text(inp["interact_ref"] + "\n")
+    assert oc.main([*argv, "--interact-ref-file", str(ref)]) == 0
+    assert capsys.readouterr().out == vec["expected"]["hash"] + "\n"
+    assert oc.main(argv) == oc.EXIT_USAGE
+    assert "INTERACT_REF is not set" in capsys.readouterr().err
+
+
+@pytest.fixture
+def cli_env(monkeypatch, tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text(text(ED["private_pem"]) + "\n")
+    key.chmod(0o600)
+    monkeypatch.setenv("PRIVATE_KEY_PATH", str(key))
+    monkeypatch.setenv("KEY_ID", "kid-1")
+    return tmp_path
+
+
+@pytest.mark.parametrize("command, method", [("rotate", "POST"), ("revoke", "DELETE")])
+def test_token_commands_dry_run(cli_env, capsys, command, method):
+    token = cli_env / "token"
+    token.write_text("ACCESS-1\n")
+    url = "https://as.example/token/1"
+    assert oc.main([command, "--manage-url", url, "--access-token-file", str(token),
+                    "--dry-run", "--json", "--created", "9"]) == 0
+    expected = oc.sign_request(method, url, key=PRIVATE, key_id="kid-1", access_token="ACCESS-1",
+                               created=9)
+    assert json.loads(capsys.readouterr().out) == expected.to_json()
+
+
+@pytest.mark.parametrize("command, method", [("poll", "POST"), ("cancel", "DELETE")])
+def test_continue_commands_dry_run(cli_env, capsys, monkeypatch, command, method):
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", "CONT-1")
+    url = "https://as.example/continue/1"
+    assert oc.main([command, "--continue-uri", url, "--key-id", "kid-2", "--dry-run",
+                    "--created", "9"]) == 0
+    out = capsys.readouterr().out
+    expected = oc.sign_request(method, url, key=PRIVATE, key_id="kid-2", access_token="CONT-1",
+                               created=9)
+    assert out.startswith(f"{method} /continue/1 HTTP/1.1\nHost: as.example\n")
+    assert f"Signature: {expected.header('Signature')}\n" in out
+
+
+def test_continue_reads_its_secrets_from_files(cli_env, capsys, monkeypatch):
+    import io
+    import sys
+
+    token, url = cli_env / "t", "https://as.example/continue/1"
+    token.write_text("CONT-1")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"REF-1\n")))
+    assert oc.main(["continue", "--continue-uri", url, "--continue-access-token-file", str(token),
+                    "--interact-ref-file", "-", "--dry-run", "--json", "--created", "3"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["headers"]["Authorization"] == "GNAP CONT-1"
+    assert printed["body"] == '{"interact_ref":"REF-1"}'
+
+
+def test_cli_reports_a_subject_grant(capsys):
+    grant = oc.Grant.from_json({"subject": {"sub_ids": [{"id": "https://w.example/alice",
+                                                         "format": "uri"}]},
+                                "continue": {"access_token": {"value": "C"},
+                                             "uri": "https://as.example/continue/1"}})
+    # private _report_grant: how the CLI prints a grant; no offline command gets a subject-only one
+    assert oc._report_grant(grant, "text") == oc.EXIT_OK
+    assert capsys.readouterr().out == "SUBJECT_ID = https://w.example/alice\n"
+    assert oc._report_grant(grant, "json") == oc.EXIT_OK
+    assert json.loads(capsys.readouterr().out)["subject"]["sub_ids"][0]["id"] == \
+        "https://w.example/alice"
+
+
+@pytest.mark.parametrize("argv, missing", [
+    (["base", "--message", "m"], "--signature-input"),
+    (["base", "--signature-input", "x"], "--message"),
+    (["sign", "--message", "m", "--key", "k"], "--signature-input"),
+    (["verify", "--message", "m"], "--key"),
+    ([], "command"),
+])
+def test_required_options(argv, missing, capsys):
+    with pytest.raises(SystemExit) as info:
+        oc.main(argv)
+    assert info.value.code == oc.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("usage: op-continue")
+    assert "op-continue" in err.splitlines()[-1] and "error: the following arguments are "\
+        "required: " in err and missing in err.splitlines()[-1]
+
+
+ENDPOINT = "https://as.example/"
+
+
+ENV_NAMES = ("PRIVATE_KEY_PATH", "KEY_ID", "CLIENT_NONCE", "INTERACT_FINISH", "GRANT_ENDPOINT",
+             "WALLET_ADDRESS", "ACCESS")
+
+
+@pytest.mark.parametrize("argv, env, option", [
+    (["sign", "--message", "m", "--signature-input", "x"], "PRIVATE_KEY_PATH", "--key"),
+    (["keygen"], "PRIVATE_KEY_PATH", "--out"),
+    (["jwk", "--key", "k"], "KEY_ID", "--key-id"),
+    (["hash", "--server-nonce", "s", "--grant-endpoint", "g"], "CLIENT_NONCE", "--client-nonce"),
+    (["hash", "--client-nonce", "c", "--grant-endpoint", "g"], "INTERACT_FINISH",
+     "--server-nonce"),
+    (["hash", "--client-nonce", "c", "--server-nonce", "s"], "GRANT_ENDPOINT",
+     "--grant-endpoint"),
+    (["finish", "--client-nonce", "c", "--server-nonce", "s"], "GRANT_ENDPOINT",
+     "--grant-endpoint"),
+    (["finish", "--server-nonce", "s", "--grant-endpoint", "g"], "CLIENT_NONCE",
+     "--client-nonce"),
+    (["finish", "--client-nonce", "c", "--grant-endpoint", "g"], "INTERACT_FINISH",
+     "--server-nonce"),
+    (["grant", "--access", "[]"], "GRANT_ENDPOINT", "--grant-endpoint"),
+    (["grant", "--grant-endpoint", ENDPOINT, "--access", "[]"], "WALLET_ADDRESS",
+     "--wallet-address"),
+    (["grant", "--grant-endpoint", ENDPOINT, "--wallet-address", ENDPOINT], "ACCESS",
+     "--access"),
+])
+def test_options_fall_back_to_the_environment(argv, env, option, capsys, monkeypatch):
+    """Each value option of the flow has an environment variable of the same name; unset in
+    both places, the error names both."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    assert oc.main(argv) == oc.EXIT_USAGE
+    assert capsys.readouterr().err == f"op-continue: error: {env} is not set (environment, " \
+        f"or {option})\n"
+
+
+@pytest.mark.parametrize("argv", [
+    ["digest", "--algorithm", "md5", "f"],
+    ["hash", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint", "g",
+     "--hash-method", "md5"],
+    ["finish", "--client-nonce", "c", "--server-nonce", "s", "--grant-endpoint", "g",
+     "--hash-method", "sha1"],
+    ["verify", "--message", "m", "--key", "k", "--max-age", "soon"],
+    ["continue", "--created", "now"],
+    ["poll", "--timeout", "never"],
+])
+def test_invalid_choices_and_types(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        oc.main(argv)
+    assert info.value.code == oc.EXIT_USAGE
+    assert "invalid" in capsys.readouterr().err
+
+
+def test_defaults_and_version(tmp_path, capsys):
+    body = tmp_path / "b"
+    body.write_bytes(b"")
+    assert oc.main(["digest", str(body)]) == 0  # sha-512 by default
+    assert capsys.readouterr().out.startswith("sha-512=:z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpI")
+    message = tmp_path / "m"
+    message.write_text("GET /p HTTP/1.1\nHost: h\n")
+    assert oc.main(["base", "--message", str(message), "--signature-input",
+                    'a=("@scheme")']) == 0  # --scheme https by default
+    assert capsys.readouterr().out.splitlines()[0] == '"@scheme": https'
+    with pytest.raises(SystemExit) as info:
+        oc.main(["--version"])
+    assert info.value.code == 0 and capsys.readouterr().out == oc.__version__ + "\n"
+    with pytest.raises(SystemExit):
+        oc.main(["--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("usage: op-continue")
+    assert "Open Payments grant continuation (RFC 9635 §5) with RFC 9421 signatures." in out
+    assert "CONTINUE_URI, CONTINUE_ACCESS_TOKEN, INTERACT_REF" in out
+    assert "3 still pending, 4 GNAP error, 5 malformed response, 6 transport error" in out
+
+
+# a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
+
+
+def test_cli_created_reaches_every_request(env, client, las, capsys):
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                       "--finish-uri", FINISH_URI, "--created", "1700000011")
+    assert code == oc.EXIT_OK  # an interactive grant that awaits the user: the expected outcome
+    lines = dict(line.split(" = ", 1) for line in out.splitlines())
+    ref = oc.parse_finish_redirect(las.approve(lines["CONTINUE_URI"])).interact_ref
+    env.setenv("CONTINUE_URI", lines["CONTINUE_URI"])
+    env.setenv("CONTINUE_ACCESS_TOKEN", lines["CONTINUE_ACCESS_TOKEN"])
+    env.setenv("INTERACT_REF", ref)
+    code, out, _ = run(capsys, "continue", "--allow-http", "--created", "1700000012")
+    assert code == 0
+    token = dict(line.split(" = ", 1) for line in out.splitlines())
+    env.setenv("MANAGE_URL", token["OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL"])
+    env.setenv("ACCESS_TOKEN", token["OUTGOING_PAYMENT_ACCESS_TOKEN"])
+    code, out, _ = run(capsys, "rotate", "--allow-http", "--created", "1700000013")
+    assert code == 0
+    new = dict(line.split(" = ", 1) for line in out.splitlines())
+    env.setenv("MANAGE_URL", new["MANAGE_URL"])
+    env.setenv("ACCESS_TOKEN", new["ACCESS_TOKEN"])
+    assert run(capsys, "revoke", "--allow-http", "--created", "1700000014") == (
+        0, f"revoked: the access token at {new['MANAGE_URL']}\n", "")
+    body = oc.grant_request_body(client=las.wallet, access=OUTGOING)
+    body["interact"] = {"start": ["redirect"]}
+    pending = client.request_grant(las.grant_endpoint, body)
+    env.setenv("CONTINUE_URI", pending.continue_.uri)
+    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token)
+    assert run(capsys, "poll", "--allow-http", "--created", "1700000015")[0] == oc.EXIT_PENDING
+    assert run(capsys, "cancel", "--allow-http", "--created", "1700000016") == (
+        0, f"cancelled: the grant request at {pending.continue_.uri}\n", "")
+    log = [e for e in las.requests_log if e["verification"]["checked"]]
+    assert [(e["method"], e["status"]) for e in log] == [
+        ("POST", 200), ("POST", 200), ("POST", 200), ("DELETE", 204), ("POST", 200),
+        ("POST", 200), ("DELETE", 204)]
+    assert [created_of(e) for i, e in enumerate(log) if i != 4] == [
+        1700000011, 1700000012, 1700000013, 1700000014, 1700000015, 1700000016]
+
+
+def test_cli_json_output_of_an_answer_is_ascii(env, las, capsys):
+    # what the AS sent is printed with \u escapes (a terminal sees no control character), and
+    # reads back as sent; the request of --dry-run is ours, and printed in UTF-8
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE), "--json")
+    assert code == 0 and "https://wallet.example/caf\\u00e9" in out and out.isascii()
+    token = json.loads(out)["access_token"]
+    assert token["access"] == CAFE
+    env.setenv("MANAGE_URL", token["manage"])
+    env.setenv("ACCESS_TOKEN", token["value"])
+    code, out, _ = run(capsys, "rotate", "--allow-http", "--json")
+    assert code == 0 and "https://wallet.example/caf\\u00e9" in out and out.isascii()
+    assert json.loads(out)["access_token"]["access"] == CAFE
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE),
+                       "--dry-run", "--json", "--created", "5")
+    assert code == 0 and "https://wallet.example/café" in out
+    assert json.loads(out)["headers"]["Signature-Input"].endswith(";created=5")
+
+
+def test_cli_dry_run_grant_prints_the_message(env, key, las, capsys):
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(CAFE),
+                       "--dry-run", "--created", "1700000000")
+    body = oc.json_body(oc.grant_request_body(client=las.wallet, access=CAFE))
+    signed = oc.sign_request("POST", las.grant_endpoint, key=key, key_id=KID, body=body,
+                             created=1700000000, allow_http=True)
+    head = [f"POST /{TENANT_ID} HTTP/1.1", f"Host: {las.url.split('//')[1]}"]
+    head += [f"{name}: {value}" for name, value in signed.headers]
+    assert code == 0 and out == "\n".join(head) + "\n\n" + body.decode("utf-8")
+    assert las.requests_log == []
+
+
+def test_cli_mixed_grant_lines_have_no_prefix(env, las, capsys):
+    # the Open Payments docs' names only prefix a single access type
+    access = [{"type": "incoming-payment", "actions": ["read"]},
+              {"type": "quote", "actions": ["create"]}]
+    code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(access))
+    token = json.loads(las.requests_log[-1]["response"])["access_token"]
+    assert code == 0
+    assert out == (f"ACCESS_TOKEN = {token['value']}\n"
+                   f"ACCESS_TOKEN_MANAGE_URL = {token['manage']}\n")
+
+
+def test_cli_private_key_flag_and_timeout(env, las, capsys):
+    key_path = os.environ["PRIVATE_KEY_PATH"]
+    env.delenv("PRIVATE_KEY_PATH")  # --private-key alone is enough
+    argv = ["grant", "--allow-http", "--grant-endpoint", las.grant_endpoint, "--wallet-address",
+            las.wallet, "--access", json.dumps(CAFE), "--private-key", key_path]
+    assert run(capsys, *argv)[0] == 0
+    assert run(capsys, *argv, "--timeout", "0") == (
+        2, "", "op-continue: error: timeout: expected seconds in (0, 600]\n")
+
+
+def test_cli_secret_files(env, las, tmp_path, capsys):
+    env.setenv("CONTINUE_URI", las.url + "/continue/abc")
+    assert run(capsys, "poll", "--allow-http", "--dry-run") == (
+        2, "", "op-continue: error: CONTINUE_ACCESS_TOKEN is not set (environment, or "
+               "--continue-access-token-file)\n")
+    good = tmp_path / "good"
+    good.write_bytes(b"  TOKEN-9\n")
+    code, out, _ = run(capsys, "poll", "--allow-http", "--dry-run",
+                       "--continue-access-token-file", str(good))
+    assert code == 0 and "Authorization: GNAP TOKEN-9\n" in out
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"TOKEN-\xff\n")  # undecodable bytes become U+FFFD, then are refused
+    assert run(capsys, "poll", "--allow-http", "--dry-run", "--continue-access-token-file",
+               str(bad)) == (2, "", "op-continue: error: access token: must be printable ASCII "
+                                    "without spaces or control characters\n")
+
+
+def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):
+    # RFC 9635 §4.2.3 with another hash method
+    args = ["--client-nonce", "CN", "--server-nonce", "SN", "--grant-endpoint",
+            "https://as.example/"]
+    digest = oc.interaction_hash("CN", "SN", "REF-1", "https://as.example/", "sha-512")
+    path = tmp_path / "redirect"
+    path.write_text(f"{FINISH_URI}?hash={digest}&interact_ref=REF-1\n")
+    assert run(capsys, "finish", "--redirect-file", str(path), *args,
+               "--hash-method", "sha-512") == (0, "INTERACT_REF = REF-1\n", "")
+    assert run(capsys, "finish", "--redirect-file", str(path), *args)[0] == oc.EXIT_INVALID
+
+
+REQUEST = "POST /foo?a=1 HTTP/1.1\nHost: example.com\nX-Item:   \"abc\"  \n\n"
+
+
+TEXT_RESPONSE = "HTTP/1.1 200 OK\nContent-Type: text/plain\n\nhi"
+
+
+@pytest.mark.parametrize("message, request_, params, expected", [
+    (REQUEST, None, 'sig=("@target-uri");created=1',
+     '"@target-uri": http://example.com/foo?a=1'),
+    (TEXT_RESPONSE, REQUEST, 'sig=("@target-uri";req);created=1',
+     '"@target-uri";req: http://example.com/foo?a=1'),
+])
+def test_base_uses_the_scheme(tmp_path, capsys, message, request_, params, expected):
+    argv = ["base", "--message", write(tmp_path, "m.txt", message), "--scheme", "http",
+            "--signature-input", params]
+    if request_:
+        argv += ["--request", write(tmp_path, "r.txt", request_)]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.splitlines()[0] == expected
+
+
+def test_base_scheme_defaults_to_https(tmp_path, capsys):
+    # an origin-form request line has no scheme: @target-uri takes --scheme, "https" by default
+    code, out, _ = run(capsys, "base", "--message", write(tmp_path, "m.txt", REQUEST),
+                       "--signature-input", 'sig=("@target-uri");created=1')
+    assert code == 0 and out.splitlines()[0] == '"@target-uri": https://example.com/foo?a=1'
+
+
+def test_cli_pending_grant_without_wait_prints_the_default(env, monkeypatch, capsys):
+    # RFC 9635 §3.1: no wait given means at least 5 seconds; the CLI says so to the poller
+    answer = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, '
+                           b'"uri": "https://as.example/continue/2"}}'])
+    monkeypatch.setattr(oc, "_adapter_class", lambda: lambda: FakeAdapter(answer))
+    monkeypatch.setenv("CONTINUE_URI", "https://as.example/continue/1")
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", "TOKEN")
+    code, out, _ = run(capsys, "poll")
+    assert code == oc.EXIT_PENDING
+    assert out.splitlines() == ["CONTINUE_URI = https://as.example/continue/2",
+                                "CONTINUE_ACCESS_TOKEN = NEXT", "CONTINUE_WAIT_SECONDS = 5"]
+
+
+@pytest.mark.parametrize("message, request_, params, warning", [
+    (REQUEST, None, 'b=("@target-uri");created=1;keyid="k"',
+     'the method is not protected: "@method" is not covered'),
+    (TEXT_RESPONSE, REQUEST, 'b=("@status" "@target-uri";req);created=1;keyid="k"',
+     'the body is not protected: "content-digest" is not covered'),
+])
+def test_sign_then_verify_with_scheme_and_label(key, tmp_path, capsys, message, request_,
+                                                params, warning):
+    key_path = tmp_path / "k.pem"
+    key.write_pem(key_path)
+    extra = ["--request", write(tmp_path, "r.txt", request_)] if request_ else []
+    code, out, err = run(capsys, "sign", "--message", write(tmp_path, "m.txt", message),
+                         "--key", str(key_path), "--scheme", "http", "--label", "b",
+                         "--signature-input", f'a=("@method");created=1, {params}', *extra)
+    assert (code, err) == (0, "") and out.startswith(f"Signature-Input: {params}\n")
+    head, _, content = message.partition("\n\n")
+    signed = write(tmp_path, "s.txt", f"{head}\n{out}\n{content}")
+    jwks = write(tmp_path, "k.json", json.dumps(oc.jwks({"k": key.public_key})))
+    verify = ["verify", "--message", signed, "--key", jwks, "--profile", "none", *extra]
+    assert run(capsys, *verify, "--scheme", "http") == (
+        0, "valid\n", f"op-continue: warning: {warning}\n")
+    assert run(capsys, *verify)[0] == oc.EXIT_INVALID  # signed for http, not https
+
+
+def test_field_types_and_labels(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", REQUEST)
+    base = ["base", "--message", msg, "--signature-input", 'sig=("x-item");created=1']
+    assert run(capsys, *base, "--field-type", "X-Item=item")[:2] == (
+        0, '"x-item": "abc"\n"@signature-params": ("x-item");created=1\n')
+    assert run(capsys, *base, "--field-type", "x-item=b=item") == (
+        2, "", "op-continue: error: --field-type takes NAME=item|list|dictionary\n")
+    assert run(capsys, "base", "--message", msg, "--signature-input",
+               'a=("@method"), b=("@path")') == (
+        2, "", "op-continue: error: --signature-input has several members: choose one with "
+               "--label\n")
+
+
+def test_generated_nonces_pass_the_command_line(capsys, monkeypatch):
+    # a CLIENT_NONCE that `grant` prints must work as `hash --client-nonce VALUE` (argparse reads
+    # a value that begins with "-" as an option: base64url nonces failed one time in 64)
+    monkeypatch.setenv("INTERACT_REF", "r")
+    for _ in range(200):
+        nonce = oc.new_nonce()
+        assert oc.main(["hash", "--client-nonce", nonce, "--server-nonce", nonce,
+                        "--grant-endpoint", "https://as.example/"]) == 0
+    capsys.readouterr()
+
+
+def test_a_leading_dash_value_is_given_with_equals(capsys, monkeypatch):
+    monkeypatch.setenv("INTERACT_REF", "r")
+    argv = ["hash", "--client-nonce=-c", "--server-nonce", "s",
+            "--grant-endpoint", "https://as.example/"]
+    assert oc.main(argv) == 0
+    expected = oc.interaction_hash("-c", "s", "r", "https://as.example/")
+    assert capsys.readouterr().out == expected + "\n"
+
+
+JSON_BODY = b'{"hello": "world"}'
+
+
+PENDING = {"access_token": {"value": TOKEN}, "uri": "https://as.example/continue/1"}
+
+
+SIG_MESSAGE = "GET /x HTTP/1.1\nHost: as.example\nX:  a,   b\n\n"
+
+
+def test_cli_base_field_type(tmp_path, capsys):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, out, err = run(capsys, "base", "--message", msg, "--signature-input",
+                         'sig1=("x";sf "@path")', "--field-type", "X=list")
+    assert (code, err) == (0, "")
+    assert out == '"x";sf: a, b\n"@path": /x\n"@signature-params": ("x";sf "@path")\n'
+
+
+@pytest.mark.parametrize("pair", ["x", "x=token"])
+def test_cli_base_bad_field_type(tmp_path, capsys, pair):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, out, err = run(capsys, "base", "--message", msg, "--signature-input",
+                         'sig1=("x";sf)', "--field-type", pair)
+    assert (code, out) == (2, "")
+    assert err == "op-continue: error: --field-type takes NAME=item|list|dictionary\n"
+
+
+@pytest.mark.parametrize("sig_input", ['sig1=("@path")', "sig2=:AAAA:"])
+def test_cli_base_label_without_an_inner_list(tmp_path, capsys, sig_input):
+    msg = write(tmp_path, "m.txt", SIG_MESSAGE)
+    code, _, err = run(capsys, "base", "--message", msg, "--signature-input", sig_input,
+                       "--label", "sig2")
+    assert code == 2
+    assert err == ("op-continue: error: --signature-input has no Inner List member with that "
+                   "label\n")
+
+
+def test_cli_grant_without_wallet_address(env, capsys):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--access", "[]", "--dry-run")
+    assert (code, out) == (2, "")
+    assert err == ("op-continue: error: WALLET_ADDRESS is not set (environment, or "
+                   "--wallet-address)\n")
+
+
+@pytest.mark.parametrize("access", ["{not json", '{"type": "quote"}', '"quote"'])
+def test_cli_grant_access_must_be_a_json_array(env, capsys, access):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access", access)
+    assert (code, out) == (2, "")
+    assert err == "op-continue: error: --access must be a JSON array of access items\n"
+
+
+def test_cli_grant_dry_run_json(env, capsys):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://AS.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access",
+                         json.dumps(OUTGOING), "--finish-uri", FINISH_URI, "--dry-run",
+                         "--json", "--created", str(NOW))
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert (doc["method"], doc["url"]) == ("POST", "https://as.example/")
+    body = json.loads(doc["body"])
+    assert body["client"] == "https://wallet.example/alice"
+    assert body["access_token"]["access"] == OUTGOING
+    assert body["interact"]["finish"]["uri"] == FINISH_URI
+    assert f"created={NOW}" in doc["headers"]["Signature-Input"]
+
+
+def test_cli_grant_then_finish_against_the_local_as(env, capsys, las):
+    code, out, err = run(capsys, "grant", "--grant-endpoint", las.grant_endpoint,
+                         "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                         "--finish-uri", FINISH_URI, "--allow-http")
+    assert (code, err) == (0, "")  # an interactive grant that awaits the user: expected
+    lines = dict(line.split(" = ", 1) for line in out.splitlines())
+    assert list(lines) == ["CLIENT_NONCE", "CONTINUE_URI", "CONTINUE_ACCESS_TOKEN",
+                           "CONTINUE_WAIT_SECONDS", "INTERACT_REDIRECT", "INTERACT_FINISH"]
+    assert lines["CONTINUE_WAIT_SECONDS"] == "0"
+    assert lines["INTERACT_REDIRECT"].startswith(las.url + "/interact/")
+    # _cmd_finish: the redirect from the environment, the hash checked with our nonce
+    redirect = las.approve(lines["CONTINUE_URI"])
+    env.setenv("FINISH_REDIRECT", redirect)
+    argv = ["finish", "--client-nonce", lines["CLIENT_NONCE"], "--server-nonce",
+            lines["INTERACT_FINISH"], "--grant-endpoint", las.grant_endpoint]
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, "")
+    ref = oc.parse_finish_redirect(redirect).interact_ref
+    assert out == f"INTERACT_REF = {ref}\n"
+    # a wrong client nonce: exit 1, and the interact_ref is not printed anywhere
+    argv[2] = oc.new_nonce()
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (1, "")
+    assert err == ("op-continue: invalid: interaction hash does not match; refusing to "
+                   "continue\n")
+
+
+# Regression (fixed): 'grant --json --finish-uri' never outputs the client nonce it generated, so
+# the finish hash can never be checked
+def test_cli_grant_json_reports_the_client_nonce(env, capsys, las):
+    code, out, _ = run(capsys, "grant", "--grant-endpoint", las.grant_endpoint,
+                       "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
+                       "--finish-uri", FINISH_URI, "--allow-http", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    finish = oc.parse_finish_redirect(las.approve(doc["continue"]["uri"]))
+    oc.verify_interaction_hash(finish.hash, doc["client_nonce"], doc["interact"]["finish"],
+                               finish.interact_ref, las.grant_endpoint)
+
+
+SUBJECT = {"subject": {"sub_ids": [{"id": "https://wallet.example/alice", "format": "uri"}]}}
+
+
+def test_cli_grant_subject_only_json(env, capsys):
+    canned(env, (200, "application/json", SUBJECT))
+    code, out, err = run(capsys, "grant", "--grant-endpoint", "https://as.example/",
+                         "--wallet-address", "https://wallet.example/alice", "--access", "[]",
+                         "--json")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == SUBJECT
+
+
+def test_cli_poll_pending_json(env, capsys):
+    sent = canned(env, (200, "application/json", {"continue": dict(PENDING, wait=30)}))
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1")
+    env.setenv("CONTINUE_ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "poll", "--json")
+    assert (code, err) == (3, "")
+    assert json.loads(out) == {"continue": dict(PENDING, wait=30)}
+    assert sent[0].body == b"" and sent[0].header("Authorization") == "GNAP " + TOKEN
+
+
+def test_cli_continue_dry_run_prints_a_verifiable_message(env, key, capsys, tmp_path):
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1?x=1")
+    token_file = write(tmp_path, "token", TOKEN + "\n")
+    ref_file = write(tmp_path, "ref", REF)
+    code, out, err = run(capsys, "continue", "--dry-run", "--created", str(NOW),
+                         "--continue-access-token-file", token_file,
+                         "--interact-ref-file", ref_file)
+    assert (code, err) == (0, "")
+    head, body = out.split("\n\n", 1)
+    assert head.splitlines()[:4] == ["POST /continue/1?x=1 HTTP/1.1", "Host: as.example",
+                                     f"Authorization: GNAP {TOKEN}", "Accept: application/json"]
+    assert body == json.dumps({"interact_ref": REF}, separators=(",", ":"))
+    msg = oc.parse_message(out)
+    verified = oc.verify_message(msg, key.public_key, now=NOW,
+                                 required=['"authorization"', '"content-digest"'])
+    assert verified.params == {"keyid": KID, "created": NOW}
+
+
+def test_cli_keygen_without_key_id(tmp_path, capsys):
+    out_path = tmp_path / "new.pem"
+    code, out, err = run(capsys, "keygen", "--out", str(out_path))
+    assert (code, out, err) == (0, "", "")
+    assert stat.S_IMODE(os.stat(out_path).st_mode) == 0o600
+    assert isinstance(oc.load_private_key(out_path), oc.PrivateKey)
+
+
+# Regression (fixed): keygen writes the key file before checking --key-id, so a bad key id leaves a
+# key behind and the retry fails 'already exists'
+def test_cli_keygen_bad_key_id_writes_nothing(tmp_path, capsys):
+    out_path = tmp_path / "new.pem"
+    code, _, err = run(capsys, "keygen", "--out", str(out_path), "--key-id", "a;b")
+    assert code == 2 and "key id must be printable ASCII" in err
+    assert not out_path.exists()
+
+
+def test_cli_rotate_and_revoke_dry_run(env, key, capsys):
+    env.setenv("MANAGE_URL", "https://as.example/token/1")
+    env.setenv("ACCESS_TOKEN", TOKEN)
+    for command, method in (("rotate", "POST"), ("revoke", "DELETE")):
+        code, out, err = run(capsys, command, "--dry-run", "--created", str(NOW))
+        assert (code, err) == (0, "")
+        assert out.startswith(f"{method} /token/1 HTTP/1.1\nHost: as.example\n"
+                              f"Authorization: GNAP {TOKEN}\n")
+        assert out.endswith("\n\n")  # no body
+        verified = oc.verify_message(oc.parse_message(out), key.public_key, now=NOW)
+        assert verified.covered == ('"@method"', '"@target-uri"', '"authorization"')
+
+
+def test_cli_rotate_json_without_expires_in(env, capsys):
+    new = {"value": "NEW-TOKEN", "manage": "https://as.example/token/2",
+           "access": [{"type": "quote", "actions": ["create", "read"]}]}
+    canned(env, (200, "application/json", {"access_token": new}))
+    env.setenv("MANAGE_URL", "https://as.example/token/1")
+    env.setenv("ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "rotate", "--json")
+    assert (code, err) == (0, "")
+    assert out == json.dumps({"access_token": {"value": "NEW-TOKEN",
+                                               "manage": "https://as.example/token/2",
+                                               "access": new["access"]}}) + "\n"
+
+
+def test_cli_malformed_response_exit_code(env, capsys):
+    canned(env, (200, "text/html", b"<html>" + TOKEN.encode() + b"</html>"))
+    env.setenv("CONTINUE_URI", "https://as.example/continue/1")
+    env.setenv("CONTINUE_ACCESS_TOKEN", TOKEN)
+    code, out, err = run(capsys, "poll")
+    assert (code, out) == (5, "")
+    assert err == ("op-continue: error: malformed response: $: body is not JSON "
+                   "(Content-Type is not application/json)\n")
+
+
+def test_module_runs_as_a_script(tmp_path, monkeypatch, capsys):
+    path = write(tmp_path, "body.json", JSON_BODY)
+    monkeypatch.setattr(sys, "argv", ["op_continue.py", "digest", "--algorithm", "sha-256",
+                                      path])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "op_continue.py"), run_name="__main__")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == oc.content_digest(JSON_BODY, ["sha-256"]) + "\n"

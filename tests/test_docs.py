@@ -1,6 +1,7 @@
 """The README's spec-to-code map matches the citations in op_continue.py, both ways,
-vectors/README.md lists every vector file, the README's shell sessions run as written, and the
-help files pinned in tests/help/ are the program's own --help.
+vectors/README.md lists every vector file, the README's shell sessions run as written, the
+help files pinned in tests/help/ are the program's own --help, and every public name exists,
+has a docstring and is in the README's API table.
 
 Regenerate tests/help/ after changing the command line, and the line ranges of the README's
 reading order after changing op_continue.py (then review the diff):
@@ -8,6 +9,7 @@ reading order after changing op_continue.py (then review the diff):
     python tests/test_docs.py --write-help
     python tests/test_docs.py --write-reading-order
 """
+import inspect
 import json
 import os
 import re
@@ -15,6 +17,8 @@ import subprocess
 import sys
 
 from conftest import ROOT, VECTOR_DIR
+
+import op_continue as oc
 
 CITATION = re.compile(r"RFC (\d{4}) §([0-9A-Z][0-9A-Za-z.]*[0-9A-Za-z]|[0-9])")
 ROW = re.compile(r"^\| RFC (\d{4}) \| §([0-9A-Z][0-9A-Za-z.]*[0-9A-Za-z]|[0-9]) ", re.M)
@@ -343,3 +347,52 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write-help"]:
     for name, text in _help_texts().items():
         (HELP_DIR / name).write_text(text)
         print(f"wrote tests/help/{name}")
+
+
+def _own_docstring(obj):
+    """``obj``'s own docstring: not inherited (inspect.getdoc would inherit one), and not the
+    signature a dataclass writes for a class without one."""
+    doc = vars(obj).get("__doc__") if isinstance(obj, type) else getattr(obj, "__doc__", None)
+    if isinstance(obj, type) and doc and doc.startswith(obj.__name__ + "("):
+        return None  # dataclasses.dataclass's stand-in
+    return (doc or "").strip() or None
+
+
+def public_api():
+    """(qualified name, object): everything in __all__, and the public methods and properties
+    each public class defines itself."""
+    for name in oc.__all__:
+        obj = getattr(oc, name)
+        yield name, obj
+        if not isinstance(obj, type):
+            continue
+        for attr, member in vars(obj).items():
+            if attr.startswith("_"):
+                continue
+            function = member.__func__ if isinstance(member, (classmethod, staticmethod)) \
+                else member.fget if isinstance(member, property) else member
+            if inspect.isfunction(function):
+                yield f"{name}.{attr}", function
+
+
+def test_every_public_name_has_a_docstring():
+    names = [name for name, _ in public_api()]
+    assert {"Client.sign", "SignedRequest.header", "GnapAuth", "Message.is_request",
+            "PrivateKey.generate", "verify_message"} <= set(names)
+    assert all(callable(getattr(oc, name)) for name in oc.__all__)  # no constant hides in there
+    missing = [name for name, obj in public_api() if _own_docstring(obj) is None]
+    assert missing == []
+
+
+def test_the_readme_api_table_lists_every_public_name():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    using = readme.split("## Using it\n", 1)[1].split("\n## ", 1)[0]  # it stays in "Using it"
+    table = using.split("| Name | What it is |\n", 1)[1].split("\n\n", 1)[0]
+    first_cells = [row.split(" | ", 1)[0] for row in table.splitlines()[1:]]
+    listed = set(re.findall(r"`(\w+)", " ".join(first_cells)))
+    assert listed == set(oc.__all__)
+
+
+def test_all_names_exist():
+    assert [name for name in oc.__all__ if not hasattr(oc, name)] == []
+    assert len(set(oc.__all__)) == len(oc.__all__)  # each name once

@@ -7,31 +7,15 @@ import os
 import warnings
 
 import pytest
-from conftest import run, text, vectors_of, write
+from conftest import KEYS, REF, TOKEN, URI, no_secret, pem, run, text, write
 
 import op_continue as oc
 
-KEYS = {v["id"]: v for v in vectors_of("key")}
 ED_PEM = text(KEYS["rfc9421-B.1.4"]["input"]["private_pem"]) + "\n"
 SEED = oc.PrivateKey.from_pem(ED_PEM)
-TOKEN = "SECRET-TOKEN-1"
-REF = "SECRET-INTERACT-REF-1"
-URI = "https://auth.example/continue/abc"
-
-
-def no_secret(exc_or_text, *secrets):
-    blob = exc_or_text if isinstance(exc_or_text, str) else \
-        f"{exc_or_text}|{exc_or_text!r}|{exc_or_text.args!r}"
-    for secret in secrets or (TOKEN, REF):
-        assert secret not in blob
 
 
 # --- keys -------------------------------------------------------------------------------
-
-def _pem(label, der):
-    body = base64.b64encode(der).decode()
-    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
-
 
 SEED_HEX = "9f8362f87a484a954e6e740c5b4c0e84229139a20aa8ab56ff66586f6a7d29c5"
 
@@ -40,19 +24,19 @@ BAD_PRIVATE_PEMS = [
     (text(KEYS["rfc9421-B.1.1"]["input"]["private_pem"]), "RSA"),
     (text(KEYS["rfc9421-B.1.2"]["input"]["private_pem"]), "RSA-PSS"),
     (text(KEYS["rfc9421-B.1.3"]["input"]["private_pem"]), "EC"),
-    (_pem("ENCRYPTED PRIVATE KEY", b"\x30\x03\x02\x01\x00"), "encrypted"),
-    (_pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\x00"), "OpenSSH"),
-    (_pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + bytes(32)), "PUBLIC KEY"),
+    (pem("ENCRYPTED PRIVATE KEY", b"\x30\x03\x02\x01\x00"), "encrypted"),
+    (pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\x00"), "OpenSSH"),
+    (pem("PUBLIC KEY", bytes.fromhex("302a300506032b6570032100") + bytes(32)), "PUBLIC KEY"),
     (ED_PEM.replace("MC4CAQAw", "MC4CAQAx"), "malformed"),
     (ED_PEM[:60] + "\n-----END PRIVATE KEY-----\n", "truncated"),
     (ED_PEM.replace("-----END PRIVATE KEY-----", ""), "BEGIN/END"),
     ("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n", "BEGIN/END"),
     ("not a key at all", "not a PEM"),
-    (_pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + bytes(31)),
+    (pem("PRIVATE KEY", bytes.fromhex("302e020100300506032b657004220420") + bytes(31)),
      "truncated"),
-    (_pem("PRIVATE KEY", bytes.fromhex("302e020102300506032b657004220420") + bytes(32)),
+    (pem("PRIVATE KEY", bytes.fromhex("302e020102300506032b657004220420") + bytes(32)),
      "version"),
-    (_pem("PRIVATE KEY", bytes.fromhex("3030020100300706032b6570050004220420") + bytes(32)),
+    (pem("PRIVATE KEY", bytes.fromhex("3030020100300706032b6570050004220420") + bytes(32)),
      "no parameters"),
 ]
 
@@ -167,7 +151,7 @@ def test_bad_tokens(bad):
         return  # None means "no Authorization" and is allowed
     with pytest.raises(oc.UsageError, match="access token") as info:
         sign(access_token=bad)
-    no_secret(info.value)
+    no_secret(info.value, TOKEN, REF)
 
 
 BAD_INTERACT_REFS = ["", "a\r\nb", "a\x00b", "réf", "a b"]
@@ -201,7 +185,7 @@ def test_bad_created():
 
 def test_signed_request_repr_hides_token_and_body():
     signed = sign(body=oc.continue_body(REF))
-    no_secret(repr(signed))
+    no_secret(repr(signed), TOKEN, REF)
     assert "[secure]" in repr(signed)
     assert signed.header("Authorization") == "GNAP " + TOKEN  # but the request carries it
 
@@ -211,18 +195,19 @@ def test_dataclass_reprs_hide_secrets():
         "access_token": {"value": TOKEN, "manage": "https://as.example/token/1",
                          "access": [{"type": "quote", "actions": ["create"]}]},
         "continue": {"access_token": {"value": REF}, "uri": "https://as.example/continue/1"}})
-    no_secret(repr(grant))
-    no_secret(repr(oc.InteractionFinish(REF, "h")))
+    no_secret(repr(grant), TOKEN, REF)
+    no_secret(repr(oc.InteractionFinish(REF, "h")), TOKEN, REF)
     no_secret(repr(oc.Client(SEED, "k1")), SEED_HEX)
-    no_secret(repr(oc.GnapAuth(SEED, "k1", TOKEN)))
+    no_secret(repr(oc.GnapAuth(SEED, "k1", TOKEN)), TOKEN, REF)
 
 
 def test_grant_error_description_is_redacted():
     body = json.dumps({"error": {"code": "invalid_continuation",
                                  "description": f"bad token {TOKEN} for ref {REF}\x1b[31m"}})
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, "application/json", body.encode(), (TOKEN, REF), False)
-    no_secret(info.value)
+    no_secret(info.value, TOKEN, REF)
     assert info.value.code == "invalid_continuation" and info.value.status == 401
     assert "\x1b" not in str(info.value)
 
@@ -231,8 +216,9 @@ def test_nothing_is_logged(caplog):
     caplog.set_level(logging.DEBUG)
     sign(body=oc.continue_body(REF))
     with pytest.raises(oc.Error):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(500, "text/html", b"<html>" + TOKEN.encode(), (TOKEN,), False)
-    no_secret("\n".join(r.getMessage() for r in caplog.records))
+    no_secret("\n".join(r.getMessage() for r in caplog.records), TOKEN, REF)
 
 
 # --- responses ----------------------------------------------------------------------------
@@ -264,6 +250,7 @@ BAD_RESPONSES = [
 @pytest.mark.parametrize("status, ctype, body, error, fragment", BAD_RESPONSES)
 def test_bad_responses(status, ctype, body, error, fragment):
     with pytest.raises(error, match=fragment):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(status, ctype, body, (TOKEN,), False)
 
 
@@ -348,7 +335,7 @@ def test_transport_error_keeps_no_request_on_its_chain():
         client.continue_grant(URI, TOKEN, REF)
     assert not info.value.request_sent  # the stand-in sent nothing
     assert info.value.__context__ is None and info.value.__cause__ is None
-    no_secret(info.value)
+    no_secret(info.value, TOKEN, REF)
 
 
 def test_pkcs8_v2_with_its_public_key():
@@ -358,7 +345,7 @@ def test_pkcs8_v2_with_its_public_key():
     head = bytes.fromhex("3051020101300506032b657004220420") + seed
 
     def v2(bits):
-        return _pem("PRIVATE KEY", head + b"\x81\x21" + bits)
+        return pem("PRIVATE KEY", head + b"\x81\x21" + bits)
 
     assert oc.PrivateKey.from_pem(v2(b"\x00" + pub)).public_key == SEED.public_key
     for bad in (b"\x00" + bytes(32), b"\x01" + pub):
@@ -375,7 +362,7 @@ def test_pkcs8_v2_with_its_public_key():
 
 SENTINEL_SEED = b"\xf0SENTINEL-SEED-do-not-leak-it!!\xf0"  # 32 bytes; two are not ASCII
 SENTINEL_DER = bytes.fromhex("302e020100300506032b657004220420") + SENTINEL_SEED
-SENTINEL_PEM = _pem("PRIVATE KEY", SENTINEL_DER)
+SENTINEL_PEM = pem("PRIVATE KEY", SENTINEL_DER)
 SENTINEL_KEY = oc.PrivateKey.from_seed(SENTINEL_SEED)
 JSON_TOKEN = "SENTINEL-ACCESS-TOKEN-7"
 
@@ -461,8 +448,8 @@ def _input_secrets(data):
 
 def _bad_input_matrix():
     """Every bad input of this file's tables above, as (id, call, input)."""
-    for i, (pem, _) in enumerate(BAD_PRIVATE_PEMS):
-        yield f"private-pem-{i}", lambda pem=pem: oc.PrivateKey.from_pem(pem), pem
+    for i, (bad, _) in enumerate(BAD_PRIVATE_PEMS):
+        yield f"private-pem-{i}", lambda bad=bad: oc.PrivateKey.from_pem(bad), bad
     for i, (jwk, _) in enumerate(BAD_JWKS):
         yield f"jwk-{i}", lambda jwk=jwk: oc.PublicKey.from_jwk(jwk), jwk
     for i, (url, _) in enumerate(BAD_URLS):
@@ -476,6 +463,7 @@ def _bad_input_matrix():
     for i, bad in enumerate(BAD_CREATED):
         yield f"created-{i}", lambda bad=bad: sign(created=bad), bad
     for i, (status, ctype, body, _, _) in enumerate(BAD_RESPONSES):
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         yield (f"response-{i}",
                lambda s=status, c=ctype, b=body: oc._interpret(s, c, b, (TOKEN,), False), body)
     for i, (path, value, _) in enumerate(GRANT_SHAPE_ERRORS):
@@ -504,16 +492,16 @@ def _der_file_cases():
         pytest.param(base64.b64encode(SENTINEL_DER), "not a PEM text or base64", id="b64-der"),
         pytest.param(base64.encodebytes(SENTINEL_DER), "not a PEM text or base64",
                      id="b64-der-lines"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER + b"\x00"), "malformed PKCS#8",
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER + b"\x00"), "malformed PKCS#8",
                      id="trailing-byte"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER[:-1]), "truncated", id="truncated"),
-        pytest.param(_pem("PRIVATE KEY", SENTINEL_DER.replace(b"\x02\x01\x00", b"\x02\x01\x05",
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER[:-1]), "truncated", id="truncated"),
+        pytest.param(pem("PRIVATE KEY", SENTINEL_DER.replace(b"\x02\x01\x00", b"\x02\x01\x05",
                                                               1)), "version", id="version"),
-        pytest.param(_pem("PRIVATE KEY", bytes.fromhex("302f020100300506032b657004230420")
+        pytest.param(pem("PRIVATE KEY", bytes.fromhex("302f020100300506032b657004230420")
                           + SENTINEL_SEED + b"\x00"), "malformed Ed25519", id="long-octets"),
-        pytest.param(_pem("PRIVATE KEY", v2_bad_tag), "malformed PKCS#8", id="v2-bad-tag"),
-        pytest.param(_pem("PRIVATE KEY", v2_wrong_public), "does not match", id="v2-mismatch"),
-        pytest.param(_pem("PUBLIC KEY", SENTINEL_DER), "found 'PUBLIC KEY'", id="wrong-label"),
+        pytest.param(pem("PRIVATE KEY", v2_bad_tag), "malformed PKCS#8", id="v2-bad-tag"),
+        pytest.param(pem("PRIVATE KEY", v2_wrong_public), "does not match", id="v2-mismatch"),
+        pytest.param(pem("PUBLIC KEY", SENTINEL_DER), "found 'PUBLIC KEY'", id="wrong-label"),
         pytest.param(SENTINEL_PEM.replace(b64_der, b64_der[:-1]), "not valid base64",
                      id="bad-padding"),
         pytest.param(SENTINEL_PEM.encode("ascii") + "é".encode(), "non-ASCII", id="non-ascii"),
@@ -605,6 +593,7 @@ def test_parse_json_keeps_the_body_off_the_chain(data, why):
     assert str(info.value).startswith(f"$: body is not valid JSON{why}")
     assert_chain_clean(info.value, data)
     with pytest.raises(oc.ResponseError) as info:  # and as the client reads an answer
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(200, "application/json", data, (), False)
     assert_chain_clean(info.value, data)
 
@@ -642,6 +631,7 @@ def test_grant_from_json_keeps_tokens_off_the_chain(doc, where):
     assert info.value.path == where
     assert_chain_clean(info.value)
     with pytest.raises(oc.ResponseError) as info:  # the same body as the client receives it
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(200, "application/json", json.dumps(doc).encode(), (), False)
         oc.Grant.from_json(oc._interpret(200, "application/json", json.dumps(doc).encode(),
                                          (), False))

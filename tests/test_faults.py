@@ -1,5 +1,5 @@
 """Fault injection against the local AS (tests/local_as.py) on 127.0.0.1 only, plus the bad
-inputs this file adds to tests/test_errors.py (see BAD_INPUT_CENSUS at the end).
+inputs this file adds to tests/test_errors.py (under "bad inputs beyond tests/test_errors.py").
 
 For every fault: the right error type, the ``TransportError.request_sent`` flag (may an
 interact_ref have been spent?), exactly one POST per continue_grant call (nothing is retried,
@@ -7,7 +7,6 @@ also with a caller-supplied requests.Session), and no secret (continue token, in
 str/repr/args. Timeouts are small and every loop is bounded.
 
 Tests headed "Regression (fixed)" pin bugs these tests found in op_continue.py, since fixed.
-When a fix lands the test XPASSes, strict makes that a failure, and the mark must be removed.
 """
 import json
 import socket
@@ -17,22 +16,15 @@ import time
 import local_as
 import pytest
 import requests
+from conftest import KID, no_secret, start_grant
 from local_as import LocalAS
 
 import op_continue as oc
 
-KID = "fault-key"
-FINISH_URI = "https://client.example/finish"
 TIMEOUT = 1.5  # the client's timeout in these tests, seconds (generous: CI machines are loaded)
 QUOTE = [{"type": "quote", "actions": ["create", "read"]}]
 TOKEN = "SECRET-CONTINUE-TOKEN-7"
 REF = "SECRET-INTERACT-REF-7"
-
-
-def no_secret(exc, *secrets):
-    blob = f"{exc}|{exc!r}|{exc.args!r}"
-    for secret in secrets:
-        assert secret not in blob
 
 
 class FakeTime:
@@ -61,19 +53,9 @@ def make_client(key, **kw):
     return oc.Client(key, KID, allow_http=True, **kw)
 
 
-def start_grant(client, las, finish=True):
-    nonce = oc.new_nonce()
-    body = oc.grant_request_body(client=las.wallet, access=QUOTE,
-                                 finish_uri=FINISH_URI if finish else None,
-                                 nonce=nonce if finish else None)
-    if not finish:
-        body["interact"] = {"start": ["redirect"]}
-    return client.request_grant(las.grant_endpoint, body)
-
-
 def approved(client, las):
     """An interactive grant the user approved: (continue, interact_ref)."""
-    grant = start_grant(client, las)
+    grant = start_grant(client, las, QUOTE)[0]
     finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
     return grant.continue_, finish.interact_ref
 
@@ -239,7 +221,7 @@ def test_session_that_retries_posts_is_not_used_to_send(key, las):
 def test_plain_body_over_the_cap(key, las):
     client = make_client(key, max_response_bytes=64)
     with pytest.raises(oc.ResponseError, match="body exceeds 64 bytes"):
-        start_grant(client, las)
+        start_grant(client, las, QUOTE)[0]
     assert len(las.requests_log) == 1
 
 
@@ -266,7 +248,7 @@ def test_too_fast_ends_the_poll_loop(key):
     with LocalAS(wait=5, clock=lambda: frozen) as las:
         las.wallet = las.add_wallet("alice", oc.jwks({KID: key.public_key}))
         client = make_client(key)
-        grant = start_grant(client, las, finish=False)
+        grant = start_grant(client, las, QUOTE, finish=False)[0]
         client.clock, client.sleep = ft.clock, ft.sleep
         times = _recording_polls(client, ft)
         t0 = ft.now
@@ -285,7 +267,7 @@ def test_a_wait_shorter_than_the_as_s_ends_at_its_too_fast(key):
     with LocalAS(wait=5, clock=ft.clock) as las:
         las.wallet = las.add_wallet("alice", oc.jwks({KID: key.public_key}))
         client = make_client(key)
-        grant = start_grant(client, las, finish=False)
+        grant = start_grant(client, las, QUOTE, finish=False)[0]
         client.clock, client.sleep = ft.clock, ft.sleep
         short = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 1)
         with pytest.raises(oc.GrantError, match="too_fast"):
@@ -296,7 +278,7 @@ def test_a_wait_shorter_than_the_as_s_ends_at_its_too_fast(key):
 
 def test_poll_deadline_shorter_than_wait_sends_nothing(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime()
     client.clock, client.sleep = ft.clock, ft.sleep
     cont = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 30)
@@ -307,7 +289,7 @@ def test_poll_deadline_shorter_than_wait_sends_nothing(key, las):
 
 def test_poll_loop_is_bounded_when_the_as_says_wait_0(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime(max_sleeps=50)
     client.clock, client.sleep = ft.clock, ft.sleep
     result = client.poll_until_done(grant.continue_, timeout=20)  # the AS keeps saying wait 0
@@ -318,7 +300,7 @@ def test_poll_loop_is_bounded_when_the_as_says_wait_0(key, las):
 
 def test_poll_fault_propagates_without_retry(key, las):
     client = make_client(key)
-    grant = start_grant(client, las, finish=False)
+    grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime()
     client.clock, client.sleep = ft.clock, ft.sleep
     las.fault = "reset"
@@ -389,6 +371,7 @@ def test_serialize_infinity_is_refused():
 def test_error_code_echoing_the_token_is_redacted():
     body = json.dumps({"error": {"code": TOKEN}}).encode()
     with pytest.raises(oc.GrantError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(401, "application/json", body, (TOKEN, REF), False)
     no_secret(info.value, TOKEN, REF)
 
@@ -399,6 +382,7 @@ def test_error_code_echoing_the_token_is_redacted():
 def test_content_type_echoing_a_secret_is_redacted():
     ref = "0b7e3c1a-5d2f-4e8a-9c6b-1f2e3d4c5b6a"  # what an interact_ref looks like (a UUID)
     with pytest.raises(oc.ResponseError) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         oc._interpret(500, ref, b"<html>", (TOKEN, ref), False)
     no_secret(info.value, ref)
 
@@ -456,27 +440,7 @@ def test_verify_foreign_alg_is_a_verification_error():
 ])
 def test_more_bad_responses(status, ctype, body, error, fragment):
     with pytest.raises(error, match=fragment) as info:
+        # private _interpret: reads every Client answer; alone, a case needs no transport
         grant = oc._interpret(status, ctype, body, (TOKEN, REF), False)
         oc.Grant.from_json(grant)
     no_secret(info.value, TOKEN, REF)
-
-
-# The bad inputs this file tries that tests/test_errors.py does not: kept in one place so the
-# closing note can count them (tests/test_errors.py's own inputs are not repeated here).
-BAD_INPUT_CENSUS = {
-    "transport faults (connection refused x2 sessions, 8 LocalAS faults x2 sessions, drip, "
-    "reset_after retried, retrying session)": 2 + 16 + 1 + 1 + 1,
-    "poll loop (too_fast storm, too_fast then pending, deadline < wait, wait 0, reset in poll)": 5,
-    "body over a plain size cap": 1,
-    "huge port (URL we call, response URL, verified @authority)": 3,
-    "lone surrogate message text": 1,
-    "non-finite / out-of-range decimals (nan, inf, -inf, 1e12, -1e12)": 5,
-    "secrets echoed as error code / Content-Type": 2,
-    "bad max_response_bytes": 6,
-    "bad client timeouts": 7,
-    "non-key passed as key": 3,
-    "verify with a foreign alg": 1,
-    "more bad responses": 11,
-}
-
-

@@ -12,6 +12,7 @@ import json
 import string
 
 import pytest
+from conftest import KEY, NOW
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -19,9 +20,7 @@ import op_continue as oc
 
 BOUNDED = settings(max_examples=100, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-KEY = oc.PrivateKey.from_seed(bytes(range(32)))
 OTHER_KEY = oc.PrivateKey.from_seed(bytes(range(1, 33)))
-NOW = 1_700_000_000
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 
 # --- RFC 8941 values --------------------------------------------------------------------------
@@ -137,8 +136,10 @@ def requests_(draw, digest=None):
     message = oc.request_message(draw(METHOD), url, fields, body)
     choices = [oc.Item(n) for n in ("@method", "@target-uri", "@authority", "@scheme",
                                     "@request-target", "@path", "@query")]
+    # private _split_uri: the module's own URI split, to choose query names the request really has
     query = oc._split_uri(url)["query"]
     for name, _ in oc._form_urlencoded_parse(query or ""):
+        # private _form_encode: the name encoding @query-param expects (RFC 9421 §2.2.8)
         choices.append(oc.Item("@query-param", {"name": oc._form_encode(name)}))
     for name in {n.lower() for n, _ in fields}:
         choices.append(oc.Item(name))
@@ -243,6 +244,7 @@ def test_single_byte_change_to_a_covered_component_breaks_verification(req, para
                              good.fields, message.body)
     elif name.startswith("@"):  # every other derived component comes from the target URI
         uri = message.target_uri
+        # private _URI_RE: the RFC 3986 Appendix B pattern the module splits URIs with
         match = oc._URI_RE.match(uri)
         group = {"@scheme": 2, "@authority": 4, "@path": 5, "@query": 7,
                  "@query-param": 7}.get(name)
@@ -367,7 +369,7 @@ def _check(doc):
     assert grant.access_token is not None or grant.continue_ is not None or grant.subject
     if grant.continue_ is not None and grant.continue_.wait is not None:
         assert 0 <= grant.continue_.wait <= oc.MAX_WAIT_SECONDS
-    assert grant.to_json() is not None
+    assert oc.Grant.from_json(grant.to_json()) == grant  # the CLI's --json reads back the same
 
 
 @BOUNDED

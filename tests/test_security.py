@@ -12,11 +12,11 @@ import time
 
 import pytest
 import requests
+from conftest import KID
 from hostile import CERT, HostileAS
 
 import op_continue as oc
 
-KID = "security-key"
 TOKEN = "SECRET-CONTINUE-TOKEN-9"
 REF = "SECRET-INTERACT-REF-9"
 TIMEOUT = 1.0
@@ -274,6 +274,7 @@ def test_proxy_settings_follow_the_session(monkeypatch):
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     url = "https://as.example/continue/1"
+    # private _connection_settings: what the transport is given; a request would need a proxy
     assert oc._connection_settings(None, url)["proxies"]["https"] == \
         "http://env-proxy.example:3128"
     session = requests.Session()
@@ -369,12 +370,14 @@ def test_a_client_closes_its_connections(key, las):
 def test_a_socket_added_after_the_deadline_is_shut_at_once():
     import socket
 
+    # private _Exchange: the state _transport_error and the adapter read; no public way builds one
     exchange = oc._Exchange()
     exchange.expire()
     mine, peer = socket.socketpair()
     with mine, peer:
         exchange.add(type("Connection", (), {"_op_socket": mine})())
         assert peer.recv(1) == b""  # shut down: the peer reads the end at once
+    # private _shutdown: closing a socket that is already closed; no public path reaches that case
     oc._shutdown(mine)  # a closed socket: nothing to do, and no error
 
 
@@ -383,6 +386,7 @@ def test_the_adapter_outside_a_client_tracks_nothing(las):
     its own, the adapter is requests' plain one."""
     import requests
 
+    # private _adapter_class: the adapter Client sends through; needed to hand it a socket directly
     adapter = oc._adapter_class()()
     prepared = requests.Request("GET", las.url + "/nothing").prepare()
     response = adapter.send(prepared, timeout=5)

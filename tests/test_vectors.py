@@ -8,7 +8,7 @@ import base64
 import json
 
 import pytest
-from conftest import VECTORS, text, vectors_of
+from conftest import KEYS, VECTORS, text, vectors_of
 
 import op_continue as oc
 
@@ -23,9 +23,6 @@ def _message(inp, key="message"):
 
 def _request(inp):
     return _message(inp, "request") if "request" in inp else None
-
-
-KEYS = {v["id"]: v for v in vectors_of("key")}
 
 
 def _public_key(key_id):

@@ -1,0 +1,120 @@
+"""Section 9 of op_continue.py, requests (RFC 9635 §2, §5, §6 as Open Payments profiles them):
+sign_request's headers and refusals, normalize_url, and the grant and continue request bodies."""
+
+import pytest
+from conftest import KEY, KID, exact, raised
+
+import op_continue as oc
+
+SERVER = "https://as.example"
+
+
+def test_sign_request_header_names_and_safe_headers(key):
+    signed = oc.sign_request("post", "https://AS.example:443/c?x", key=key, key_id="k1",
+                             access_token="tok", body=b"{}", created=0)
+    assert signed.url == "https://as.example/c?x"
+    assert [name for name, _ in signed.headers] == [
+        "Authorization", "Accept", "Content-Type", "Content-Length", "Content-Digest",
+        "Signature-Input", "Signature"]
+    assert signed.header("signature-input").endswith(';keyid="k1";created=0')
+    safe = signed.safe_headers()
+    assert safe["Authorization"] == "[secure]"
+    assert {k: v for k, v in safe.items() if k != "Authorization"} == {
+        k: v for k, v in signed.headers if k != "Authorization"}
+    assert signed.to_json()["body"] == "{}"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"url": "ftp://as.example/"}, "URL: must use https"),
+    ({"url": "https://as.example:99999/"}, "URL: malformed host"),
+    ({"created": -1}, "created: must be a non-negative integer (unix seconds)"),
+    ({"created": True}, "created: must be a non-negative integer (unix seconds)"),
+    ({"access_token": ""}, "access token: must be a non-empty string"),
+    ({"access_token": "a b"},
+     "access token: must be printable ASCII without spaces or control characters"),
+])
+def test_sign_request_refusals(key, kwargs, message):
+    args = {"url": SERVER + "/", "key": key, "key_id": "k1", **kwargs}
+    url = args.pop("url")
+    assert str(raised(oc.UsageError, oc.sign_request, "POST", url, **args)) == message
+
+
+@pytest.mark.parametrize("url, message", [
+    ("ftp://as.example/", "URL: must use https"),
+    ("http://as.example/", "URL: must use https (plain http only with allow_http)"),
+    ("https://as.example:65536/", "URL: malformed host"),
+    ("https://as.example/a/../b", "URL: must be normalized (no dot segments, valid %-escapes)"),
+])
+def test_normalize_url_default_name(url, message):
+    assert str(raised(oc.UsageError, oc.normalize_url, url)) == message
+
+
+def test_grant_request_body_interactive():
+    body = oc.grant_request_body(client="https://w.example/alice", access=[{"type": "quote"}],
+                                 finish_uri="https://c.example/f", nonce="n1")
+    assert body == {"access_token": {"access": [{"type": "quote"}]},
+                    "client": "https://w.example/alice",
+                    "interact": {"start": ["redirect"],
+                                 "finish": {"method": "redirect", "uri": "https://c.example/f",
+                                            "nonce": "n1"}}}
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"client": "ftp://w.example/a"}, "client wallet address: must use https"),
+    ({"finish_uri": "https://c.example/f"}, "nonce: must be a non-empty string"),
+    ({"finish_uri": "https://c.example/f", "nonce": "a b"},
+     "nonce: must be printable ASCII without spaces or control characters"),
+])
+def test_grant_request_body_refusals(kwargs, message):
+    args = {"client": "https://w.example/alice", "access": [], **kwargs}
+    assert str(raised(oc.UsageError, oc.grant_request_body, **args)) == message
+
+
+@pytest.mark.parametrize("ref, message", [
+    ("", "interact_ref: must be a non-empty string"),
+    ("a\nb", "interact_ref: must be printable ASCII without spaces or control characters"),
+])
+def test_continue_body_refusals(ref, message):
+    assert str(raised(oc.UsageError, oc.continue_body, ref)) == message
+
+
+@pytest.mark.parametrize("method", ["GE T", "", "P0ST", "GET\r\n"])
+def test_sign_request_method_letters_only(method):
+    with pytest.raises(oc.UsageError, match=exact("method: must be letters only")):
+        oc.sign_request(method, "https://as.example/", key=KEY, key_id=KID)
+
+
+def test_sign_request_created_beyond_the_integer_range():
+    with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
+        oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID, created=10**15)
+    signed = oc.sign_request("POST", "https://as.example/", key=KEY, key_id=KID,
+                             created=10**15 - 1)
+    assert signed.header("Signature-Input").endswith(";created=999999999999999")
+
+
+def test_normalize_url_http_loopback_literals():
+    for url in ("http://127.0.0.1:8000/x", "http://127.1.2.3/x", "http://localhost/x",
+                "http://[::1]:9/x"):
+        assert oc.normalize_url(url, allow_http=True) == url
+    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
+        oc.normalize_url("http://as.example/x", allow_http=True)
+
+
+# Regression (fixed): _is_loopback takes any host starting with '127.' as loopback, so a DNS name
+# like 127.attacker.example gets plain http
+def test_normalize_url_http_refuses_dns_names_starting_with_127():
+    with pytest.raises(oc.UsageError, match="plain http is allowed only for a loopback host"):
+        oc.normalize_url("http://127.attacker.example/x", allow_http=True)
+
+
+def test_normalize_url_cache_is_bounded():
+    """normalize_url: the cache of checked URLs never grows past 256 entries, and a cached
+    answer is the same as a fresh one (only URLs that passed every check are cached)."""
+    first = oc.normalize_url("HTTPS://Cache.Example:443/a")
+    for i in range(300):
+        assert oc.normalize_url(f"https://cache.example/{i}") == f"https://cache.example/{i}"
+        # private _NORMALIZED_URLS: normalize_url's cache; its bound is not visible otherwise
+        assert len(oc._NORMALIZED_URLS) <= 256
+    assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
+    with pytest.raises(oc.UsageError, match="https"):
+        oc.normalize_url("http://cache.example/a")  # refused again: failures are not cached
