@@ -195,6 +195,23 @@ def fake_transport(client, response):
     return client._adapter
 
 
+def canned(monkeypatch, *answers):
+    """Client.send answers these in turn, each (status, JSON or None) or (status, Content-Type,
+    body as JSON or bytes); the signed requests are collected."""
+    sent, queue = [], list(answers)
+
+    def send(self, signed):
+        sent.append(signed)
+        answer = queue.pop(0)
+        status, ctype, obj = answer if len(answer) == 3 else (answer[0], "application/json",
+                                                               answer[1])
+        data = obj if isinstance(obj, bytes) else b"" if obj is None else json.dumps(obj).encode()
+        return status, ctype, data
+
+    monkeypatch.setattr(oc.Client, "send", send)
+    return sent
+
+
 def retry_policy(total, methods):
     """urllib3's Retry retrying ``methods`` (None: every method), named as the installed
     urllib3 names it (allowed_methods from 1.26, method_whitelist before)."""

@@ -1,4 +1,4 @@
-"""Section 12 of op_continue.py, the op-continue command line: the offline subcommands against the
+"""Section 13 of op_continue.py, the op-continue command line: the offline subcommands against the
 published vectors, the online ones against the local AS or a canned transport, every option's
 validation and environment fallback, the output formats (text, --json, --format env), and no
 secret or hostile value echoed."""
@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 from conftest import (
@@ -28,6 +29,7 @@ from conftest import (
     FakeAdapter,
     FakeResponse,
     approve,
+    canned,
     created_of,
     run,
     start_grant,
@@ -257,6 +259,16 @@ def test_hash_prints_rafikis_encoding_on_request(capsys, monkeypatch):
     assert run(capsys, *argv, "--verify", rafiki)[:2] == (0, "valid\n")
     code, out, err = run(capsys, *argv, "--verify", rafiki, "--encoding", "rafiki")
     assert (code, out) == (2, "") and "--verify accepts both" in err
+
+
+# RFC 9635 §4.2.3: the hash base is ASCII; a non-ASCII interact_ref is named, its value not shown
+def test_the_hash_command_names_a_non_ascii_interact_ref_without_its_value(monkeypatch, capsys):
+    inp = HASHES[0]["input"]
+    monkeypatch.setenv("INTERACT_REF", "R\u00e9F-SECRET")
+    code, out, err = run(capsys, "hash", "--client-nonce", inp["client_nonce"], "--server-nonce",
+                         inp["server_nonce"], "--grant-endpoint", inp["grant_endpoint"])
+    assert (code, out) == (2, "") and err.startswith("op-continue: error: interact_ref: ")
+    assert "SECRET" not in err
 
 
 @pytest.mark.parametrize("endpoint", ["https://auth.example", "https://auth.example/"])
@@ -593,6 +605,59 @@ def test_verify_has_no_warning_for_the_requests_op_continue_signs(tmp_path, key,
     assert (code, out, err) == (0, "valid\n", "")
 
 
+# --- RFC 9635 §7.3.1, RFC 9421 §3.2: verify requires what Open Payments signs ------------------
+
+AUTHORIZED_GET = "GET /rs/1?x=1 HTTP/1.1\nHost: as.example\nAuthorization: GNAP T-1\n\n"
+PROFILE = ("op-continue: invalid: not signed as the Open Payments profile requires (RFC 9635 "
+           "section 7.3.1): {} (--profile none: RFC 9421 alone)\n")
+SDK = ("@method", "@target-uri", "authorization", "content-digest", "content-length",
+       "content-type")  # what the official SDK covers in a request with a body
+
+
+@pytest.mark.parametrize("message, covered, params, problems", [
+    (POST, (), (("created", 1),), 'not covered: "@method", "@target-uri", "authorization", '
+                                  '"content-digest", "content-length", "content-type"'),
+    (POST, SDK[:3], (("created", 1),),
+     'not covered: "content-digest", "content-length", "content-type"'),
+    (POST, SDK, (("created", 1), ("tag", "not-gnap")), 'a "tag" other than "gnap"'),
+    (POST, SDK, (("keyid", "k"),), 'no "created" parameter'),
+    (POST, SDK, (("created", 1), ("alg", "ed25519")), 'an "alg" parameter'),
+    (AUTHORIZED_GET, SDK[:2], (), 'not covered: "authorization"; no "created" parameter'),
+], ids=["nothing", "body-not-covered", "tag", "no-created", "alg", "get"])
+def test_verify_refuses_what_the_open_payments_profile_requires(tmp_path, key, capsys, message,
+                                                                 covered, params, problems):
+    path = signed_file(tmp_path, key, message, covered, params)
+    pub = write(tmp_path, "pub.pem", key.public_key.to_pem())
+    assert run(capsys, "verify", "--message", path, "--key", pub) == (
+        1, "", PROFILE.format(problems))
+    code, out, _ = run(capsys, "verify", "--message", path, "--key", pub, "--profile", "none")
+    assert (code, out) == (0, "valid\n")  # RFC 9421 alone: valid
+
+
+@pytest.mark.parametrize("message, covered, params", [
+    (POST, SDK, (("created", 1), ("tag", "gnap"))),  # RFC 9635 §7.3.1's tag
+    (POST, SDK, (("keyid", "k"), ("created", 1))),  # the official SDK's: no tag
+    (AUTHORIZED_GET, SDK[:3], (("created", 1),)),  # no body: no content components
+], ids=["tag-gnap", "sdk", "get"])
+def test_verify_accepts_what_the_profile_allows(tmp_path, key, capsys, message, covered, params):
+    path = signed_file(tmp_path, key, message, covered, params)
+    pub = write(tmp_path, "pub.pem", key.public_key.to_pem())
+    assert run(capsys, "verify", "--message", path, "--key", pub) == (0, "valid\n", "")
+    assert run(capsys, "verify", "--message", path, "--key", pub,
+               "--profile", "open-payments") == (0, "valid\n", "")  # the default, named
+
+
+# RFC 9635 §7.3.1 profiles requests: a response is verified with --profile none
+def test_verify_sends_a_response_to_profile_none(tmp_path, key, capsys):
+    path = signed_file(tmp_path, key, RESPONSE, ("@status",), (("created", 1),))
+    pub = write(tmp_path, "pub.pem", key.public_key.to_pem())
+    assert run(capsys, "verify", "--message", path, "--key", pub) == (
+        2, "", "op-continue: error: --profile open-payments is for requests (RFC 9635 section "
+               "7.3.1): verify a response with --profile none\n")
+    assert run(capsys, "verify", "--message", path, "--key", pub, "--profile", "none")[:2] == (
+        0, "valid\n")
+
+
 # --- issue 17 item 3: the base next to the request; what the transport adds -------------------
 
 CONTINUE_ENV = [("CONTINUE_URI", "https://as.example/continue/1"),
@@ -601,8 +666,10 @@ CONTINUE_ENV = [("CONTINUE_URI", "https://as.example/continue/1"),
 
 @pytest.fixture
 def continuation(keyfile, monkeypatch):
+    """The key settings and a continuation (CONTINUE_ENV), without CONTINUE_NOT_BEFORE."""
     for name, value in CONTINUE_ENV:
         monkeypatch.setenv(name, value)
+    monkeypatch.delenv("CONTINUE_NOT_BEFORE", raising=False)
 
 
 @pytest.mark.parametrize("command", ["continue", "poll", "cancel"])
@@ -898,23 +965,6 @@ def test_the_finish_redirect_is_read_from_a_file_or_stdin(flow_env, tmp_path, mo
         0, json.dumps({"interact_ref": vec["ref"]}) + "\n", "")
     monkeypatch.setenv("FINISH_REDIRECT", redirect)
     assert run(capsys, "finish") == (0, f"INTERACT_REF = {vec['ref']}\n", "")
-
-
-def canned(monkeypatch, *answers):
-    """Client.send answers these in turn, each (status, JSON or None) or (status, Content-Type,
-    body as JSON or bytes); the signed requests are collected."""
-    sent, queue = [], list(answers)
-
-    def send(self, signed):
-        sent.append(signed)
-        answer = queue.pop(0)
-        status, ctype, obj = answer if len(answer) == 3 else (answer[0], "application/json",
-                                                               answer[1])
-        data = obj if isinstance(obj, bytes) else b"" if obj is None else json.dumps(obj).encode()
-        return status, ctype, data
-
-    monkeypatch.setattr(oc.Client, "send", send)
-    return sent
 
 
 def shell_env(out, cwd):
@@ -1780,6 +1830,82 @@ def test_cli_poll_pending_json(env, capsys):
     assert (code, err) == (3, "")
     assert json.loads(out) == {"continue": dict(PENDING, wait=30)}
     assert sent[0].body == b"" and sent[0].header("Authorization") == "GNAP " + TOKEN
+
+
+# --- RFC 9635 §3.1, §5: the AS's wait across processes (CONTINUE_NOT_BEFORE, --not-before) -----
+
+@pytest.fixture
+def fake_time(monkeypatch):
+    """op_continue's wall clock at 1700000000.25, its sleeps recorded (time moves with them)."""
+    state = types.SimpleNamespace(now=1_700_000_000.25, sleeps=[])
+
+    def sleep(seconds):
+        state.sleeps.append(seconds)
+        state.now += seconds
+
+    monkeypatch.setattr(oc, "time", types.SimpleNamespace(
+        time=lambda: state.now, sleep=sleep, monotonic=time.monotonic))
+    return state
+
+
+def canned_at(monkeypatch, wall, *answers):
+    """canned, each request recorded with the time (``wall.now``) it was sent: (time, request)."""
+    canned(monkeypatch, *answers)
+    answer, sent = oc.Client.send, []
+
+    def send(self, signed):
+        sent.append((wall.now, signed))
+        return answer(self, signed)
+
+    monkeypatch.setattr(oc.Client, "send", send)
+    return sent
+
+
+# RFC 9635 §5.2: the client "MUST NOT call the continuation URI prior to waiting" the wait
+@pytest.mark.parametrize("answer, not_before", [
+    ({"continue": dict(PENDING, wait=30)}, 1_700_000_001 + 30),  # now, rounded up, plus the wait
+    ({"continue": PENDING}, 1_700_000_001 + 5),
+    ({"continue": dict(PENDING, wait=0)}, 1_700_000_000),
+])
+def test_the_env_format_passes_the_wait_on(continuation, fake_time, monkeypatch, capsys, answer,
+                                          not_before):
+    canned_at(monkeypatch, fake_time, (200, answer))
+    code, out, err = run(capsys, "poll", "--format", "env")
+    assert (code, err) == (oc.EXIT_PENDING, "")
+    assert f"export CONTINUE_NOT_BEFORE='{not_before}'" in out.splitlines()
+
+
+@pytest.mark.parametrize("command", ["continue", "poll", "cancel"])
+def test_continue_poll_and_cancel_wait_until_continue_not_before(continuation, fake_time,
+                                                                 monkeypatch, capsys, command):
+    monkeypatch.setenv("CONTINUE_NOT_BEFORE", "1700000030")
+    sent = canned_at(monkeypatch, fake_time, (204, None) if command == "cancel"
+                     else (200, {"continue": dict(PENDING, wait=30)}))
+    code, _, err = run(capsys, command)
+    assert code in (oc.EXIT_OK, oc.EXIT_PENDING)
+    assert fake_time.sleeps == [29.75]
+    assert [at for at, _ in sent] == [1_700_000_030]  # sent once, after the wait
+    assert err == ("op-continue: waiting 30 s before calling the continue URI: the AS's wait, "
+                   "from CONTINUE_NOT_BEFORE (RFC 9635 section 5)\n")
+
+
+def test_a_past_not_before_and_a_dry_run_do_not_wait(continuation, fake_time, monkeypatch,
+                                                     capsys):
+    sent = canned_at(monkeypatch, fake_time, (200, {"continue": dict(PENDING, wait=30)}))
+    assert run(capsys, "poll", "--not-before", "1700000000")[0] == oc.EXIT_PENDING
+    assert run(capsys, "poll", "--not-before", "1700000030", "--dry-run")[0] == oc.EXIT_OK
+    assert fake_time.sleeps == [] and len(sent) == 1
+
+
+@pytest.mark.parametrize("value, message", [
+    ("soon", "--not-before: expected unix seconds (digits only)"),
+    ("1700003601", "--not-before: more than 3600 s ahead; not waiting that long"),
+])
+def test_a_wrong_not_before_is_a_usage_error(continuation, fake_time, monkeypatch, capsys, value,
+                                            message):
+    sent = canned_at(monkeypatch, fake_time)
+    assert run(capsys, "poll", "--not-before", value) == (2, "", f"op-continue: error: {message}\n")
+    assert sent == [] and fake_time.sleeps == []
 
 
 def test_cli_continue_dry_run_prints_a_verifiable_message(env, key, capsys, tmp_path):

@@ -24,6 +24,7 @@ from conftest import (
     URI,
     FakeResponse,
     approve,
+    canned,
     created_of,
     described,
     exact,
@@ -40,11 +41,17 @@ INCOMING = [{"type": "incoming-payment", "actions": ["create", "read"]}]
 
 
 class Clock:
+    """A clock that moves only when set or slept on (its sleeps recorded)."""
+
     def __init__(self):
-        self.now = 1_700_000_000.0
+        self.now, self.sleeps = 1_700_000_000.0, []
 
     def __call__(self):
         return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 # key and las (the local AS with a wallet for KID) come from conftest.py
 
@@ -180,6 +187,95 @@ def test_rejected_grant_poll_is_denied(client, las):
     with pytest.raises(oc.GrantError) as info:
         client.poll(grant.continue_.uri, grant.continue_.access_token)
     assert info.value.code == "request_denied"
+
+
+# --- the AS's wait and the end of the poll loop, against canned answers ------------------------
+
+# a pending answer to a continuation at URI, as RFC 9635 §5.2's example: a new continuation
+# token (the example's) and "wait": 30
+NEXT = "33OMUKMKSKU80UPRY5NM"
+PENDING = {"continue": {"access_token": {"value": NEXT}, "uri": URI, "wait": 30}}
+TOO_FAST = {"error": {"code": "too_fast", "description": 'polled grant faster than "wait" period'}}
+# RFC 9635 §6.1's access token, in the Open Payments shape (manage is a URL, on the origin of
+# the continuation as the client requires; access is required)
+TOKEN_JSON = {"value": "OS9M2PMHKUR64TB8N6BW7OZB8CDFONP219RP1LT0",
+              "manage": "https://auth.example/token/PRY5NM33O", "access": OUTGOING}
+
+
+@pytest.fixture
+def clocked_client(client):
+    """conftest's client on a Clock that moves only when set or slept on."""
+    client.clock = Clock()
+    client.sleep = client.clock.sleep
+    return client
+
+
+# RFC 9635 §5: no continuation request after an answer without a new continue
+def test_poll_until_done_ends_at_too_fast(clocked_client, monkeypatch):
+    client = clocked_client
+    sent = canned(monkeypatch, (400, TOO_FAST), (200, PENDING), (200, PENDING))
+    cont = oc.Continue(TOKEN, URI, 5)
+    with pytest.raises(oc.GrantError) as info:
+        client.poll_until_done(cont, timeout=100)
+    assert (info.value.status, info.value.code) == (400, "too_fast")
+    assert len(sent) == 1 and client.clock.sleeps == [5]  # one poll, after the wait, no more
+
+
+# RFC 9635 §3.1, §5: the client waits the AS's wait before calling the continue URI again
+@pytest.mark.parametrize("call", ["poll", "continue_grant", "cancel"])
+def test_a_client_does_not_call_a_continue_uri_before_the_wait(clocked_client, monkeypatch,
+                                                               call):
+    client = clocked_client
+    sent = canned(monkeypatch, (200, PENDING), (200, PENDING), (204, None))
+    client.poll(URI, TOKEN)
+    calls = {"poll": lambda: client.poll(URI, NEXT),
+             "continue_grant": lambda: client.continue_grant(URI, NEXT, "4IFWWIKYBC2PQ6U56NL1"),
+             "cancel": lambda: client.cancel(URI, NEXT)}
+    client.clock.now += 29.5
+    with pytest.raises(oc.TooSoonError) as info:
+        calls[call]()
+    assert isinstance(info.value, oc.UsageError) and info.value.seconds == 0.5
+    assert str(info.value).startswith("continue URI: the AS's wait has 1 s left; nothing was sent")
+    assert NEXT not in str(info.value) and len(sent) == 1
+    client.clock.now += 0.5
+    calls[call]()
+    assert len(sent) == 2
+
+
+def test_an_omitted_wait_is_five_seconds(clocked_client, monkeypatch):
+    """RFC 9635 §3.1 (the answer of Rafiki's finalized continuation has no wait)."""
+    client = clocked_client
+    canned(monkeypatch, (200, {"continue": {"access_token": {"value": NEXT}, "uri": URI}}),
+           (200, PENDING))
+    client.poll(URI, TOKEN)
+    with pytest.raises(oc.TooSoonError) as info:
+        client.poll(URI, NEXT)
+    assert info.value.seconds == oc.DEFAULT_WAIT == 5
+    client.clock.now += 5
+    assert client.poll(URI, NEXT).continue_.wait == 30
+
+
+def test_the_wait_belongs_to_the_uri_and_its_token(clocked_client, monkeypatch):
+    """RFC 9635 §5: the AS tells grants apart by "the continuation URI and the continuation
+    access token"; another grant on the same stable URI is not held back."""
+    client = clocked_client
+    sent = canned(monkeypatch, (200, PENDING), (200, PENDING))
+    client.poll(URI, TOKEN)
+    client.poll(URI, "another-grant-token")
+    with pytest.raises(oc.TooSoonError):  # the grant the wait was given for
+        client.poll(URI, NEXT)
+    assert len(sent) == 2
+
+
+def test_poll_until_done_sleeps_the_wait_the_client_was_given(clocked_client, monkeypatch):
+    """RFC 9635 §5: given a Continue with a shorter wait than the AS's answer said, it still
+    waits the AS's."""
+    client = clocked_client
+    sent = canned(monkeypatch, (200, PENDING),
+                  (200, {"access_token": TOKEN_JSON, "continue": PENDING["continue"]}))
+    client.poll(URI, TOKEN)
+    grant = client.poll_until_done(oc.Continue(NEXT, URI, 1), timeout=100)
+    assert grant.is_finalized and client.clock.sleeps == [30] and len(sent) == 2
 
 
 def test_rotate_and_revoke(client, las):

@@ -77,6 +77,23 @@ def test_vectors_readme_lists_every_file():
         assert str(doc["numberOfTests"]) in listed
 
 
+def test_tests_readme_maps_every_test_file_and_each_section_it_names():
+    """tests/README.md: every tests/test_*.py is in one of its tables, every file or directory
+    a table names exists, and every "N. Title" it names is a section of op_continue.py."""
+    tables = (ROOT / "tests" / "README.md").read_text().split("\n## Running", 1)[0]
+    rows = re.findall(r"^\| (`.+?) \| (.+?) \|", tables, re.M)
+    named = {name for first, _ in rows for name in re.findall(r"`([\w./]+)`", first)}
+    on_disk = {path.name for path in (ROOT / "tests").glob("test_*.py")}
+    assert on_disk - named == set(), "test files missing from tests/README.md"
+    assert {n for n in named if not (ROOT / "tests" / n).exists()} == set()
+    headers = re.findall(r"^# (\d+\. .*)$", (ROOT / "op_continue.py").read_text(), re.M)
+    sections = [s for _, second in rows for s in re.findall(r"\b\d+\. [A-Z][\w ]*?(?=,| \(|$)",
+                                                              second)]
+    assert len(sections) >= 12
+    for section in sections:
+        assert any(header.startswith(section) for header in headers), section
+
+
 def _walkthrough_steps():
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]

@@ -111,6 +111,22 @@ def test_interaction_hash_unsupported_method():
         oc.interaction_hash("c", "s", REF, "https://as.example/", "md5")
 
 
+# RFC 9635 §4.2.3 hashes "the ASCII encoding" of the hash base: anything else is refused, named
+@pytest.mark.parametrize("index, name", [(0, "client nonce"), (1, "server nonce"),
+                                         (2, "interact_ref"), (3, "grant endpoint")])
+@pytest.mark.parametrize("bad", ["R\u00e9F-1", b"REF-1"], ids=["non-ascii", "bytes"])
+def test_interaction_hash_refuses_what_is_not_ascii(index, name, bad):
+    args = list(HASH_ARGS)
+    args[index] = bad
+    for call in (lambda: oc.interaction_hash(*args),
+                 lambda: oc.verify_interaction_hash("x-gguKWTj8rQf7d7i3w3UhzvuJ5bpOlKyAlVpLxBffY",
+                                                    *args)):
+        with pytest.raises(oc.UsageError) as info:
+            call()
+        assert str(info.value) == (f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 "
+                                   "hashes the ASCII encoding)")
+
+
 @pytest.mark.parametrize("received", [None, b"abc", "a!b", "abc=", "",
                                       # 4n+1 base64url characters are no base64 at all
                                       # (binascii.Error escaped here once: found by fuzzing)

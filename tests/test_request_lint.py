@@ -1,21 +1,20 @@
-"""op-continue lint and lint_request: each hand-written faulty request of
-vectors/lint/requests.json gets the findings its provenance predicts, the official signer's
-requests and ours get no error, and the command line's exit codes, formats and secrecy."""
+"""Section 12 of op_continue.py, lint: lint_request and op-continue lint. Each hand-written
+faulty request of vectors/lint/requests.json gets the findings its provenance predicts, the
+official signer's requests and ours get no error, and the command line's exit codes, formats
+and secrecy."""
 import io
 import json
 import sys
 
 import pytest
-from conftest import VECTOR_DIR, run, text, vectors_of, write
+from conftest import PRIVATE, VECTOR_DIR, no_secret, run, text, vectors_of, write
 
 import op_continue as oc
 
 LINT_DOC = json.loads((VECTOR_DIR / "lint" / "requests.json").read_text(encoding="utf-8"))
 LINT_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "lint_request"]
 JS_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "json_reserialized"]
-B14 = {v["id"]: v for v in vectors_of("key")}["rfc9421-B.1.4"]["input"]
-PRIVATE = oc.PrivateKey.from_pem(text(B14["private_pem"]))
-# vectors/FORMAT.md: the keys a lint case names
+# vectors/FORMAT.md: the keys a lint case names (PRIVATE: RFC 9421 B.1.4's)
 PUBLIC = {"rfc9421-B.1.4": PRIVATE.public_key,
           "seed-01": oc.PrivateKey.from_seed(bytes([1]) * 32).public_key}
 PROFILE_NOTES = [("tag", "note"), ("nonce", "note")]  # the Open Payments profile's deviations
@@ -49,7 +48,7 @@ def test_each_faulty_request_gets_its_finding(case):
     assert _pairs(findings) == [tuple(pair) for pair in case["expected"]["findings"]]
     for finding in findings:
         assert (finding.severity, finding.source) == oc.LINT_RULES[finding.rule][:2]
-        assert not any(secret in finding.message for secret in SECRETS), finding
+        no_secret(finding.message, *SECRETS)
     assert case["result"] == ("invalid" if any(f.severity == "error" for f in findings)
                               else "valid")
 
@@ -289,8 +288,7 @@ def test_cli_error_exits_1_and_json_has_the_same_findings(tmp_path, capsys):
     assert set(found[0]) == {"severity", "rule", "message", "source"}
     code, text_out, _ = run(capsys, "lint", "--message", path, "--request-kind", "continue")
     assert code == 1 and text_out.startswith("error authorization: ")
-    for secret in SECRETS:  # the token and the interact_ref are never echoed
-        assert secret not in out + text_out
+    no_secret(out + text_out, *SECRETS)  # the token and the interact_ref are never echoed
 
 
 def test_cli_reads_stdin(monkeypatch, capsys):

@@ -91,6 +91,28 @@ def test_access_token_values(expires_in, expected):
                                       "https://w.example/alice", None),)
 
 
+# RFC 9635 §3.2.1: flags are kept (an extension flag too); §7.2: a bearer token is not presented
+def test_flags_are_kept_and_returned_in_to_json():
+    token = oc.AccessToken.from_json(_token(flags=["durable", "x-extension"]))
+    assert token.flags == ("durable", "x-extension")  # an extension flag is kept, not judged
+    grant = oc.Grant.from_json({"access_token": _token(flags=["durable"])})
+    assert grant.to_json()["access_token"]["flags"] == ["durable"]
+    assert oc.AccessToken.from_json(TOKEN).flags == ()
+    assert "flags" not in oc.Grant.from_json({"access_token": TOKEN}).to_json()["access_token"]
+
+
+@pytest.mark.parametrize("flags, path, message", [
+    (["bearer"], "$.access_token.flags[0]", "a bearer token, which this client does not present"),
+    (["durable", "durable"], "$.access_token.flags[1]", "flag repeated"),
+    ("durable", "$.access_token.flags", "expected an array"),
+    ([7], "$.access_token.flags[0]", "expected a string"),
+])
+def test_a_bearer_or_malformed_flag_is_refused(flags, path, message):
+    with pytest.raises(oc.ResponseError) as info:
+        oc.AccessToken.from_json(_token(flags=flags))
+    assert info.value.path == path and message in str(info.value)
+
+
 def _access(**changes):
     obj = {"type": "outgoing-payment", "actions": ["create", "read"],
            "identifier": "https://w.example/alice", **changes}
