@@ -3647,18 +3647,23 @@ def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
     if not os.path.exists(path):
         raise UsageError(f"{source}: no key file at {path}")
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", KeyFileWarning)
         key = load_private_key(path)
-    _print_warnings(caught, path)
+    _print_warnings(caught, path, KeyFileWarning)
     return key
 
 
-def _print_warnings(caught: Sequence[Any], path: str) -> None:
-    """Warnings recorded while reading ``path``: one clean line each, not the warnings module's
-    source line."""
+def _print_warnings(caught: Sequence[Any], path: str, category: type) -> None:
+    """Warnings of ``category`` recorded while reading ``path``: one clean line each, not the
+    warnings module's source line. Any other warning recorded meanwhile (say a ResourceWarning
+    from the garbage collector) is shown as Python shows it, not blamed on ``path``."""
     for warning in caught:
-        print(f"op-continue: warning: {_printable(path)}: {_printable(str(warning.message))}",
-              file=sys.stderr)
+        if issubclass(warning.category, category):
+            print(f"op-continue: warning: {_printable(path)}: {_printable(str(warning.message))}",
+                  file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename,
+                                 warning.lineno)
 
 
 def _read_message(path: str, scheme: str) -> Message:
@@ -3667,7 +3672,7 @@ def _read_message(path: str, scheme: str) -> Message:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MessageWarning)
         message = parse_message(data, scheme)
-    _print_warnings(caught, path)
+    _print_warnings(caught, path, MessageWarning)
     return message
 
 

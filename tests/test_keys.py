@@ -200,6 +200,26 @@ def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
     assert json.loads(out)["keys"][0]["kid"] == "k"
 
 
+def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, monkeypatch):
+    """A warning raised while the key is read (here a ResourceWarning, as the garbage collector
+    gives for a socket another object left open) is shown as Python shows it, not as a warning
+    about the key file."""
+    path = tmp_path / "client.key"
+    oc.PrivateKey.generate().write_pem(path)
+    path.chmod(0o600)
+    load = oc.load_private_key
+
+    def load_while_a_socket_is_collected(name):
+        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning)
+        return load(name)
+
+    monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)
+    with pytest.warns(ResourceWarning, match="unclosed <socket.socket fd=14>"):
+        code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
+    assert code == 0 and json.loads(out)["keys"][0]["kid"] == "k"
+    assert err == ""
+
+
 SEED = oc.b64url_decode(ED["jwk"]["d"], "d")
 
 
