@@ -147,10 +147,14 @@ class TransportError(Error):
 
 
 class ResponseError(Error, ValueError):
-    """The server's answer is not what the protocol allows; ``path`` names the JSON member."""
+    """The server's answer is not what the protocol allows. ``path`` is where in the body: a
+    JSONPath-like expression, ``$`` for the body as a whole, ``$.continue.uri`` for a member,
+    ``$.access_token.access[0]`` for an array element; None when the fault is not in the body
+    (a redirect, an unexpected status). ``status`` is the HTTP status, when there was one."""
 
-    def __init__(self, message: str, *, path: str = "$", status: Optional[int] = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+    def __init__(self, message: str, *, path: Optional[str] = "$",
+                 status: Optional[int] = None) -> None:
+        super().__init__(message if path is None else f"{path}: {message}")
         self.path = path
         self.status = status
 
@@ -240,9 +244,18 @@ Member = Union[Item, InnerList]
 
 _TOKEN_RE = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*\Z")
 _KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*\Z")
-_PRINTABLE_RE = re.compile(r"[ -~]*\Z")  # printable ASCII, SP included
-_VISIBLE_RE = re.compile(r"[!-~]*\Z")  # printable ASCII without SP
-_BASE_VALUE_RE = re.compile(r"[\t -~]*\Z")  # what a signature base line may hold
+# The three character rules a value we sign or read is held to, each named after its ABNF:
+#   VCHAR = %x21-7E  ; visible (printing) characters -- RFC 5234 Appendix B.1
+#   (tokens, interact_refs, nonces, URLs: no SP, no control character)
+_VCHARS_RE = re.compile(r"[!-~]*\Z")
+#   sf-string = DQUOTE *( unescaped / escaped ) DQUOTE  -- RFC 8941 §3.3.3
+#   unescaped = %x20-21 / %x23-5B / %x5D-7E ; escaped = "\" ( DQUOTE / "\" )
+#   (so a String carries SP and VCHAR, %x20-7E, once '"' and '\' are escaped)
+_SF_STRING_CHARS_RE = re.compile(r"[ -~]*\Z")
+#   field-value = *field-content ; field-vchar = VCHAR / obs-text  -- RFC 9110 §5.5
+#   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
+#   (without obs-text, %x80-FF: a signature base is ASCII, RFC 9421 §2.5)
+_FIELD_VALUE_CHARS_RE = re.compile(r"[\t -~]*\Z")
 
 
 def b64encode(data: bytes) -> str:
@@ -323,7 +336,7 @@ def serialize_bare_item(value: BareItem) -> str:
             raise UsageError("structured field: invalid token")
         return str(value)
     if isinstance(value, str):  # §4.1.6
-        if not _PRINTABLE_RE.match(value):
+        if not _SF_STRING_CHARS_RE.match(value):
             raise UsageError("structured field: string has a character outside printable ASCII")
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bytes):  # §4.1.8
@@ -393,7 +406,7 @@ class _SFParser:
 
     def __init__(self, text: str) -> None:
         # HTAB is allowed only where §4.2.1 and §4.2.2 allow OWS (around a member's comma)
-        if any(not " " <= ch <= "~" and ch != "\t" for ch in text):
+        if not _FIELD_VALUE_CHARS_RE.match(text):
             raise UsageError("structured field: value has a character outside printable ASCII")
         self.text = text
         self.pos = 0
@@ -986,7 +999,7 @@ def _check_key_id(kid: str) -> None:
     # but @interledger/http-signature-utils finds keyid by splitting Signature-Input on ";".
     if not isinstance(kid, str) or not kid:
         raise UsageError("key id must be a non-empty string")
-    if not _PRINTABLE_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
+    if not _SF_STRING_CHARS_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
         raise UsageError("key id must be printable ASCII without ';', '\"' or '\\'")
 
 
@@ -1424,7 +1437,7 @@ def component_value(message: Message, identifier: Item, request: Optional[Messag
             raise SignatureBaseError(f"{name}: unknown component parameter")
         value = _field_component(target, name, params, field_types or {})
     # The signature base is US-ASCII with one component per line (RFC 9421 §2.5).
-    if not _BASE_VALUE_RE.match(value):
+    if not _FIELD_VALUE_CHARS_RE.match(value):
         raise SignatureBaseError(f"{name}: value has a newline or non-ASCII character")
     return value
 
@@ -1441,18 +1454,18 @@ def component_line(message: Message, identifier: Item, request: Optional[Message
 # =============================================================================
 
 
-def signature_base(message: Message, signature_params: InnerList,
+def signature_base(message: Message, params: InnerList,
                    request: Optional[Message] = None,
                    field_types: Optional[Mapping[str, str]] = None) -> str:
     """One line per covered component, then @signature-params, no trailing LF.
 
-    ``signature_params`` is the Inner List of RFC 9421 §2.3: the covered component identifiers
-    and the signature parameters, in the order given.  Spec: RFC 9421 §2.5.
+    ``params`` is the Inner List of RFC 9421 §2.3, as signature_params makes it: the covered
+    component identifiers and the signature parameters, in the order given.  Spec: RFC 9421 §2.5.
     """
     # "All errors produced as described MUST fail the algorithm immediately" -- RFC 9421 §2.5
     lines = []
     seen = set()
-    for identifier in signature_params.items:
+    for identifier in params.items:
         if identifier.value == "@signature-params":
             raise SignatureBaseError("@signature-params cannot be a covered component")
         # §2.1: "the order of parameters is not significant when comparing two component
@@ -1462,8 +1475,8 @@ def signature_base(message: Message, signature_params: InnerList,
             raise SignatureBaseError("a component identifier is covered twice")
         seen.add(key)
         lines.append(component_line(message, identifier, request, field_types))
-    _check_signature_params(signature_params.params)
-    lines.append(f'"@signature-params": {serialize_member(signature_params)}')
+    _check_signature_params(params.params)
+    lines.append(f'"@signature-params": {serialize_member(params)}')
     return "\n".join(lines)
 
 
@@ -1724,14 +1737,14 @@ class SignedRequest:
                 "body": self.body.decode("utf-8"), "signature_base": self.signature_base}
 
 
-def _check_text(value: object, what: str) -> str:
-    """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
+def _check_vchars(value: object, what: str) -> str:
+    """Tokens, nonces and interact_refs: 1*VCHAR (see _VCHARS_RE), so no SP, CR/LF or NUL can
     split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5). A quote mark at
     either end is refused too: no token68 value (RFC 9635 §3.2.1) has one, but a value copied
     from a .env file often does."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
-    if not _VISIBLE_RE.match(value):
+    if not _VCHARS_RE.match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
     if value[0] in "\"'" or value[-1] in "\"'":
         raise UsageError(f"{what}: is quoted (it begins or ends with a quote mark, as copied "
@@ -1757,7 +1770,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     cached = _NORMALIZED_URLS.get((url, allow_http))
     if cached is not None:  # the same continue URI is signed again and again: check it once
         return cached
-    if not _VISIBLE_RE.match(url):
+    if not _VCHARS_RE.match(url):
         raise UsageError(f"{what}: must be ASCII without spaces or control characters")
     parts = _split_uri(url)
     scheme = (parts["scheme"] or "").lower()
@@ -1842,7 +1855,7 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     headers: List[Tuple[str, str]] = []
     if access_token is not None:
         # RFC 9635 §7.2: "Authorization: GNAP <token>"
-        headers.append(("Authorization", "GNAP " + _check_text(access_token, "access token")))
+        headers.append(("Authorization", "GNAP " + _check_vchars(access_token, "access token")))
     headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
     if body is not None:
         headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
@@ -1870,7 +1883,7 @@ def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
         return None
     # == json_body({"interact_ref": ...}); encode_basestring escapes '"' and '\\' as it does
     return ('{"interact_ref":' + json.encoder.encode_basestring(
-        _check_text(interact_ref, "interact_ref")) + "}").encode("ascii")
+        _check_vchars(interact_ref, "interact_ref")) + "}").encode("ascii")
 
 
 def new_nonce() -> str:
@@ -1893,7 +1906,7 @@ def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
         normalize_url(finish_uri, "finish URI", allow_http)
         body["interact"] = {"start": ["redirect"],
                             "finish": {"method": "redirect", "uri": finish_uri,
-                                       "nonce": _check_text(nonce, "nonce")}}
+                                       "nonce": _check_vchars(nonce, "nonce")}}
     return body
 
 
@@ -1976,7 +1989,8 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
     refs, hashes = params.get("interact_ref", []), params.get("hash", [])
     if len(refs) != 1 or len(hashes) != 1:
         raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
-    return InteractionFinish(_check_text(refs[0], "interact_ref"), _check_text(hashes[0], "hash"))
+    return InteractionFinish(_check_vchars(refs[0], "interact_ref"),
+                             _check_vchars(hashes[0], "hash"))
 
 
 # =============================================================================
@@ -2018,7 +2032,7 @@ def _int(value: object, path: str) -> int:
 
 
 def _secret(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value or any(not "!" <= c <= "~" for c in value):
+    if not isinstance(value, str) or not value or not _VCHARS_RE.match(value):
         raise ResponseError("expected a non-empty printable ASCII token", path=path)
     return value
 
@@ -2179,9 +2193,11 @@ def _flags(value: object, path: str) -> Tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Continue:
-    """RFC 9635 §3.1 "Request Continuation": token (secret), uri, wait (seconds)."""
+    """RFC 9635 §3.1 "Request Continuation": the continuation token's value (secret), the
+    continue URI and the wait (seconds). ``access_token_value`` is the string at
+    ``continue.access_token.value``: a Grant's ``access_token`` is an AccessToken object."""
 
-    access_token: str = field(repr=False)
+    access_token_value: str = field(repr=False)
     uri: str
     wait: Optional[int] = None
 
@@ -2221,7 +2237,7 @@ class Interact:
 
 def _check_response_text(value: object, path: str) -> str:
     text = _str(value, path)
-    if not text or any(not " " <= c <= "~" for c in text):
+    if not text or not _SF_STRING_CHARS_RE.match(text):  # SP / VCHAR, as an sf-string holds
         raise ResponseError("expected non-empty printable ASCII", path=path)
     return text
 
@@ -2278,7 +2294,7 @@ class Grant:
         if self.access_token is not None:
             out["access_token"] = _access_token_json(self.access_token)
         if self.continue_ is not None:
-            cont: Dict[str, Any] = {"access_token": {"value": self.continue_.access_token},
+            cont: Dict[str, Any] = {"access_token": {"value": self.continue_.access_token_value},
                                     "uri": self.continue_.uri}
             if self.continue_.wait is not None:
                 cont["wait"] = self.continue_.wait
@@ -2488,13 +2504,13 @@ class Client:
         ``wait``. A GNAP error answer (``too_fast`` included) ends the loop: its GrantError is
         raised, since an error answer carries no new ``continue`` (RFC 9635 §5)."""
         deadline = self.clock() + timeout
-        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token))
+        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token_value))
         grant = Grant(continue_=cont)
         while self.clock() + wait <= deadline:
             self.sleep(wait)
             # "If the AS does not return a new continue response, the client instance MUST NOT
             # make an additional continuation request" -- RFC 9635 §5: a GrantError propagates
-            grant = self.poll(cont.uri, cont.access_token)
+            grant = self.poll(cont.uri, cont.access_token_value)
             if grant.is_finalized or grant.continue_ is None:
                 return grant
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
@@ -2532,7 +2548,7 @@ class Client:
         without Authorization), by the names the caller knows them by."""
         normalize_url(url, url_what, self.allow_http)
         if token_what is not None:
-            _check_text(token, token_what)
+            _check_vchars(token, token_what)
 
     # --- transport ---
 
@@ -2556,7 +2572,7 @@ class Client:
             del self._not_before[key]  # past: nothing left to wait for
         wait = DEFAULT_WAIT if cont.wait is None else cont.wait
         if wait > 0:
-            self._not_before[self._wait_key(cont.uri, cont.access_token)] = now + wait
+            self._not_before[self._wait_key(cont.uri, cont.access_token_value)] = now + wait
 
     def _wait_left(self, uri: str, access_token: str) -> float:
         """Seconds before ``uri`` may be called with ``access_token``; 0.0 when none is left."""
@@ -2828,7 +2844,7 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     """Turn an HTTP answer into parsed JSON, or raise GrantError / ResponseError."""
     if 300 <= status < 400:
         raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
-                            path="", status=status)
+                            path=None, status=status)
     media = content_type.partition(";")[0].strip().lower()
     is_json = media == "application/json" or media.endswith("+json")
     obj: Any = None
@@ -2851,11 +2867,11 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
             media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
             else "unknown content")
         raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
-                            path="", status=status)
+                            path=None, status=status)
     if empty and status in (200, 202, 204):
         return None
     if status != 200:
-        raise ResponseError(f"unexpected HTTP status {status}", path="", status=status)
+        raise ResponseError(f"unexpected HTTP status {status}", path=None, status=status)
     if not is_json:
         raise ResponseError("body is not JSON (Content-Type is not application/json)",
                             path="$", status=status)
@@ -2882,7 +2898,7 @@ class GnapAuth:
         _check_private_key(key)
         _check_key_id(key_id)
         if access_token is not None:
-            _check_text(access_token, "access token")
+            _check_vchars(access_token, "access token")
         if not isinstance(allow_http, bool):
             raise UsageError("allow_http: expected True or False")
         self.key, self.key_id, self.allow_http = key, key_id, allow_http
@@ -2931,7 +2947,7 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
     if response.is_redirect:
         response.close()
         raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
-                            "request is never re-sent", path="", status=response.status_code)
+                            "request is never re-sent", path=None, status=response.status_code)
     return response
 
 
@@ -3757,7 +3773,7 @@ def _continue_pairs(cont: Continue, fmt: str) -> List[Tuple[str, object]]:
     the next one."""
     wait = DEFAULT_WAIT if cont.wait is None else cont.wait
     pairs: List[Tuple[str, object]] = [("CONTINUE_URI", cont.uri),
-                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token),
+                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token_value),
                                        ("CONTINUE_WAIT_SECONDS", wait)]
     if fmt == "env":
         now = time.time()

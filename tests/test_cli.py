@@ -413,7 +413,7 @@ def approved_grant(las, key, monkeypatch):
     grant = client.request_grant(las.grant_endpoint, body)
     finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
     monkeypatch.setenv("CONTINUE_URI", grant.continue_.uri)
-    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     monkeypatch.setenv("INTERACT_REF", finish.interact_ref)
     return client, finish.interact_ref
 
@@ -1119,7 +1119,7 @@ def env(monkeypatch, keyfile):
 def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
     grant, ref = approve(client, las)
     env.setenv("CONTINUE_URI", grant.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     env.setenv("INTERACT_REF", ref)
     assert oc.main(["continue", "--allow-http"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -1129,17 +1129,17 @@ def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
     assert oc.main(["continue", "--allow-http"]) == oc.EXIT_GRANT_ERROR  # reused ref
     err = capsys.readouterr().err
     assert "request_denied" in err and ref not in err
-    assert grant.continue_.access_token not in err
+    assert grant.continue_.access_token_value not in err
 
 
 def test_cli_pending_exits_3(env, client, las, capsys):
     grant, _ = start_grant(client, las, finish=False)
     env.setenv("CONTINUE_URI", grant.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     assert oc.main(["poll", "--allow-http"]) == oc.EXIT_PENDING
     assert capsys.readouterr().out.splitlines() == [
         f"CONTINUE_URI = {grant.continue_.uri}",
-        f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}",
+        f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token_value}",
         "CONTINUE_WAIT_SECONDS = 0"]
     las.approve(grant.continue_.uri)
     assert oc.main(["poll", "--allow-http", "--json"]) == 0
@@ -1150,7 +1150,7 @@ def test_cli_pending_exits_3(env, client, las, capsys):
 
 def test_cli_rotate_revoke(env, client, las, capsys):
     grant, ref = approve(client, las)
-    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
                                   ref).access_token
     env.setenv("MANAGE_URL", token.manage)
     env.setenv("ACCESS_TOKEN", token.value)
@@ -1459,7 +1459,7 @@ def test_cli_created_reaches_every_request(env, client, las, capsys):
     body["interact"] = {"start": ["redirect"]}
     pending = client.request_grant(las.grant_endpoint, body)
     env.setenv("CONTINUE_URI", pending.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token_value)
     assert run(capsys, "poll", "--allow-http", "--created", "1700000015")[0] == oc.EXIT_PENDING
     assert run(capsys, "cancel", "--allow-http", "--created", "1700000016") == (
         0, f"cancelled: the grant request at {pending.continue_.uri}\n", "")
