@@ -84,8 +84,10 @@ __all__ = [
     "sign_ed25519", "verify_ed25519",
     # requests and the interaction finish (section 9)
     "SignedRequest", "sign_request", "normalize_url", "json_body", "continue_body",
-    "grant_request_body", "new_nonce", "interaction_hash", "verify_interaction_hash",
-    "InteractionFinish", "parse_finish_redirect",
+    "grant_request_body", "new_nonce",
+    "grant_request", "continue_request", "poll_request", "cancel_request", "rotate_request",
+    "revoke_request",
+    "interaction_hash", "verify_interaction_hash", "InteractionFinish", "parse_finish_redirect",
     # responses (section 10)
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
@@ -1706,7 +1708,9 @@ class SignedRequest:
     ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
     ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
     ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
-    since it contains the Authorization value.
+    since it contains the Authorization value. ``secrets`` are the secret values the request
+    carries (its access token, an interact_ref in its body), never shown in repr: a Client
+    blanks them from any server text it puts in an error message.
     """
 
     method: str
@@ -1714,6 +1718,7 @@ class SignedRequest:
     headers: Tuple[Tuple[str, str], ...] = field(repr=False)
     body: bytes = field(repr=False)
     signature_base: str = field(repr=False)
+    secrets: Tuple[str, ...] = field(default=(), repr=False)
 
     def header(self, name: str) -> Optional[str]:
         """The value of header ``name`` (any letter case) as it will be sent, or None."""
@@ -1837,9 +1842,12 @@ _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
                  access_token: Optional[str] = None, body: Optional[bytes] = None,
-                 created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+                 created: Optional[int] = None, allow_http: bool = False,
+                 secrets: Sequence[str] = ()) -> SignedRequest:
     """Sign one Open Payments request as the official SDK does (see the section comment): the
-    request as a Message (request_message), signed by sign_message's §3.1 steps.
+    request as a Message (request_message), signed by sign_message's §3.1 steps. ``secrets``
+    names the secret values in ``body`` (an interact_ref); with the access token they become
+    the SignedRequest's ``secrets``.
 
     Spec: RFC 9421 §3.1, RFC 9530 §2, RFC 9635 §7.3.1 "HTTP Message Signatures".
     """
@@ -1865,7 +1873,9 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     sig_input, signature, base = _sign_message(message, key, params, label=LABEL, request=None,
                                              field_types=None)
     headers += [("Signature-Input", sig_input), ("Signature", signature)]
-    return SignedRequest(method, url, tuple(headers), message.body, base)
+    token = () if access_token is None else (access_token,)
+    return SignedRequest(method, url, tuple(headers), message.body, base,
+                         token + tuple(secrets))
 
 
 # The covered component identifiers of sign_request, by (authorization?, body?): frozen values,
@@ -1908,6 +1918,82 @@ def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
                             "finish": {"method": "redirect", "uri": finish_uri,
                                        "nonce": _check_vchars(nonce, "nonce")}}
     return body
+
+
+# --- The operations: one builder each, returning the SignedRequest that Client sends ---------
+# Each checks its operands by the names the caller knows them by, then signs with sign_request.
+# Client's methods send what these return; the CLI's --dry-run prints it.
+
+
+def grant_request(grant_endpoint: str, body: Mapping[str, Any], *, key: PrivateKey,
+                  key_id: str, created: Optional[int] = None,
+                  allow_http: bool = False) -> SignedRequest:
+    """The grant request: POST ``body`` (see grant_request_body) to the AS's grant endpoint,
+    signed without Authorization, since the client has no token yet.  Spec: RFC 9635 §2."""
+    _check_operands(grant_endpoint, "grant endpoint", allow_http)
+    return sign_request("POST", grant_endpoint, key=key, key_id=key_id, body=json_body(body),
+                        created=created, allow_http=allow_http)
+
+
+def continue_request(uri: str, access_token: str, interact_ref: str, *, key: PrivateKey,
+                     key_id: str, created: Optional[int] = None,
+                     allow_http: bool = False) -> SignedRequest:
+    """Continue after the interaction: POST ``{"interact_ref": ...}`` to the continue URI with
+    the continuation token.  Spec: RFC 9635 §5.1.
+
+    ``interact_ref`` is required: None (an unset environment variable, say) raises UsageError;
+    continuing without one is poll_request.
+    """
+    if interact_ref is None:
+        raise UsageError("interact_ref: missing (None); continuing without one is polling: "
+                         "use poll_request or Client.poll")
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
+                        body=continue_body(interact_ref), created=created,
+                        allow_http=allow_http, secrets=(interact_ref,))
+
+
+def poll_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
+                 created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Continue while the interaction is pending ("polling"): POST the continue URI with the
+    continuation token and no body.  Spec: RFC 9635 §5.2."""
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def cancel_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Cancel the grant request: DELETE the continue URI with the continuation token.
+    Spec: RFC 9635 §5.4."""
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("DELETE", uri, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def rotate_request(manage_url: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Rotate an access token: POST its manage URL with the token.  Spec: RFC 9635 §6.1."""
+    _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    return sign_request("POST", manage_url, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def revoke_request(manage_url: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Revoke an access token: DELETE its manage URL with the token.  Spec: RFC 9635 §6.2."""
+    _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    return sign_request("DELETE", manage_url, key=key, key_id=key_id,
+                        access_token=access_token, created=created, allow_http=allow_http)
+
+
+def _check_operands(url: str, url_what: str, allow_http: bool, token: Optional[str] = None,
+                    token_what: Optional[str] = None) -> None:
+    """Check an operation's URL and, if it takes one, its token (None too: it must not go
+    without Authorization), by the names the caller knows them by."""
+    normalize_url(url, url_what, allow_http)
+    if token_what is not None:
+        _check_vchars(token, token_what)
 
 
 # --- RFC 9635 §4.2.3 Calculating the Interaction Hash ---------------------------------------
@@ -2456,47 +2542,37 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
 
-    # --- building requests (also the CLI's --dry-run) ---
+    # --- building any request ---
 
     def sign(self, method: str, url: str, *, access_token: Optional[str] = None,
              body: Optional[bytes] = None, created: Optional[int] = None) -> SignedRequest:
-        """Sign a request with this Client's key, send nothing: see sign_request. The CLI's
-        --dry-run prints it; ``send`` sends it once."""
+        """Sign any request with this Client's key, send nothing: see sign_request; ``send``
+        sends it once. The grant operations below have a builder each (section 9)."""
         return sign_request(method, url, key=self.key, key_id=self.key_id,
                             access_token=access_token, body=body, created=created,
                             allow_http=self.allow_http)
 
-    # --- the operations ---
+    # --- the operations: each sends what its builder (section 9) returns ---
 
     def request_grant(self, grant_endpoint: str, body: Mapping[str, Any],
                       created: Optional[int] = None) -> Grant:
-        """POST a grant request (RFC 9635 §2), signed without Authorization (§7.3.1)."""
-        self._check(grant_endpoint, "grant endpoint")
-        signed = self.sign("POST", grant_endpoint, body=json_body(body), created=created)
-        return self._grant(signed, ())
+        """Send grant_request (RFC 9635 §2)."""
+        return self._grant(grant_request(grant_endpoint, body, **self._signing(created)))
 
     def continue_grant(self, uri: str, access_token: str, interact_ref: str,
                        created: Optional[int] = None) -> Grant:
-        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried.
-
-        ``interact_ref`` is required: None (an unset environment variable, say) raises
-        UsageError before any I/O; continuing without one is ``poll``.
-        """
-        if interact_ref is None:
-            raise UsageError("interact_ref: missing (None); continuing without one is polling: "
-                             "use Client.poll")
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send continue_request (RFC 9635 §5.1): continue after interaction with the
+        interact_ref. Never retried. ``interact_ref`` is required: None raises UsageError
+        before any I/O; continuing without one is ``poll``."""
+        signed = continue_request(uri, access_token, interact_ref, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("POST", uri, access_token=access_token,
-                           body=continue_body(interact_ref), created=created)
-        return self._grant(signed, (access_token, interact_ref))
+        return self._grant(signed)
 
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
-        """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send poll_request: continue without interact_ref, "polling" (RFC 9635 §5.2)."""
+        signed = poll_request(uri, access_token, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("POST", uri, access_token=access_token, created=created)
-        return self._grant(signed, (access_token,))
+        return self._grant(signed)
 
     def poll_until_done(self, cont: Continue, *, timeout: float) -> Grant:
         """Poll until the grant is finalized, the AS answers without ``continue``, or ``timeout``
@@ -2518,42 +2594,36 @@ class Client:
         return grant
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
-        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4). It waits as any
-        call to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance
-        MUST wait after receiving this request continuation response and calling the
-        continuation URI")."""
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send cancel_request: DELETE the continue URI (RFC 9635 §5.4). It waits as any call
+        to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance MUST
+        wait after receiving this request continuation response and calling the continuation
+        URI")."""
+        signed = cancel_request(uri, access_token, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("DELETE", uri, access_token=access_token, created=created)
-        self._exchange(signed, (access_token,), empty=True)
+        self._exchange(signed, empty=True)
 
     def rotate(self, manage_url: str, access_token: str,
                created: Optional[int] = None) -> AccessToken:
-        """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
-        self._check(manage_url, "manage URL", access_token, "access token")
-        signed = self.sign("POST", manage_url, access_token=access_token, created=created)
-        obj = self._exchange(signed, (access_token,))
+        """Send rotate_request: a new value for an access token (RFC 9635 §6.1)."""
+        signed = rotate_request(manage_url, access_token, **self._signing(created))
+        obj = self._exchange(signed)
         ctx = self._context(signed.url)
         return AccessToken.from_json(_obj(obj, "$").get("access_token"), "$.access_token", ctx)
 
     def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
-        """Revoke an access token: DELETE its manage URL (RFC 9635 §6.2)."""
-        self._check(manage_url, "manage URL", access_token, "access token")
-        signed = self.sign("DELETE", manage_url, access_token=access_token, created=created)
-        self._exchange(signed, (access_token,), empty=True)
+        """Send revoke_request: revoke an access token (RFC 9635 §6.2)."""
+        self._exchange(revoke_request(manage_url, access_token, **self._signing(created)),
+                       empty=True)
 
-    def _check(self, url: str, url_what: str, token: Optional[str] = None,
-               token_what: Optional[str] = None) -> None:
-        """Check an operation's URL and, if it takes one, its token (None too: it must not go
-        without Authorization), by the names the caller knows them by."""
-        normalize_url(url, url_what, self.allow_http)
-        if token_what is not None:
-            _check_vchars(token, token_what)
+    def _signing(self, created: Optional[int]) -> Dict[str, Any]:
+        """The keyword arguments of a builder: this Client's key, key id and allow_http."""
+        return {"key": self.key, "key_id": self.key_id, "created": created,
+                "allow_http": self.allow_http}
 
     # --- transport ---
 
-    def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
-        grant = Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+    def _grant(self, signed: SignedRequest) -> Grant:
+        grant = Grant.from_json(self._exchange(signed), "$", self._context(signed.url))
         if grant.continue_ is not None:
             self._remember_wait(grant.continue_)
         return grant
@@ -2592,10 +2662,9 @@ class Client:
         """URLs in the answer to a request to ``url`` must be on its origin (or allowed)."""
         return _Ctx(self.allow_http, (_origin(url), *self.allowed_origins))
 
-    def _exchange(self, signed: SignedRequest, secrets: Sequence[str],
-                  empty: bool = False) -> Any:
+    def _exchange(self, signed: SignedRequest, empty: bool = False) -> Any:
         status, content_type, data = self.send(signed)
-        return _interpret(status, content_type, data, secrets, empty)
+        return _interpret(status, content_type, data, signed.secrets, empty)
 
     def send(self, signed: SignedRequest) -> Tuple[int, str, bytes]:
         """Send once; return (status, Content-Type, body). TransportError on failure.
@@ -4076,57 +4145,60 @@ def _cmd_grant(args: Any) -> int:
     body = grant_request_body(client=wallet, access=access, finish_uri=finish_uri,
                               nonce=nonce if finish_uri else None, allow_http=args.allow_http)
     if args.dry_run:
-        _print_signed(client.sign("POST", endpoint, body=json_body(body), created=args.created),
-                      _dry_run_format(args), args.show_base)
-        return EXIT_OK
+        return _dry_run(args, grant_request(endpoint, body, **client._signing(args.created)))
     grant = client.request_grant(endpoint, body, created=args.created)
     # an interactive grant answered with interact and continue: the expected outcome, exit 0
     return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
                          pending=EXIT_OK)
 
 
+# continue, poll and cancel: each names its builder (section 9) for --dry-run and the Client
+# method that sends what that builder returns; the two take the same operands.
+
 def _cmd_continue(args: Any) -> int:
     _check_show_base(args)
-    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
-    assert uri is not None
-    token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
-    ref = _secret_setting(args, "interact_ref", "INTERACT_REF") if args.command == "continue" \
-        else None
+    operands = (_continue_uri(args),
+                _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"),
+                _secret_setting(args, "interact_ref", "INTERACT_REF"))
     client = _client(args)
-    method = "DELETE" if args.command == "cancel" else "POST"
     if args.dry_run:
-        _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
-                                  created=args.created), _dry_run_format(args), args.show_base)
-        return EXIT_OK
+        return _dry_run(args, continue_request(*operands, **client._signing(args.created)))
     _wait_for_continue_uri(args)
-    if args.command == "cancel":
-        client.cancel(uri, token, created=args.created)
-        _say_done(args.format, f"cancelled: the grant request at {uri}",
-                  {"cancelled": True, "continue_uri": uri})
-        return EXIT_OK
-    if ref is not None:
-        grant = client.continue_grant(uri, token, ref, created=args.created)
-    else:
-        grant = client.poll(uri, token, created=args.created)
-    return _report_grant(grant, args.format)
+    return _report_grant(client.continue_grant(*operands, created=args.created), args.format)
 
 
-def _cmd_token(args: Any) -> int:
+def _cmd_poll(args: Any) -> int:
     _check_show_base(args)
-    manage = _url_setting(args, "manage_url", "MANAGE_URL")
-    assert manage is not None
+    operands = (_continue_uri(args),
+                _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"))
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, poll_request(*operands, **client._signing(args.created)))
+    _wait_for_continue_uri(args)
+    return _report_grant(client.poll(*operands, created=args.created), args.format)
+
+
+def _cmd_cancel(args: Any) -> int:
+    _check_show_base(args)
+    uri = _continue_uri(args)
+    token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, cancel_request(uri, token, **client._signing(args.created)))
+    _wait_for_continue_uri(args)
+    client.cancel(uri, token, created=args.created)
+    _say_done(args.format, f"cancelled: the grant request at {uri}",
+              {"cancelled": True, "continue_uri": uri})
+    return EXIT_OK
+
+
+def _cmd_rotate(args: Any) -> int:
+    _check_show_base(args)
+    manage = _manage_url(args)
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
     client = _client(args)
-    method = "POST" if args.command == "rotate" else "DELETE"
     if args.dry_run:
-        _print_signed(client.sign(method, manage, access_token=token, created=args.created),
-                      _dry_run_format(args), args.show_base)
-        return EXIT_OK
-    if args.command == "revoke":
-        client.revoke(manage, token, created=args.created)
-        _say_done(args.format, f"revoked: the access token at {manage}",
-                  {"revoked": True, "manage_url": manage})
-        return EXIT_OK
+        return _dry_run(args, rotate_request(manage, token, **client._signing(args.created)))
     new = client.rotate(manage, token, created=args.created)
     if args.format == "json":
         print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
@@ -4134,6 +4206,37 @@ def _cmd_token(args: Any) -> int:
         pairs = _token_pairs(new, "env") if args.format == "env" else [
             ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
         _print_values(pairs, args.format)
+    return EXIT_OK
+
+
+def _cmd_revoke(args: Any) -> int:
+    _check_show_base(args)
+    manage = _manage_url(args)
+    token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, revoke_request(manage, token, **client._signing(args.created)))
+    client.revoke(manage, token, created=args.created)
+    _say_done(args.format, f"revoked: the access token at {manage}",
+              {"revoked": True, "manage_url": manage})
+    return EXIT_OK
+
+
+def _continue_uri(args: Any) -> str:
+    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
+    assert uri is not None
+    return uri
+
+
+def _manage_url(args: Any) -> str:
+    manage = _url_setting(args, "manage_url", "MANAGE_URL")
+    assert manage is not None
+    return manage
+
+
+def _dry_run(args: Any, signed: SignedRequest) -> int:
+    """--dry-run: print the operation's signed request (see _print_signed); send nothing."""
+    _print_signed(signed, _dry_run_format(args), args.show_base)
     return EXIT_OK
 
 
@@ -4532,19 +4635,19 @@ def _parser() -> Any:
                metavar="JSON")
     env_option(p, "--finish-uri", "FINISH_URI", "interactive: where the AS sends the user back",
                metavar="URL")
-    for name, summary, description in (
+    for name, summary, description, run in (
             ("continue", "continue with INTERACT_REF (RFC 9635 §5.1)",
              "Continue the grant after the user's interaction with INTERACT_REF (RFC 9635 §5.1) "
-             "and print the\naccess token lines."),
+             "and print the\naccess token lines.", _cmd_continue),
             ("poll", "continue without interact_ref (RFC 9635 §5.2)",
              "Continue the grant without interact_ref (polling, RFC 9635 §5.2); exit 3 while "
-             "it is pending."),
+             "it is pending.", _cmd_poll),
             ("cancel", "cancel the grant request (RFC 9635 §5.4)",
-             "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.")):
+             "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.", _cmd_cancel)):
         secrets = "CONTINUE_ACCESS_TOKEN" + (", INTERACT_REF" if name == "continue" else "")
         p = command(name, summary, description,
                     f"secrets: {secrets} from the environment, or the --...-file options\n\n"
-                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, run)
         online_args(p)
         env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
         env_option(p, "--not-before", "CONTINUE_NOT_BEFORE",
@@ -4553,15 +4656,15 @@ def _parser() -> Any:
         secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
         if name == "continue":
             secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
-    for name, summary, description in (
+    for name, summary, description, run in (
             ("rotate", "rotate an access token (RFC 9635 §6.1)",
              "Rotate an access token (RFC 9635 §6.1): print the new ACCESS_TOKEN and "
-             "MANAGE_URL."),
+             "MANAGE_URL.", _cmd_rotate),
             ("revoke", "revoke an access token (RFC 9635 §6.2)",
-             "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.")):
+             "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.", _cmd_revoke)):
         p = command(name, summary, description,
                     "secret: ACCESS_TOKEN from the environment, or --access-token-file FILE\n\n"
-                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_token)
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, run)
         online_args(p)
         env_option(p, "--manage-url", "MANAGE_URL", "the token's manage URL", metavar="URL")
         secret_file(p, "access-token", "ACCESS_TOKEN", "the token")

@@ -1094,7 +1094,7 @@ def test_another_missing_module_is_not_hidden(flow_env, monkeypatch):
     def broken(args):
         import not_a_module_of_ours  # noqa: F401
 
-    monkeypatch.setattr(oc, "_cmd_continue", broken)
+    monkeypatch.setattr(oc, "_cmd_poll", broken)
     with pytest.raises(ModuleNotFoundError):
         oc.main(["poll"])
 
@@ -1539,8 +1539,8 @@ def test_cli_secret_files(env, las, tmp_path, capsys):
     bad = tmp_path / "bad"
     bad.write_bytes(b"TOKEN-\xff\n")  # undecodable bytes become U+FFFD, then are refused
     assert run(capsys, "poll", "--allow-http", "--dry-run", "--continue-access-token-file",
-               str(bad)) == (2, "", "op-continue: error: access token: must be printable ASCII "
-                                    "without spaces or control characters\n")
+               str(bad)) == (2, "", "op-continue: error: continue access token: must be "
+                                    "printable ASCII without spaces or control characters\n")
 
 
 def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):

@@ -219,7 +219,7 @@ def test_continue_grant_without_interact_ref_refuses_before_any_io(key, monkeypa
     message = str(raised(oc.UsageError, client.continue_grant, URI, TOKEN,
                          oc.os.environ.get("INTERACT_REF")))
     assert message == ("interact_ref: missing (None); continuing without one is polling: "
-                       "use Client.poll")
+                       "use poll_request or Client.poll")
     assert adapter.calls == []  # nothing was sent, not even a poll
     assert TOKEN not in message
 
