@@ -192,6 +192,13 @@ def test_builders_refuse_operands_by_the_names_the_caller_knows(call, message):
     assert str(raised(oc.UsageError, call)) == message
 
 
+def test_polling_has_no_body():
+    # RFC 9635 §5.2: the client instance "makes a POST request to the continuation URI ... but
+    # does not include message content" (and the official SDK's op-sdk-poll vector has none)
+    assert oc.continue_body(None) is None
+    assert oc.poll_request(URI, TOKEN, key=KEY, key_id=KID, created=NOW).body == b""
+
+
 def test_cancel_and_revoke_are_deletes_without_a_body():
     # RFC 9635 §5.4: "the client instance makes an HTTP DELETE request to the continuation
     # URI"; §6.2: "The client instance makes an HTTP DELETE request to the token management URI"
