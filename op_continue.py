@@ -1856,6 +1856,8 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
         raise UsageError("method: must be letters only")
     url = normalize_url(url, "URL", allow_http)
     _check_key_id(key_id)
+    if isinstance(secrets, str) or not all(isinstance(value, str) for value in secrets):
+        raise UsageError("secrets: expected a list of strings (not one string)")
     if created is None:
         created = int(time.time())
     elif isinstance(created, bool) or not isinstance(created, int) or created < 0:

@@ -219,6 +219,9 @@ def test_signed_request_carries_its_secrets_and_never_shows_them():
     assert oc.sign_request("POST", URI, access_token=TOKEN, body=b"{}", secrets=["B-1"],
                            **signing).secrets == (TOKEN, "B-1")
     no_secret(repr(oc.continue_request(URI, TOKEN, REF, **signing)), TOKEN, REF)
+    for bad in ("B-1", [b"B-1"]):  # one string would be its characters; bytes never match text
+        assert str(raised(oc.UsageError, oc.sign_request, "POST", URI, secrets=bad,
+                          **signing)) == "secrets: expected a list of strings (not one string)"
 
 
 def test_the_client_blanks_the_secrets_its_signed_request_names(key):
