@@ -4131,6 +4131,9 @@ def _check_show_base(args: Any) -> None:
         raise UsageError("--show-base needs --dry-run")
 
 
+# One function per online command: each names its operation's builder (section 9) for
+# --dry-run and the Client method that sends what that builder returns, with the same operands.
+
 def _cmd_grant(args: Any) -> int:
     _check_show_base(args)
     _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")  # (its https and loopback errors)
@@ -4153,9 +4156,6 @@ def _cmd_grant(args: Any) -> int:
     return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
                          pending=EXIT_OK)
 
-
-# continue, poll and cancel: each names its builder (section 9) for --dry-run and the Client
-# method that sends what that builder returns; the two take the same operands.
 
 def _cmd_continue(args: Any) -> int:
     _check_show_base(args)
