@@ -84,8 +84,10 @@ __all__ = [
     "sign_ed25519", "verify_ed25519",
     # requests and the interaction finish (section 9)
     "SignedRequest", "sign_request", "normalize_url", "json_body", "continue_body",
-    "grant_request_body", "new_nonce", "interaction_hash", "verify_interaction_hash",
-    "InteractionFinish", "parse_finish_redirect",
+    "grant_request_body", "new_nonce",
+    "grant_request", "continue_request", "poll_request", "cancel_request", "rotate_request",
+    "revoke_request",
+    "interaction_hash", "verify_interaction_hash", "InteractionFinish", "parse_finish_redirect",
     # responses (section 10)
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
@@ -147,10 +149,14 @@ class TransportError(Error):
 
 
 class ResponseError(Error, ValueError):
-    """The server's answer is not what the protocol allows; ``path`` names the JSON member."""
+    """The server's answer is not what the protocol allows. ``path`` is where in the body: a
+    JSONPath-like expression, ``$`` for the body as a whole, ``$.continue.uri`` for a member,
+    ``$.access_token.access[0]`` for an array element; None when the fault is not in the body
+    (a redirect, an unexpected status). ``status`` is the HTTP status, when there was one."""
 
-    def __init__(self, message: str, *, path: str = "$", status: Optional[int] = None) -> None:
-        super().__init__(f"{path}: {message}" if path else message)
+    def __init__(self, message: str, *, path: Optional[str] = "$",
+                 status: Optional[int] = None) -> None:
+        super().__init__(message if path is None else f"{path}: {message}")
         self.path = path
         self.status = status
 
@@ -240,9 +246,18 @@ Member = Union[Item, InnerList]
 
 _TOKEN_RE = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*\Z")
 _KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*\Z")
-_PRINTABLE_RE = re.compile(r"[ -~]*\Z")  # printable ASCII, SP included
-_VISIBLE_RE = re.compile(r"[!-~]*\Z")  # printable ASCII without SP
-_BASE_VALUE_RE = re.compile(r"[\t -~]*\Z")  # what a signature base line may hold
+# The three character rules a value we sign or read is held to, each named after its ABNF:
+#   VCHAR = %x21-7E  ; visible (printing) characters -- RFC 5234 Appendix B.1
+#   (tokens, interact_refs, nonces, URLs: no SP, no control character)
+_VCHARS_RE = re.compile(r"[!-~]*\Z")
+#   sf-string = DQUOTE *( unescaped / escaped ) DQUOTE  -- RFC 8941 §3.3.3
+#   unescaped = %x20-21 / %x23-5B / %x5D-7E ; escaped = "\" ( DQUOTE / "\" )
+#   (so a String carries SP and VCHAR, %x20-7E, once '"' and '\' are escaped)
+_SF_STRING_CHARS_RE = re.compile(r"[ -~]*\Z")
+#   field-value = *field-content ; field-vchar = VCHAR / obs-text  -- RFC 9110 §5.5
+#   field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
+#   (without obs-text, %x80-FF: a signature base is ASCII, RFC 9421 §2.5)
+_FIELD_VALUE_CHARS_RE = re.compile(r"[\t -~]*\Z")
 
 
 def b64encode(data: bytes) -> str:
@@ -323,7 +338,7 @@ def serialize_bare_item(value: BareItem) -> str:
             raise UsageError("structured field: invalid token")
         return str(value)
     if isinstance(value, str):  # §4.1.6
-        if not _PRINTABLE_RE.match(value):
+        if not _SF_STRING_CHARS_RE.match(value):
             raise UsageError("structured field: string has a character outside printable ASCII")
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bytes):  # §4.1.8
@@ -393,7 +408,7 @@ class _SFParser:
 
     def __init__(self, text: str) -> None:
         # HTAB is allowed only where §4.2.1 and §4.2.2 allow OWS (around a member's comma)
-        if any(not " " <= ch <= "~" and ch != "\t" for ch in text):
+        if not _FIELD_VALUE_CHARS_RE.match(text):
             raise UsageError("structured field: value has a character outside printable ASCII")
         self.text = text
         self.pos = 0
@@ -986,7 +1001,7 @@ def _check_key_id(kid: str) -> None:
     # but @interledger/http-signature-utils finds keyid by splitting Signature-Input on ";".
     if not isinstance(kid, str) or not kid:
         raise UsageError("key id must be a non-empty string")
-    if not _PRINTABLE_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
+    if not _SF_STRING_CHARS_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
         raise UsageError("key id must be printable ASCII without ';', '\"' or '\\'")
 
 
@@ -1424,7 +1439,7 @@ def component_value(message: Message, identifier: Item, request: Optional[Messag
             raise SignatureBaseError(f"{name}: unknown component parameter")
         value = _field_component(target, name, params, field_types or {})
     # The signature base is US-ASCII with one component per line (RFC 9421 §2.5).
-    if not _BASE_VALUE_RE.match(value):
+    if not _FIELD_VALUE_CHARS_RE.match(value):
         raise SignatureBaseError(f"{name}: value has a newline or non-ASCII character")
     return value
 
@@ -1441,18 +1456,18 @@ def component_line(message: Message, identifier: Item, request: Optional[Message
 # =============================================================================
 
 
-def signature_base(message: Message, signature_params: InnerList,
+def signature_base(message: Message, params: InnerList,
                    request: Optional[Message] = None,
                    field_types: Optional[Mapping[str, str]] = None) -> str:
     """One line per covered component, then @signature-params, no trailing LF.
 
-    ``signature_params`` is the Inner List of RFC 9421 §2.3: the covered component identifiers
-    and the signature parameters, in the order given.  Spec: RFC 9421 §2.5.
+    ``params`` is the Inner List of RFC 9421 §2.3, as signature_params makes it: the covered
+    component identifiers and the signature parameters, in the order given.  Spec: RFC 9421 §2.5.
     """
     # "All errors produced as described MUST fail the algorithm immediately" -- RFC 9421 §2.5
     lines = []
     seen = set()
-    for identifier in signature_params.items:
+    for identifier in params.items:
         if identifier.value == "@signature-params":
             raise SignatureBaseError("@signature-params cannot be a covered component")
         # §2.1: "the order of parameters is not significant when comparing two component
@@ -1462,8 +1477,8 @@ def signature_base(message: Message, signature_params: InnerList,
             raise SignatureBaseError("a component identifier is covered twice")
         seen.add(key)
         lines.append(component_line(message, identifier, request, field_types))
-    _check_signature_params(signature_params.params)
-    lines.append(f'"@signature-params": {serialize_member(signature_params)}')
+    _check_signature_params(params.params)
+    lines.append(f'"@signature-params": {serialize_member(params)}')
     return "\n".join(lines)
 
 
@@ -1693,7 +1708,9 @@ class SignedRequest:
     ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
     ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
     ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
-    since it contains the Authorization value.
+    since it contains the Authorization value. ``secrets`` are the secret values the request
+    carries (its access token, an interact_ref in its body), never shown in repr: a Client
+    blanks them from any server text it puts in an error message.
     """
 
     method: str
@@ -1701,6 +1718,7 @@ class SignedRequest:
     headers: Tuple[Tuple[str, str], ...] = field(repr=False)
     body: bytes = field(repr=False)
     signature_base: str = field(repr=False)
+    secrets: Tuple[str, ...] = field(default=(), repr=False)
 
     def header(self, name: str) -> Optional[str]:
         """The value of header ``name`` (any letter case) as it will be sent, or None."""
@@ -1724,14 +1742,14 @@ class SignedRequest:
                 "body": self.body.decode("utf-8"), "signature_base": self.signature_base}
 
 
-def _check_text(value: object, what: str) -> str:
-    """Tokens, key ids and interact_refs: non-empty printable ASCII, so no CR/LF/NUL can
+def _check_vchars(value: object, what: str) -> str:
+    """Tokens, nonces and interact_refs: 1*VCHAR (see _VCHARS_RE), so no SP, CR/LF or NUL can
     split a header or a signature base line (RFC 9110 §5.5, RFC 9421 §2.5). A quote mark at
     either end is refused too: no token68 value (RFC 9635 §3.2.1) has one, but a value copied
     from a .env file often does."""
     if not isinstance(value, str) or not value:
         raise UsageError(f"{what}: must be a non-empty string")
-    if not _VISIBLE_RE.match(value):
+    if not _VCHARS_RE.match(value):
         raise UsageError(f"{what}: must be printable ASCII without spaces or control characters")
     if value[0] in "\"'" or value[-1] in "\"'":
         raise UsageError(f"{what}: is quoted (it begins or ends with a quote mark, as copied "
@@ -1757,7 +1775,7 @@ def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> s
     cached = _NORMALIZED_URLS.get((url, allow_http))
     if cached is not None:  # the same continue URI is signed again and again: check it once
         return cached
-    if not _VISIBLE_RE.match(url):
+    if not _VCHARS_RE.match(url):
         raise UsageError(f"{what}: must be ASCII without spaces or control characters")
     parts = _split_uri(url)
     scheme = (parts["scheme"] or "").lower()
@@ -1824,9 +1842,12 @@ _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
                  access_token: Optional[str] = None, body: Optional[bytes] = None,
-                 created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+                 created: Optional[int] = None, allow_http: bool = False,
+                 secrets: Sequence[str] = ()) -> SignedRequest:
     """Sign one Open Payments request as the official SDK does (see the section comment): the
-    request as a Message (request_message), signed by sign_message's §3.1 steps.
+    request as a Message (request_message), signed by sign_message's §3.1 steps. ``secrets``
+    names the secret values in ``body`` (an interact_ref); with the access token they become
+    the SignedRequest's ``secrets``.
 
     Spec: RFC 9421 §3.1, RFC 9530 §2, RFC 9635 §7.3.1 "HTTP Message Signatures".
     """
@@ -1835,6 +1856,8 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
         raise UsageError("method: must be letters only")
     url = normalize_url(url, "URL", allow_http)
     _check_key_id(key_id)
+    if isinstance(secrets, str) or not all(isinstance(value, str) for value in secrets):
+        raise UsageError("secrets: expected a list of strings (not one string)")
     if created is None:
         created = int(time.time())
     elif isinstance(created, bool) or not isinstance(created, int) or created < 0:
@@ -1842,7 +1865,7 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     headers: List[Tuple[str, str]] = []
     if access_token is not None:
         # RFC 9635 §7.2: "Authorization: GNAP <token>"
-        headers.append(("Authorization", "GNAP " + _check_text(access_token, "access token")))
+        headers.append(("Authorization", "GNAP " + _check_vchars(access_token, "access token")))
     headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
     if body is not None:
         headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
@@ -1852,7 +1875,9 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     sig_input, signature, base = _sign_message(message, key, params, label=LABEL, request=None,
                                              field_types=None)
     headers += [("Signature-Input", sig_input), ("Signature", signature)]
-    return SignedRequest(method, url, tuple(headers), message.body, base)
+    token = () if access_token is None else (access_token,)
+    return SignedRequest(method, url, tuple(headers), message.body, base,
+                         token + tuple(secrets))
 
 
 # The covered component identifiers of sign_request, by (authorization?, body?): frozen values,
@@ -1870,7 +1895,7 @@ def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
         return None
     # == json_body({"interact_ref": ...}); encode_basestring escapes '"' and '\\' as it does
     return ('{"interact_ref":' + json.encoder.encode_basestring(
-        _check_text(interact_ref, "interact_ref")) + "}").encode("ascii")
+        _check_vchars(interact_ref, "interact_ref")) + "}").encode("ascii")
 
 
 def new_nonce() -> str:
@@ -1893,8 +1918,84 @@ def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
         normalize_url(finish_uri, "finish URI", allow_http)
         body["interact"] = {"start": ["redirect"],
                             "finish": {"method": "redirect", "uri": finish_uri,
-                                       "nonce": _check_text(nonce, "nonce")}}
+                                       "nonce": _check_vchars(nonce, "nonce")}}
     return body
+
+
+# --- The operations: one builder each, returning the SignedRequest that Client sends ---------
+# Each checks its operands by the names the caller knows them by, then signs with sign_request.
+# Client's methods send what these return; the CLI's --dry-run prints it.
+
+
+def grant_request(grant_endpoint: str, body: Mapping[str, Any], *, key: PrivateKey,
+                  key_id: str, created: Optional[int] = None,
+                  allow_http: bool = False) -> SignedRequest:
+    """The grant request: POST ``body`` (see grant_request_body) to the AS's grant endpoint,
+    signed without Authorization, since the client has no token yet.  Spec: RFC 9635 §2."""
+    _check_operands(grant_endpoint, "grant endpoint", allow_http)
+    return sign_request("POST", grant_endpoint, key=key, key_id=key_id, body=json_body(body),
+                        created=created, allow_http=allow_http)
+
+
+def continue_request(uri: str, access_token: str, interact_ref: str, *, key: PrivateKey,
+                     key_id: str, created: Optional[int] = None,
+                     allow_http: bool = False) -> SignedRequest:
+    """Continue after the interaction: POST ``{"interact_ref": ...}`` to the continue URI with
+    the continuation token.  Spec: RFC 9635 §5.1.
+
+    ``interact_ref`` is required: None (an unset environment variable, say) raises UsageError;
+    continuing without one is poll_request.
+    """
+    if interact_ref is None:
+        raise UsageError("interact_ref: missing (None); continuing without one is polling: "
+                         "use poll_request or Client.poll")
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
+                        body=continue_body(interact_ref), created=created,
+                        allow_http=allow_http, secrets=(interact_ref,))
+
+
+def poll_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
+                 created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Continue while the interaction is pending ("polling"): POST the continue URI with the
+    continuation token and no body.  Spec: RFC 9635 §5.2."""
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def cancel_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Cancel the grant request: DELETE the continue URI with the continuation token.
+    Spec: RFC 9635 §5.4."""
+    _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    return sign_request("DELETE", uri, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def rotate_request(manage_url: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Rotate an access token: POST its manage URL with the token.  Spec: RFC 9635 §6.1."""
+    _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    return sign_request("POST", manage_url, key=key, key_id=key_id, access_token=access_token,
+                        created=created, allow_http=allow_http)
+
+
+def revoke_request(manage_url: str, access_token: str, *, key: PrivateKey, key_id: str,
+                   created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
+    """Revoke an access token: DELETE its manage URL with the token.  Spec: RFC 9635 §6.2."""
+    _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    return sign_request("DELETE", manage_url, key=key, key_id=key_id,
+                        access_token=access_token, created=created, allow_http=allow_http)
+
+
+def _check_operands(url: str, url_what: str, allow_http: bool, token: Optional[str] = None,
+                    token_what: Optional[str] = None) -> None:
+    """Check an operation's URL and, if it takes one, its token (None too: it must not go
+    without Authorization), by the names the caller knows them by."""
+    normalize_url(url, url_what, allow_http)
+    if token_what is not None:
+        _check_vchars(token, token_what)
 
 
 # --- RFC 9635 §4.2.3 Calculating the Interaction Hash ---------------------------------------
@@ -1976,7 +2077,8 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
     refs, hashes = params.get("interact_ref", []), params.get("hash", [])
     if len(refs) != 1 or len(hashes) != 1:
         raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
-    return InteractionFinish(_check_text(refs[0], "interact_ref"), _check_text(hashes[0], "hash"))
+    return InteractionFinish(_check_vchars(refs[0], "interact_ref"),
+                             _check_vchars(hashes[0], "hash"))
 
 
 # =============================================================================
@@ -2018,7 +2120,7 @@ def _int(value: object, path: str) -> int:
 
 
 def _secret(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value or any(not "!" <= c <= "~" for c in value):
+    if not isinstance(value, str) or not value or not _VCHARS_RE.match(value):
         raise ResponseError("expected a non-empty printable ASCII token", path=path)
     return value
 
@@ -2179,9 +2281,11 @@ def _flags(value: object, path: str) -> Tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Continue:
-    """RFC 9635 §3.1 "Request Continuation": token (secret), uri, wait (seconds)."""
+    """RFC 9635 §3.1 "Request Continuation": the continuation token's value (secret), the
+    continue URI and the wait (seconds). ``access_token_value`` is the string at
+    ``continue.access_token.value``: a Grant's ``access_token`` is an AccessToken object."""
 
-    access_token: str = field(repr=False)
+    access_token_value: str = field(repr=False)
     uri: str
     wait: Optional[int] = None
 
@@ -2221,7 +2325,7 @@ class Interact:
 
 def _check_response_text(value: object, path: str) -> str:
     text = _str(value, path)
-    if not text or any(not " " <= c <= "~" for c in text):
+    if not text or not _SF_STRING_CHARS_RE.match(text):  # SP / VCHAR, as an sf-string holds
         raise ResponseError("expected non-empty printable ASCII", path=path)
     return text
 
@@ -2278,7 +2382,7 @@ class Grant:
         if self.access_token is not None:
             out["access_token"] = _access_token_json(self.access_token)
         if self.continue_ is not None:
-            cont: Dict[str, Any] = {"access_token": {"value": self.continue_.access_token},
+            cont: Dict[str, Any] = {"access_token": {"value": self.continue_.access_token_value},
                                     "uri": self.continue_.uri}
             if self.continue_.wait is not None:
                 cont["wait"] = self.continue_.wait
@@ -2440,47 +2544,37 @@ class Client:
     def __repr__(self) -> str:
         return f"Client(key_id={self.key_id!r}, key=<secret>)"
 
-    # --- building requests (also the CLI's --dry-run) ---
+    # --- building any request ---
 
     def sign(self, method: str, url: str, *, access_token: Optional[str] = None,
              body: Optional[bytes] = None, created: Optional[int] = None) -> SignedRequest:
-        """Sign a request with this Client's key, send nothing: see sign_request. The CLI's
-        --dry-run prints it; ``send`` sends it once."""
+        """Sign any request with this Client's key, send nothing: see sign_request; ``send``
+        sends it once. The grant operations below have a builder each (section 9)."""
         return sign_request(method, url, key=self.key, key_id=self.key_id,
                             access_token=access_token, body=body, created=created,
                             allow_http=self.allow_http)
 
-    # --- the operations ---
+    # --- the operations: each sends what its builder (section 9) returns ---
 
     def request_grant(self, grant_endpoint: str, body: Mapping[str, Any],
                       created: Optional[int] = None) -> Grant:
-        """POST a grant request (RFC 9635 §2), signed without Authorization (§7.3.1)."""
-        self._check(grant_endpoint, "grant endpoint")
-        signed = self.sign("POST", grant_endpoint, body=json_body(body), created=created)
-        return self._grant(signed, ())
+        """Send grant_request (RFC 9635 §2)."""
+        return self._grant(grant_request(grant_endpoint, body, **self._signing(created)))
 
     def continue_grant(self, uri: str, access_token: str, interact_ref: str,
                        created: Optional[int] = None) -> Grant:
-        """Continue after interaction with the interact_ref (RFC 9635 §5.1). Never retried.
-
-        ``interact_ref`` is required: None (an unset environment variable, say) raises
-        UsageError before any I/O; continuing without one is ``poll``.
-        """
-        if interact_ref is None:
-            raise UsageError("interact_ref: missing (None); continuing without one is polling: "
-                             "use Client.poll")
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send continue_request (RFC 9635 §5.1): continue after interaction with the
+        interact_ref. Never retried. ``interact_ref`` is required: None raises UsageError
+        before any I/O; continuing without one is ``poll``."""
+        signed = continue_request(uri, access_token, interact_ref, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("POST", uri, access_token=access_token,
-                           body=continue_body(interact_ref), created=created)
-        return self._grant(signed, (access_token, interact_ref))
+        return self._grant(signed)
 
     def poll(self, uri: str, access_token: str, created: Optional[int] = None) -> Grant:
-        """Continue without interact_ref, "polling" (RFC 9635 §5.2)."""
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send poll_request: continue without interact_ref, "polling" (RFC 9635 §5.2)."""
+        signed = poll_request(uri, access_token, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("POST", uri, access_token=access_token, created=created)
-        return self._grant(signed, (access_token,))
+        return self._grant(signed)
 
     def poll_until_done(self, cont: Continue, *, timeout: float) -> Grant:
         """Poll until the grant is finalized, the AS answers without ``continue``, or ``timeout``
@@ -2488,13 +2582,13 @@ class Client:
         ``wait``. A GNAP error answer (``too_fast`` included) ends the loop: its GrantError is
         raised, since an error answer carries no new ``continue`` (RFC 9635 §5)."""
         deadline = self.clock() + timeout
-        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token))
+        wait = max(_poll_wait(cont.wait), self._wait_left(cont.uri, cont.access_token_value))
         grant = Grant(continue_=cont)
         while self.clock() + wait <= deadline:
             self.sleep(wait)
             # "If the AS does not return a new continue response, the client instance MUST NOT
             # make an additional continuation request" -- RFC 9635 §5: a GrantError propagates
-            grant = self.poll(cont.uri, cont.access_token)
+            grant = self.poll(cont.uri, cont.access_token_value)
             if grant.is_finalized or grant.continue_ is None:
                 return grant
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
@@ -2502,42 +2596,36 @@ class Client:
         return grant
 
     def cancel(self, uri: str, access_token: str, created: Optional[int] = None) -> None:
-        """Cancel the grant request: DELETE the continue URI (RFC 9635 §5.4). It waits as any
-        call to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance
-        MUST wait after receiving this request continuation response and calling the
-        continuation URI")."""
-        self._check(uri, "continue URI", access_token, "continue access token")
+        """Send cancel_request: DELETE the continue URI (RFC 9635 §5.4). It waits as any call
+        to the continue URI does (RFC 9635 §3.1: wait is the time "the client instance MUST
+        wait after receiving this request continuation response and calling the continuation
+        URI")."""
+        signed = cancel_request(uri, access_token, **self._signing(created))
         self._check_wait(uri, access_token)
-        signed = self.sign("DELETE", uri, access_token=access_token, created=created)
-        self._exchange(signed, (access_token,), empty=True)
+        self._exchange(signed, empty=True)
 
     def rotate(self, manage_url: str, access_token: str,
                created: Optional[int] = None) -> AccessToken:
-        """Rotate an access token: POST its manage URL (RFC 9635 §6.1)."""
-        self._check(manage_url, "manage URL", access_token, "access token")
-        signed = self.sign("POST", manage_url, access_token=access_token, created=created)
-        obj = self._exchange(signed, (access_token,))
+        """Send rotate_request: a new value for an access token (RFC 9635 §6.1)."""
+        signed = rotate_request(manage_url, access_token, **self._signing(created))
+        obj = self._exchange(signed)
         ctx = self._context(signed.url)
         return AccessToken.from_json(_obj(obj, "$").get("access_token"), "$.access_token", ctx)
 
     def revoke(self, manage_url: str, access_token: str, created: Optional[int] = None) -> None:
-        """Revoke an access token: DELETE its manage URL (RFC 9635 §6.2)."""
-        self._check(manage_url, "manage URL", access_token, "access token")
-        signed = self.sign("DELETE", manage_url, access_token=access_token, created=created)
-        self._exchange(signed, (access_token,), empty=True)
+        """Send revoke_request: revoke an access token (RFC 9635 §6.2)."""
+        self._exchange(revoke_request(manage_url, access_token, **self._signing(created)),
+                       empty=True)
 
-    def _check(self, url: str, url_what: str, token: Optional[str] = None,
-               token_what: Optional[str] = None) -> None:
-        """Check an operation's URL and, if it takes one, its token (None too: it must not go
-        without Authorization), by the names the caller knows them by."""
-        normalize_url(url, url_what, self.allow_http)
-        if token_what is not None:
-            _check_text(token, token_what)
+    def _signing(self, created: Optional[int]) -> Dict[str, Any]:
+        """The keyword arguments of a builder: this Client's key, key id and allow_http."""
+        return {"key": self.key, "key_id": self.key_id, "created": created,
+                "allow_http": self.allow_http}
 
     # --- transport ---
 
-    def _grant(self, signed: SignedRequest, secrets: Sequence[str]) -> Grant:
-        grant = Grant.from_json(self._exchange(signed, secrets), "$", self._context(signed.url))
+    def _grant(self, signed: SignedRequest) -> Grant:
+        grant = Grant.from_json(self._exchange(signed), "$", self._context(signed.url))
         if grant.continue_ is not None:
             self._remember_wait(grant.continue_)
         return grant
@@ -2556,7 +2644,7 @@ class Client:
             del self._not_before[key]  # past: nothing left to wait for
         wait = DEFAULT_WAIT if cont.wait is None else cont.wait
         if wait > 0:
-            self._not_before[self._wait_key(cont.uri, cont.access_token)] = now + wait
+            self._not_before[self._wait_key(cont.uri, cont.access_token_value)] = now + wait
 
     def _wait_left(self, uri: str, access_token: str) -> float:
         """Seconds before ``uri`` may be called with ``access_token``; 0.0 when none is left."""
@@ -2576,10 +2664,9 @@ class Client:
         """URLs in the answer to a request to ``url`` must be on its origin (or allowed)."""
         return _Ctx(self.allow_http, (_origin(url), *self.allowed_origins))
 
-    def _exchange(self, signed: SignedRequest, secrets: Sequence[str],
-                  empty: bool = False) -> Any:
+    def _exchange(self, signed: SignedRequest, empty: bool = False) -> Any:
         status, content_type, data = self.send(signed)
-        return _interpret(status, content_type, data, secrets, empty)
+        return _interpret(status, content_type, data, signed.secrets, empty)
 
     def send(self, signed: SignedRequest) -> Tuple[int, str, bytes]:
         """Send once; return (status, Content-Type, body). TransportError on failure.
@@ -2828,7 +2915,7 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
     """Turn an HTTP answer into parsed JSON, or raise GrantError / ResponseError."""
     if 300 <= status < 400:
         raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
-                            path="", status=status)
+                            path=None, status=status)
     media = content_type.partition(";")[0].strip().lower()
     is_json = media == "application/json" or media.endswith("+json")
     obj: Any = None
@@ -2851,11 +2938,11 @@ def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[st
             media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
             else "unknown content")
         raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
-                            path="", status=status)
+                            path=None, status=status)
     if empty and status in (200, 202, 204):
         return None
     if status != 200:
-        raise ResponseError(f"unexpected HTTP status {status}", path="", status=status)
+        raise ResponseError(f"unexpected HTTP status {status}", path=None, status=status)
     if not is_json:
         raise ResponseError("body is not JSON (Content-Type is not application/json)",
                             path="$", status=status)
@@ -2882,7 +2969,7 @@ class GnapAuth:
         _check_private_key(key)
         _check_key_id(key_id)
         if access_token is not None:
-            _check_text(access_token, "access token")
+            _check_vchars(access_token, "access token")
         if not isinstance(allow_http, bool):
             raise UsageError("allow_http: expected True or False")
         self.key, self.key_id, self.allow_http = key, key_id, allow_http
@@ -2931,7 +3018,7 @@ def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
     if response.is_redirect:
         response.close()
         raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
-                            "request is never re-sent", path="", status=response.status_code)
+                            "request is never re-sent", path=None, status=response.status_code)
     return response
 
 
@@ -3762,7 +3849,7 @@ def _continue_pairs(cont: Continue, fmt: str) -> List[Tuple[str, object]]:
     the next one."""
     wait = DEFAULT_WAIT if cont.wait is None else cont.wait
     pairs: List[Tuple[str, object]] = [("CONTINUE_URI", cont.uri),
-                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token),
+                                       ("CONTINUE_ACCESS_TOKEN", cont.access_token_value),
                                        ("CONTINUE_WAIT_SECONDS", wait)]
     if fmt == "env":
         now = time.time()
@@ -4049,6 +4136,9 @@ def _check_show_base(args: Any) -> None:
         raise UsageError("--show-base needs --dry-run")
 
 
+# One function per online command: each names its operation's builder (section 9) for
+# --dry-run and the Client method that sends what that builder returns, with the same operands.
+
 def _cmd_grant(args: Any) -> int:
     _check_show_base(args)
     _url_setting(args, "grant_endpoint", "GRANT_ENDPOINT")  # (its https and loopback errors)
@@ -4065,9 +4155,7 @@ def _cmd_grant(args: Any) -> int:
     body = grant_request_body(client=wallet, access=access, finish_uri=finish_uri,
                               nonce=nonce if finish_uri else None, allow_http=args.allow_http)
     if args.dry_run:
-        _print_signed(client.sign("POST", endpoint, body=json_body(body), created=args.created),
-                      _dry_run_format(args), args.show_base)
-        return EXIT_OK
+        return _dry_run(args, grant_request(endpoint, body, **client._signing(args.created)))
     grant = client.request_grant(endpoint, body, created=args.created)
     # an interactive grant answered with interact and continue: the expected outcome, exit 0
     return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
@@ -4076,46 +4164,48 @@ def _cmd_grant(args: Any) -> int:
 
 def _cmd_continue(args: Any) -> int:
     _check_show_base(args)
-    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
-    assert uri is not None
-    token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
-    ref = _secret_setting(args, "interact_ref", "INTERACT_REF") if args.command == "continue" \
-        else None
+    operands = (_continue_uri(args),
+                _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"),
+                _secret_setting(args, "interact_ref", "INTERACT_REF"))
     client = _client(args)
-    method = "DELETE" if args.command == "cancel" else "POST"
     if args.dry_run:
-        _print_signed(client.sign(method, uri, access_token=token, body=continue_body(ref),
-                                  created=args.created), _dry_run_format(args), args.show_base)
-        return EXIT_OK
+        return _dry_run(args, continue_request(*operands, **client._signing(args.created)))
     _wait_for_continue_uri(args)
-    if args.command == "cancel":
-        client.cancel(uri, token, created=args.created)
-        _say_done(args.format, f"cancelled: the grant request at {uri}",
-                  {"cancelled": True, "continue_uri": uri})
-        return EXIT_OK
-    if ref is not None:
-        grant = client.continue_grant(uri, token, ref, created=args.created)
-    else:
-        grant = client.poll(uri, token, created=args.created)
-    return _report_grant(grant, args.format)
+    return _report_grant(client.continue_grant(*operands, created=args.created), args.format)
 
 
-def _cmd_token(args: Any) -> int:
+def _cmd_poll(args: Any) -> int:
     _check_show_base(args)
-    manage = _url_setting(args, "manage_url", "MANAGE_URL")
-    assert manage is not None
+    operands = (_continue_uri(args),
+                _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"))
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, poll_request(*operands, **client._signing(args.created)))
+    _wait_for_continue_uri(args)
+    return _report_grant(client.poll(*operands, created=args.created), args.format)
+
+
+def _cmd_cancel(args: Any) -> int:
+    _check_show_base(args)
+    uri = _continue_uri(args)
+    token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, cancel_request(uri, token, **client._signing(args.created)))
+    _wait_for_continue_uri(args)
+    client.cancel(uri, token, created=args.created)
+    _say_done(args.format, f"cancelled: the grant request at {uri}",
+              {"cancelled": True, "continue_uri": uri})
+    return EXIT_OK
+
+
+def _cmd_rotate(args: Any) -> int:
+    _check_show_base(args)
+    manage = _manage_url(args)
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
     client = _client(args)
-    method = "POST" if args.command == "rotate" else "DELETE"
     if args.dry_run:
-        _print_signed(client.sign(method, manage, access_token=token, created=args.created),
-                      _dry_run_format(args), args.show_base)
-        return EXIT_OK
-    if args.command == "revoke":
-        client.revoke(manage, token, created=args.created)
-        _say_done(args.format, f"revoked: the access token at {manage}",
-                  {"revoked": True, "manage_url": manage})
-        return EXIT_OK
+        return _dry_run(args, rotate_request(manage, token, **client._signing(args.created)))
     new = client.rotate(manage, token, created=args.created)
     if args.format == "json":
         print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
@@ -4123,6 +4213,37 @@ def _cmd_token(args: Any) -> int:
         pairs = _token_pairs(new, "env") if args.format == "env" else [
             ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
         _print_values(pairs, args.format)
+    return EXIT_OK
+
+
+def _cmd_revoke(args: Any) -> int:
+    _check_show_base(args)
+    manage = _manage_url(args)
+    token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
+    client = _client(args)
+    if args.dry_run:
+        return _dry_run(args, revoke_request(manage, token, **client._signing(args.created)))
+    client.revoke(manage, token, created=args.created)
+    _say_done(args.format, f"revoked: the access token at {manage}",
+              {"revoked": True, "manage_url": manage})
+    return EXIT_OK
+
+
+def _continue_uri(args: Any) -> str:
+    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
+    assert uri is not None
+    return uri
+
+
+def _manage_url(args: Any) -> str:
+    manage = _url_setting(args, "manage_url", "MANAGE_URL")
+    assert manage is not None
+    return manage
+
+
+def _dry_run(args: Any, signed: SignedRequest) -> int:
+    """--dry-run: print the operation's signed request (see _print_signed); send nothing."""
+    _print_signed(signed, _dry_run_format(args), args.show_base)
     return EXIT_OK
 
 
@@ -4521,19 +4642,19 @@ def _parser() -> Any:
                metavar="JSON")
     env_option(p, "--finish-uri", "FINISH_URI", "interactive: where the AS sends the user back",
                metavar="URL")
-    for name, summary, description in (
+    for name, summary, description, run in (
             ("continue", "continue with INTERACT_REF (RFC 9635 §5.1)",
              "Continue the grant after the user's interaction with INTERACT_REF (RFC 9635 §5.1) "
-             "and print the\naccess token lines."),
+             "and print the\naccess token lines.", _cmd_continue),
             ("poll", "continue without interact_ref (RFC 9635 §5.2)",
              "Continue the grant without interact_ref (polling, RFC 9635 §5.2); exit 3 while "
-             "it is pending."),
+             "it is pending.", _cmd_poll),
             ("cancel", "cancel the grant request (RFC 9635 §5.4)",
-             "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.")):
+             "Cancel the grant request (RFC 9635 §5.4): DELETE the continue URI.", _cmd_cancel)):
         secrets = "CONTINUE_ACCESS_TOKEN" + (", INTERACT_REF" if name == "continue" else "")
         p = command(name, summary, description,
                     f"secrets: {secrets} from the environment, or the --...-file options\n\n"
-                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_continue)
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, run)
         online_args(p)
         env_option(p, "--continue-uri", "CONTINUE_URI", "the continue URI", metavar="URL")
         env_option(p, "--not-before", "CONTINUE_NOT_BEFORE",
@@ -4542,15 +4663,15 @@ def _parser() -> Any:
         secret_file(p, "continue-access-token", "CONTINUE_ACCESS_TOKEN", "the token")
         if name == "continue":
             secret_file(p, "interact-ref", "INTERACT_REF", "the interact_ref")
-    for name, summary, description in (
+    for name, summary, description, run in (
             ("rotate", "rotate an access token (RFC 9635 §6.1)",
              "Rotate an access token (RFC 9635 §6.1): print the new ACCESS_TOKEN and "
-             "MANAGE_URL."),
+             "MANAGE_URL.", _cmd_rotate),
             ("revoke", "revoke an access token (RFC 9635 §6.2)",
-             "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.")):
+             "Revoke an access token (RFC 9635 §6.2): DELETE its manage URL.", _cmd_revoke)):
         p = command(name, summary, description,
                     "secret: ACCESS_TOKEN from the environment, or --access-token-file FILE\n\n"
-                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, _cmd_token)
+                    + _FORMAT_HELP.format(name) + "\n\n" + _ONLINE_EXIT, run)
         online_args(p)
         env_option(p, "--manage-url", "MANAGE_URL", "the token's manage URL", metavar="URL")
         secret_file(p, "access-token", "ACCESS_TOKEN", "the token")

@@ -74,13 +74,13 @@ def main():
         time.sleep(grant.continue_.wait or 0)  # the AS answers too_fast inside the wait
         created = int(time.time())
         signed = client.sign("POST", grant.continue_.uri,
-                             access_token=grant.continue_.access_token,
+                             access_token=grant.continue_.access_token_value,
                              body=oc.continue_body(finish.interact_ref), created=created)
         print(signed.signature_base)
 
         step("op-continue continue")
         os.environ.update({"CONTINUE_URI": grant.continue_.uri,
-                           "CONTINUE_ACCESS_TOKEN": grant.continue_.access_token,
+                           "CONTINUE_ACCESS_TOKEN": grant.continue_.access_token_value,
                            "INTERACT_REF": finish.interact_ref,
                            "PRIVATE_KEY_PATH": key_path, "KEY_ID": KEY_ID,
                            "WALLET_ADDRESS": wallet})

@@ -425,7 +425,7 @@ def approved_grant(las, key, monkeypatch):
     grant = client.request_grant(las.grant_endpoint, body)
     finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
     monkeypatch.setenv("CONTINUE_URI", grant.continue_.uri)
-    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     monkeypatch.setenv("INTERACT_REF", finish.interact_ref)
     return client, finish.interact_ref
 
@@ -1144,7 +1144,7 @@ def test_another_missing_module_is_not_hidden(flow_env, monkeypatch):
     def broken(args):
         import not_a_module_of_ours  # noqa: F401
 
-    monkeypatch.setattr(oc, "_cmd_continue", broken)
+    monkeypatch.setattr(oc, "_cmd_poll", broken)
     with pytest.raises(ModuleNotFoundError):
         oc.main(["poll"])
 
@@ -1169,7 +1169,7 @@ def env(monkeypatch, keyfile):
 def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
     grant, ref = approve(client, las)
     env.setenv("CONTINUE_URI", grant.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     env.setenv("INTERACT_REF", ref)
     assert oc.main(["continue", "--allow-http"]) == 0
     out = capsys.readouterr().out.splitlines()
@@ -1179,17 +1179,17 @@ def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
     assert oc.main(["continue", "--allow-http"]) == oc.EXIT_GRANT_ERROR  # reused ref
     err = capsys.readouterr().err
     assert "request_denied" in err and ref not in err
-    assert grant.continue_.access_token not in err
+    assert grant.continue_.access_token_value not in err
 
 
 def test_cli_pending_exits_3(env, client, las, capsys):
     grant, _ = start_grant(client, las, finish=False)
     env.setenv("CONTINUE_URI", grant.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", grant.continue_.access_token_value)
     assert oc.main(["poll", "--allow-http"]) == oc.EXIT_PENDING
     assert capsys.readouterr().out.splitlines() == [
         f"CONTINUE_URI = {grant.continue_.uri}",
-        f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token}",
+        f"CONTINUE_ACCESS_TOKEN = {grant.continue_.access_token_value}",
         "CONTINUE_WAIT_SECONDS = 0"]
     las.approve(grant.continue_.uri)
     assert oc.main(["poll", "--allow-http", "--json"]) == 0
@@ -1200,7 +1200,7 @@ def test_cli_pending_exits_3(env, client, las, capsys):
 
 def test_cli_rotate_revoke(env, client, las, capsys):
     grant, ref = approve(client, las)
-    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
                                   ref).access_token
     env.setenv("MANAGE_URL", token.manage)
     env.setenv("ACCESS_TOKEN", token.value)
@@ -1509,7 +1509,7 @@ def test_cli_created_reaches_every_request(env, client, las, capsys):
     body["interact"] = {"start": ["redirect"]}
     pending = client.request_grant(las.grant_endpoint, body)
     env.setenv("CONTINUE_URI", pending.continue_.uri)
-    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token)
+    env.setenv("CONTINUE_ACCESS_TOKEN", pending.continue_.access_token_value)
     assert run(capsys, "poll", "--allow-http", "--created", "1700000015")[0] == oc.EXIT_PENDING
     assert run(capsys, "cancel", "--allow-http", "--created", "1700000016") == (
         0, f"cancelled: the grant request at {pending.continue_.uri}\n", "")
@@ -1589,8 +1589,8 @@ def test_cli_secret_files(env, las, tmp_path, capsys):
     bad = tmp_path / "bad"
     bad.write_bytes(b"TOKEN-\xff\n")  # undecodable bytes become U+FFFD, then are refused
     assert run(capsys, "poll", "--allow-http", "--dry-run", "--continue-access-token-file",
-               str(bad)) == (2, "", "op-continue: error: access token: must be printable ASCII "
-                                    "without spaces or control characters\n")
+               str(bad)) == (2, "", "op-continue: error: continue access token: must be "
+                                    "printable ASCII without spaces or control characters\n")
 
 
 def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):

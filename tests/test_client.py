@@ -65,7 +65,7 @@ def test_interactive_flow_end_to_end(client, las):
     assert "=" in finish.hash or "+" in finish.hash or "/" in finish.hash or len(finish.hash) == 44
     oc.verify_interaction_hash(finish.hash, nonce, grant.interact.finish, finish.interact_ref,
                                las.grant_endpoint)  # Rafiki's padded base64 is accepted
-    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
                                  finish.interact_ref)
     assert done.is_finalized
     token = done.access_token
@@ -111,7 +111,7 @@ def test_rejected_interaction(client, las):
 ])
 def test_rafiki_table(client, las, key, case, status, code):
     grant, ref = approve(client, las)
-    uri, token = grant.continue_.uri, grant.continue_.access_token
+    uri, token = grant.continue_.uri, grant.continue_.access_token_value
     if case == "reused interact_ref":
         client.continue_grant(uri, token, ref)
         later = client.clock() + oc.DEFAULT_WAIT  # the answer gave no wait: 5 s (RFC 9635 §3.1)
@@ -142,19 +142,19 @@ def test_too_fast_then_continue_after_wait(key):
         grant, ref = approve(client, las)
         assert grant.continue_.wait == 5
         with pytest.raises(oc.TooSoonError):  # this client saw the wait: it sends nothing
-            client.continue_grant(grant.continue_.uri, grant.continue_.access_token, ref)
+            client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value, ref)
         other = oc.Client(key, KID, allow_http=True)  # one that did not see it (another process)
         with pytest.raises(oc.GrantError) as info:
-            other.continue_grant(grant.continue_.uri, grant.continue_.access_token, ref)
+            other.continue_grant(grant.continue_.uri, grant.continue_.access_token_value, ref)
         assert (info.value.status, info.value.code) == (400, "too_fast")
         clock.now += 5  # the interact_ref was not spent by the too_fast answer
-        assert other.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+        assert other.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
                                     ref).is_finalized
 
 
 def test_poll_pending_grant_then_finalized(client, las):
     grant, _ = start_grant(client, las, finish=False)
-    pending = client.poll(grant.continue_.uri, grant.continue_.access_token)
+    pending = client.poll(grant.continue_.uri, grant.continue_.access_token_value)
     assert not pending.is_finalized and not pending.is_pending
     assert pending.continue_.wait == 0
     las.approve(grant.continue_.uri)
@@ -173,7 +173,7 @@ def test_poll_until_done_returns_pending_at_deadline(client, las):
         now[0] += seconds
 
     client.sleep = fake_sleep
-    cont = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 3)
+    cont = oc.Continue(grant.continue_.access_token_value, grant.continue_.uri, 3)
     before = len(las.requests_log)
     result = client.poll_until_done(cont, timeout=10)
     # first poll after the 3 s wait; the AS then says wait 0, floored to 1 s: t = 3, 4, ..., 10
@@ -185,7 +185,7 @@ def test_rejected_grant_poll_is_denied(client, las):
     grant, _ = start_grant(client, las, finish=False)
     las.reject(grant.continue_.uri)
     with pytest.raises(oc.GrantError) as info:
-        client.poll(grant.continue_.uri, grant.continue_.access_token)
+        client.poll(grant.continue_.uri, grant.continue_.access_token_value)
     assert info.value.code == "request_denied"
 
 
@@ -280,7 +280,7 @@ def test_poll_until_done_sleeps_the_wait_the_client_was_given(clocked_client, mo
 
 def test_rotate_and_revoke(client, las):
     grant, ref = approve(client, las)
-    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token,
+    token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
                                   ref).access_token
     new = client.rotate(token.manage, token.value)
     assert new.value != token.value and new.manage != token.manage
@@ -295,7 +295,7 @@ def test_rotate_and_revoke(client, las):
 def test_gnap_auth_signs_any_request(key, las, client):
     import requests
     grant, ref = approve(client, las)
-    auth = oc.GnapAuth(key, KID, grant.continue_.access_token, allow_http=True)
+    auth = oc.GnapAuth(key, KID, grant.continue_.access_token_value, allow_http=True)
     assert not isinstance(auth, requests.auth.AuthBase)  # requests calls any callable auth
     # requests' own json= uses ", " separators: GnapAuth re-serializes compactly before signing
     response = requests.post(grant.continue_.uri, json={"interact_ref": ref}, auth=auth,
@@ -315,7 +315,7 @@ def test_continue_grant_without_interact_ref_refuses_before_any_io(key, monkeypa
     message = str(raised(oc.UsageError, client.continue_grant, URI, TOKEN,
                          oc.os.environ.get("INTERACT_REF")))
     assert message == ("interact_ref: missing (None); continuing without one is polling: "
-                       "use Client.poll")
+                       "use poll_request or Client.poll")
     assert adapter.calls == []  # nothing was sent, not even a poll
     assert TOKEN not in message
 
@@ -412,7 +412,7 @@ def test_grant_errors_are_reported_not_crashed(client, key, las):
     grant = client.request_grant(las.grant_endpoint, oc.grant_request_body(
         client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()))
     with pytest.raises(oc.GrantError) as info:
-        client.cancel(grant.continue_.uri, "WRONG" + grant.continue_.access_token)
+        client.cancel(grant.continue_.uri, "WRONG" + grant.continue_.access_token_value)
     assert (info.value.status, info.value.code) == (401, "invalid_continuation")
 
 
@@ -578,7 +578,7 @@ def test_interpret_success(status, ctype, data, empty, result):
 def test_interpret_refusals_name_the_status(status, ctype, data, empty, expected):
     # private _interpret: reads every Client answer; alone, a case needs no transport
     error = raised(oc.ResponseError, oc._interpret, status, ctype, data, (SECRET,), empty)
-    assert described(error) == (expected, "", status)
+    assert described(error) == (expected, None, status)
 
 
 @pytest.mark.parametrize("ctype, data, expected", [
@@ -662,7 +662,7 @@ def test_interpret_refuses_an_echoed_secret_as_code_or_media_type(echo):
     error = raised(oc.ResponseError, oc._interpret, 500, f"text/{echo(secret)}", b"x", (secret,),
                    False)
     assert described(error) \
-        == ("HTTP 500 without a GNAP error object (unknown content)", "", 500)
+        == ("HTTP 500 without a GNAP error object (unknown content)", None, 500)
 
 
 @pytest.mark.parametrize("data, why", [
@@ -823,7 +823,7 @@ def test_client_operations_sign_with_the_given_created(client, las):
         client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()),
         created=1_700_000_001)
     ref = oc.parse_finish_redirect(las.approve(grant.continue_.uri)).interact_ref
-    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token, ref,
+    done = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value, ref,
                                  created=1_700_000_002)
     new = client.rotate(done.access_token.manage, done.access_token.value,
                         created=1_700_000_003)
@@ -831,9 +831,10 @@ def test_client_operations_sign_with_the_given_created(client, las):
     body = oc.grant_request_body(client=las.wallet, access=OUTGOING)
     body["interact"] = {"start": ["redirect"]}
     pending = client.request_grant(las.grant_endpoint, body)
-    assert client.poll(pending.continue_.uri, pending.continue_.access_token,
+    assert client.poll(pending.continue_.uri, pending.continue_.access_token_value,
                        created=1_700_000_005).continue_ is not None
-    client.cancel(pending.continue_.uri, pending.continue_.access_token, created=1_700_000_006)
+    client.cancel(pending.continue_.uri, pending.continue_.access_token_value,
+                  created=1_700_000_006)
     log = [e for e in las.requests_log if e["verification"]["checked"]]
     assert [(e["method"], e["status"]) for e in log] == [
         ("POST", 200), ("POST", 200), ("POST", 200), ("DELETE", 204), ("POST", 200),

@@ -105,12 +105,12 @@ def test_continue_fault(key, las, fault, with_session):
     # the AS builds its 20 MB bomb on first use: more time there
     client = make_client(key, session=session, timeout=10 if fault == "gzip_bomb" else TIMEOUT)
     cont, ref = approved(client, las)
-    secrets = (cont.access_token, ref)
+    secrets = (cont.access_token_value, ref)
     error, sent, fragment = FAULTS[fault]
     las.fault = fault
     start = time.monotonic()
     with pytest.raises(error) as info:
-        client.continue_grant(cont.uri, cont.access_token, ref)
+        client.continue_grant(cont.uri, cont.access_token_value, ref)
     elapsed = time.monotonic() - start
     assert fragment in str(info.value)
     no_secret(info.value, *secrets)
@@ -143,12 +143,12 @@ def test_spent_reference_is_reported_not_retried(key, las):
     cont, ref = approved(client, las)
     las.fault = "reset_after"
     with pytest.raises(oc.TransportError) as info:
-        client.continue_grant(cont.uri, cont.access_token, ref)
+        client.continue_grant(cont.uri, cont.access_token_value, ref)
     assert info.value.request_sent is True
     with pytest.raises(oc.GrantError) as again:
-        client.continue_grant(cont.uri, cont.access_token, ref)
+        client.continue_grant(cont.uri, cont.access_token_value, ref)
     assert (again.value.status, again.value.code) == (401, "request_denied")
-    no_secret(again.value, cont.access_token, ref)
+    no_secret(again.value, cont.access_token_value, ref)
     assert len(posts_to(las, cont.uri)) == 2  # one per call
 
 
@@ -157,7 +157,7 @@ def test_successful_continue_is_one_post(key, las, with_session):
     session = requests.Session() if with_session else None
     client = make_client(key, session=session)
     cont, ref = approved(client, las)
-    grant = client.continue_grant(cont.uri, cont.access_token, ref)
+    grant = client.continue_grant(cont.uri, cont.access_token_value, ref)
     assert grant.is_finalized
     assert len(posts_to(las, cont.uri)) == 1
     assert posts_to(las, cont.uri)[0]["verification"]["ok"]
@@ -173,7 +173,7 @@ def test_drip_hits_the_overall_deadline(key, las):
 
     def call():
         try:
-            client.continue_grant(cont.uri, cont.access_token, ref)
+            client.continue_grant(cont.uri, cont.access_token_value, ref)
             outcome.append(None)
         except Exception as exc:  # collected for the assertions below
             outcome.append(exc)
@@ -190,7 +190,7 @@ def test_drip_hits_the_overall_deadline(key, las):
     assert finished_in_time, f"still reading after {elapsed:.1f} s (timeout {TIMEOUT} s)"
     exc = outcome[0]
     assert isinstance(exc, oc.TransportError) and exc.request_sent is True
-    no_secret(exc, cont.access_token, ref)
+    no_secret(exc, cont.access_token_value, ref)
     assert len(posts_to(las, cont.uri)) == 1
 
 
@@ -209,7 +209,7 @@ def test_session_that_retries_posts_is_not_used_to_send(key, las):
     las.fault = "reset_after"
     try:
         with pytest.raises(oc.TransportError) as info:
-            client.continue_grant(cont.uri, cont.access_token, ref)
+            client.continue_grant(cont.uri, cont.access_token_value, ref)
         assert info.value.request_sent is True
         assert len(posts_to(las, cont.uri)) == 1
     finally:
@@ -269,7 +269,7 @@ def test_a_wait_shorter_than_the_as_s_ends_at_its_too_fast(key):
         client = make_client(key)
         grant = start_grant(client, las, QUOTE, finish=False)[0]
         client.clock, client.sleep = ft.clock, ft.sleep
-        short = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 1)
+        short = oc.Continue(grant.continue_.access_token_value, grant.continue_.uri, 1)
         with pytest.raises(oc.GrantError, match="too_fast"):
             client.poll_until_done(short, timeout=60)
         assert ft.sleeps == [1]
@@ -281,7 +281,7 @@ def test_poll_deadline_shorter_than_wait_sends_nothing(key, las):
     grant = start_grant(client, las, QUOTE, finish=False)[0]
     ft = FakeTime()
     client.clock, client.sleep = ft.clock, ft.sleep
-    cont = oc.Continue(grant.continue_.access_token, grant.continue_.uri, 30)
+    cont = oc.Continue(grant.continue_.access_token_value, grant.continue_.uri, 30)
     result = client.poll_until_done(cont, timeout=29)
     assert result.continue_ == cont and ft.sleeps == []
     assert posts_to(las, grant.continue_.uri) == []
@@ -307,7 +307,7 @@ def test_poll_fault_propagates_without_retry(key, las):
     with pytest.raises(oc.TransportError) as info:
         client.poll_until_done(grant.continue_, timeout=60)
     assert info.value.request_sent is True
-    no_secret(info.value, grant.continue_.access_token)
+    no_secret(info.value, grant.continue_.access_token_value)
     assert len(posts_to(las, grant.continue_.uri)) == 1
 
 

@@ -549,22 +549,22 @@ def local_as_answers() -> Dict[str, Tuple[str, str, int, Any]]:
 
         nf = client.request_grant(ep, {**body(finish=False),
                                        "interact": {"start": ["redirect"]}})
-        nf_uri, nf_tok = nf.continue_.uri, nf.continue_.access_token
+        nf_uri, nf_tok = nf.continue_.uri, nf.continue_.access_token_value
         record("poll-pending-200", lambda: client.poll(nf_uri, nf_tok))
-        uri, tok = g.continue_.uri, g.continue_.access_token
+        uri, tok = g.continue_.uri, g.continue_.access_token_value
         record("poll-finish-grant-401", lambda: client.poll(uri, tok))
         ref = _ref(srv.approve(uri))
         done = record("continue-finalized-200", lambda: client.continue_grant(uri, tok, ref))
         record("continue-reused-401", lambda: early.continue_grant(uri, tok, ref))
         g2 = client.request_grant(ep, body())
-        u2, t2 = g2.continue_.uri, g2.continue_.access_token
+        u2, t2 = g2.continue_.uri, g2.continue_.access_token_value
         record("continue-wrong-token-401", lambda: client.continue_grant(u2, "WRONG", "x"))
         record("continue-unknown-ref-404", lambda: client.continue_grant(u2, t2, "nope"))
         srv.wait = 60
         g3 = client.request_grant(ep, body())
         ref3 = _ref(srv.approve(g3.continue_.uri))
         record("continue-too-fast-400", lambda: early.continue_grant(
-            g3.continue_.uri, g3.continue_.access_token, ref3))
+            g3.continue_.uri, g3.continue_.access_token_value, ref3))
         srv.wait = 0
         srv.approve(nf_uri)
         record("poll-finalized-200", lambda: client.poll(nf_uri, nf_tok))
@@ -705,7 +705,8 @@ def check_parsed(kind: str, body: Dict[str, Any], parsed: Any) -> None:
         assert [list(a.actions) for a in at.access] == [a["actions"] for a in token["access"]]
     if kind == "grant" and "continue" in body:
         c = body["continue"]
-        assert (parsed.continue_.uri, parsed.continue_.access_token, parsed.continue_.wait) == \
+        cont = parsed.continue_
+        assert (cont.uri, cont.access_token_value, cont.wait) == \
             (c["uri"], c["access_token"]["value"], c.get("wait"))
 
 

@@ -210,7 +210,7 @@ def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, 
     load = oc.load_private_key
 
     def load_while_a_socket_is_collected(name):
-        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning)
+        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=2)
         return load(name)
 
     monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)

@@ -1,8 +1,26 @@
 """Section 9 of op_continue.py, requests (RFC 9635 §2, §5, §6 as Open Payments profiles them):
-sign_request's headers and refusals, normalize_url, and the grant and continue request bodies."""
+sign_request's headers and refusals, normalize_url, the grant and continue request bodies, the
+builder of each operation, and the secrets a SignedRequest carries."""
+
+import json
 
 import pytest
-from conftest import KEY, KID, exact, raised
+from conftest import (
+    KEY,
+    KEYS,
+    KID,
+    NOW,
+    REF,
+    TOKEN,
+    URI,
+    FakeResponse,
+    exact,
+    fake_transport,
+    no_secret,
+    raised,
+    text,
+    vectors_of,
+)
 
 import op_continue as oc
 
@@ -118,3 +136,101 @@ def test_normalize_url_cache_is_bounded():
     assert oc.normalize_url("HTTPS://Cache.Example:443/a") == first == "https://cache.example/a"
     with pytest.raises(oc.UsageError, match="https"):
         oc.normalize_url("http://cache.example/a")  # refused again: failures are not cached
+
+
+# --- the operations: one builder each (RFC 9635 §2, §5.1, §5.2, §5.4, §6.1, §6.2) -----------
+
+# vectors/op-sdk-requests-generated.json: the official SDK's signer, one request per operation.
+# Each row: the builder of that operation and its operands, read from the vector's input.
+OPERATIONS = {
+    "op-sdk-grant-request": (oc.grant_request, lambda i: (i["url"], json.loads(i["body"]))),
+    "op-sdk-continue": (oc.continue_request, lambda i: (
+        i["url"], i["access_token"], json.loads(i["body"])["interact_ref"])),
+    "op-sdk-continue-port-query": (oc.continue_request, lambda i: (
+        i["url"], i["access_token"], json.loads(i["body"])["interact_ref"])),
+    "op-sdk-poll": (oc.poll_request, lambda i: (i["url"], i["access_token"])),
+    "op-sdk-cancel": (oc.cancel_request, lambda i: (i["url"], i["access_token"])),
+    "op-sdk-rotate": (oc.rotate_request, lambda i: (i["url"], i["access_token"])),
+    "op-sdk-revoke": (oc.revoke_request, lambda i: (i["url"], i["access_token"])),
+}
+
+
+def test_every_official_sdk_request_has_its_operation():
+    assert sorted(OPERATIONS) == sorted(v["id"] for v in vectors_of("sdk_request"))
+
+
+@pytest.mark.parametrize("vec", vectors_of("sdk_request"), ids=lambda v: v["id"])
+def test_each_operation_builder_signs_as_the_official_sdk(vec):
+    builder, operands = OPERATIONS[vec["id"]]
+    inp = vec["input"]
+    key = oc.PrivateKey.from_pem(text(KEYS[inp["key"]]["input"]["private_pem"]))
+    signed = builder(*operands(inp), key=key, key_id=inp["keyid"], created=inp["created"])
+    assert (signed.method, signed.url) == (inp["method"], inp["url"])
+    assert signed.body == (inp["body"] or "").encode("utf-8")
+    for name, value in vec["expected"]["headers"].items():
+        assert signed.header(name) == value, name
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: oc.grant_request("http://as.example/", {}, key=KEY, key_id=KID),
+     "grant endpoint: must use https (plain http only with allow_http)"),
+    (lambda: oc.continue_request(URI, TOKEN, None, key=KEY, key_id=KID),
+     "interact_ref: missing (None); continuing without one is polling: use poll_request or "
+     "Client.poll"),
+    (lambda: oc.continue_request("https://as.example/c#f", TOKEN, REF, key=KEY, key_id=KID),
+     "continue URI: must not contain a fragment"),
+    (lambda: oc.poll_request(URI, None, key=KEY, key_id=KID),
+     "continue access token: must be a non-empty string"),
+    (lambda: oc.cancel_request(URI, "a b", key=KEY, key_id=KID),
+     "continue access token: must be printable ASCII without spaces or control characters"),
+    (lambda: oc.rotate_request("ftp://as.example/t", TOKEN, key=KEY, key_id=KID),
+     "manage URL: must use https"),
+    (lambda: oc.revoke_request(URI, "", key=KEY, key_id=KID),
+     "access token: must be a non-empty string"),
+])
+def test_builders_refuse_operands_by_the_names_the_caller_knows(call, message):
+    assert str(raised(oc.UsageError, call)) == message
+
+
+def test_polling_has_no_body():
+    # RFC 9635 §5.2: the client instance "makes a POST request to the continuation URI ... but
+    # does not include message content" (and the official SDK's op-sdk-poll vector has none)
+    assert oc.continue_body(None) is None
+    assert oc.poll_request(URI, TOKEN, key=KEY, key_id=KID, created=NOW).body == b""
+
+
+def test_cancel_and_revoke_are_deletes_without_a_body():
+    # RFC 9635 §5.4: "the client instance makes an HTTP DELETE request to the continuation
+    # URI"; §6.2: "The client instance makes an HTTP DELETE request to the token management URI"
+    for builder in (oc.cancel_request, oc.revoke_request):
+        signed = builder(URI, TOKEN, key=KEY, key_id=KID, created=NOW)
+        assert (signed.method, signed.body) == ("DELETE", b"")
+        assert signed.header("Content-Digest") is None
+
+
+# --- a SignedRequest knows its secrets ------------------------------------------------------
+
+def test_signed_request_carries_its_secrets_and_never_shows_them():
+    signing = {"key": KEY, "key_id": KID, "created": NOW}
+    assert oc.continue_request(URI, TOKEN, REF, **signing).secrets == (TOKEN, REF)
+    for builder in (oc.poll_request, oc.cancel_request, oc.rotate_request, oc.revoke_request):
+        assert builder(URI, TOKEN, **signing).secrets == (TOKEN,)
+    assert oc.grant_request("https://as.example/", {"client": "x"}, **signing).secrets == ()
+    assert oc.sign_request("POST", URI, access_token=TOKEN, body=b"{}", secrets=["B-1"],
+                           **signing).secrets == (TOKEN, "B-1")
+    no_secret(repr(oc.continue_request(URI, TOKEN, REF, **signing)), TOKEN, REF)
+    for bad in ("B-1", [b"B-1"]):  # one string would be its characters; bytes never match text
+        assert str(raised(oc.UsageError, oc.sign_request, "POST", URI, secrets=bad,
+                          **signing)) == "secrets: expected a list of strings (not one string)"
+
+
+def test_the_client_blanks_the_secrets_its_signed_request_names(key):
+    # the AS echoes both secrets in its error description; the Client passes nothing beside
+    # the SignedRequest, so what it blanks comes from SignedRequest.secrets
+    echo = json.dumps({"error": {"code": "invalid_continuation",
+                                 "description": f"bad {TOKEN} for {REF}"}}).encode()
+    client = oc.Client(key, KID)
+    fake_transport(client, FakeResponse([echo], status=400))
+    error = raised(oc.GrantError, client.continue_grant, URI, TOKEN, REF)
+    assert error.description == "bad [secure] for [secure]"
+    no_secret(error, TOKEN, REF)

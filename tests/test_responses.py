@@ -15,8 +15,8 @@ SECRET = "tok-SECRET"
 def test_response_error_defaults_and_empty_path():
     error = oc.ResponseError("bad")
     assert (str(error), error.path, error.status) == ("$: bad", "$", None)
-    error = oc.ResponseError("bad", path="", status=502)
-    assert (str(error), error.path, error.status) == ("bad", "", 502)
+    error = oc.ResponseError("bad", path=None, status=502)
+    assert (str(error), error.path, error.status) == ("bad", None, 502)
     error = oc.ResponseError("bad", path="$.x", status=200)
     assert (str(error), error.path, error.status) == ("$.x: bad", "$.x", 200)
 
@@ -202,7 +202,7 @@ def test_continue_refusals(obj, path, message):
 @pytest.mark.parametrize("wait", [..., None, 0, 3600])
 def test_continue_values(wait):
     cont = oc.Continue.from_json(_cont(wait=wait))
-    assert (cont.access_token, cont.uri) == ("CT", "https://as.example/continue/1")
+    assert (cont.access_token_value, cont.uri) == ("CT", "https://as.example/continue/1")
     assert cont.wait is (None if wait is ... else wait)
 
 

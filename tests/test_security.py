@@ -218,7 +218,7 @@ def test_a_sessions_verify_wins_over_the_environment(key, monkeypatch, tls_sessi
     with HostileAS("ok", tls=True) as server:
         answer_with(server, PENDING.format(uri=server.url("/continue/2")))
         grant = client(key, session=tls_session).poll(server.url(), TOKEN)
-        assert grant.continue_.access_token == "NEXT"
+        assert grant.continue_.access_token_value == "NEXT"
         assert len(server.requests) == 1
 
 
@@ -231,7 +231,7 @@ def test_netrc_never_replaces_the_gnap_authorization(key, las, monkeypatch, tmp_
     grant = client(key).request_grant(las.grant_endpoint, oc.grant_request_body(
         client=las.wallet, access=[{"type": "quote", "actions": ["read"]}],
         finish_uri="https://client.example/finish", nonce=oc.new_nonce()))
-    client(key).cancel(grant.continue_.uri, grant.continue_.access_token)  # signed, with GNAP
+    client(key).cancel(grant.continue_.uri, grant.continue_.access_token_value)  # signed, with GNAP
     assert [e["status"] for e in las.requests_log] == [200, 204]
     authorizations = [e["headers"].get("authorization") for e in las.requests_log]
     assert authorizations[0] is None  # a grant request carries no token (RFC 9635 §7.3.1)
