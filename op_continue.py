@@ -4150,16 +4150,16 @@ def _cmd_grant(args: Any) -> int:
     access = _user_json(access_text, "--access", "--access must be a JSON array of access items")
     if not isinstance(access, list) or not all(isinstance(item, dict) for item in access):
         raise UsageError("--access must be a JSON array of access items")
-    client = _client(args)
-    nonce = new_nonce()
-    body = grant_request_body(client=wallet, access=access, finish_uri=finish_uri,
-                              nonce=nonce if finish_uri else None, allow_http=args.allow_http)
-    if args.dry_run:
-        return _dry_run(args, grant_request(endpoint, body, **client._signing(args.created)))
-    grant = client.request_grant(endpoint, body, created=args.created)
-    # an interactive grant answered with interact and continue: the expected outcome, exit 0
-    return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
-                         pending=EXIT_OK)
+    with _client(args) as client:  # its connections closed when the command ends
+        nonce = new_nonce()
+        body = grant_request_body(client=wallet, access=access, finish_uri=finish_uri,
+                                  nonce=nonce if finish_uri else None, allow_http=args.allow_http)
+        if args.dry_run:
+            return _dry_run(args, grant_request(endpoint, body, **client._signing(args.created)))
+        grant = client.request_grant(endpoint, body, created=args.created)
+        # an interactive grant answered with interact and continue: the expected outcome, exit 0
+        return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
+                             pending=EXIT_OK)
 
 
 def _cmd_continue(args: Any) -> int:
@@ -4167,66 +4167,66 @@ def _cmd_continue(args: Any) -> int:
     operands = (_continue_uri(args),
                 _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"),
                 _secret_setting(args, "interact_ref", "INTERACT_REF"))
-    client = _client(args)
-    if args.dry_run:
-        return _dry_run(args, continue_request(*operands, **client._signing(args.created)))
-    _wait_for_continue_uri(args)
-    return _report_grant(client.continue_grant(*operands, created=args.created), args.format)
+    with _client(args) as client:  # its connections closed when the command ends
+        if args.dry_run:
+            return _dry_run(args, continue_request(*operands, **client._signing(args.created)))
+        _wait_for_continue_uri(args)
+        return _report_grant(client.continue_grant(*operands, created=args.created), args.format)
 
 
 def _cmd_poll(args: Any) -> int:
     _check_show_base(args)
     operands = (_continue_uri(args),
                 _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN"))
-    client = _client(args)
-    if args.dry_run:
-        return _dry_run(args, poll_request(*operands, **client._signing(args.created)))
-    _wait_for_continue_uri(args)
-    return _report_grant(client.poll(*operands, created=args.created), args.format)
+    with _client(args) as client:  # its connections closed when the command ends
+        if args.dry_run:
+            return _dry_run(args, poll_request(*operands, **client._signing(args.created)))
+        _wait_for_continue_uri(args)
+        return _report_grant(client.poll(*operands, created=args.created), args.format)
 
 
 def _cmd_cancel(args: Any) -> int:
     _check_show_base(args)
     uri = _continue_uri(args)
     token = _secret_setting(args, "continue_access_token", "CONTINUE_ACCESS_TOKEN")
-    client = _client(args)
-    if args.dry_run:
-        return _dry_run(args, cancel_request(uri, token, **client._signing(args.created)))
-    _wait_for_continue_uri(args)
-    client.cancel(uri, token, created=args.created)
-    _say_done(args.format, f"cancelled: the grant request at {uri}",
-              {"cancelled": True, "continue_uri": uri})
-    return EXIT_OK
+    with _client(args) as client:  # its connections closed when the command ends
+        if args.dry_run:
+            return _dry_run(args, cancel_request(uri, token, **client._signing(args.created)))
+        _wait_for_continue_uri(args)
+        client.cancel(uri, token, created=args.created)
+        _say_done(args.format, f"cancelled: the grant request at {uri}",
+                  {"cancelled": True, "continue_uri": uri})
+        return EXIT_OK
 
 
 def _cmd_rotate(args: Any) -> int:
     _check_show_base(args)
     manage = _manage_url(args)
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
-    client = _client(args)
-    if args.dry_run:
-        return _dry_run(args, rotate_request(manage, token, **client._signing(args.created)))
-    new = client.rotate(manage, token, created=args.created)
-    if args.format == "json":
-        print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
-    else:
-        pairs = _token_pairs(new, "env") if args.format == "env" else [
-            ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
-        _print_values(pairs, args.format)
-    return EXIT_OK
+    with _client(args) as client:  # its connections closed when the command ends
+        if args.dry_run:
+            return _dry_run(args, rotate_request(manage, token, **client._signing(args.created)))
+        new = client.rotate(manage, token, created=args.created)
+        if args.format == "json":
+            print(json.dumps({"access_token": _access_token_json(new)}, ensure_ascii=True))
+        else:
+            pairs = _token_pairs(new, "env") if args.format == "env" else [
+                ("ACCESS_TOKEN", new.value), ("MANAGE_URL", new.manage)]
+            _print_values(pairs, args.format)
+        return EXIT_OK
 
 
 def _cmd_revoke(args: Any) -> int:
     _check_show_base(args)
     manage = _manage_url(args)
     token = _secret_setting(args, "access_token", "ACCESS_TOKEN")
-    client = _client(args)
-    if args.dry_run:
-        return _dry_run(args, revoke_request(manage, token, **client._signing(args.created)))
-    client.revoke(manage, token, created=args.created)
-    _say_done(args.format, f"revoked: the access token at {manage}",
-              {"revoked": True, "manage_url": manage})
-    return EXIT_OK
+    with _client(args) as client:  # its connections closed when the command ends
+        if args.dry_run:
+            return _dry_run(args, revoke_request(manage, token, **client._signing(args.created)))
+        client.revoke(manage, token, created=args.created)
+        _say_done(args.format, f"revoked: the access token at {manage}",
+                  {"revoked": True, "manage_url": manage})
+        return EXIT_OK
 
 
 def _continue_uri(args: Any) -> str:

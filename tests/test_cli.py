@@ -1483,6 +1483,24 @@ def test_defaults_and_version(tmp_path, capsys):
 # a non-ASCII identifier: JSON output must carry it as UTF-8, not \u escapes
 
 
+def test_a_command_closes_its_connections(env, las, capsys):
+    """A command's Client closes its pooled connection when the command ends: no socket is
+    left for the garbage collector (it would say ResourceWarning: unclosed socket). urllib3 2
+    closes a collected pool's sockets itself, so the floor leg (urllib3 1.24) is where a
+    command that forgot to close would fail here."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        code, _, err = run(capsys, "grant", "--allow-http", "--grant-endpoint",
+                           las.grant_endpoint, "--wallet-address", las.wallet, "--access",
+                           json.dumps(OUTGOING), "--finish-uri", FINISH_URI)
+        gc.collect()
+    assert (code, err) == (oc.EXIT_OK, "")
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
 def test_cli_created_reaches_every_request(env, client, las, capsys):
     code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
                        "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
