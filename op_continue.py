@@ -576,7 +576,7 @@ class _SFParser:
         body = self.text[self.pos + 1 : end]
         stripped = body.rstrip("=")
         padding = len(body) - len(stripped)
-        # "parsers SHOULD NOT fail when '=' padding is not present" -- RFC 8941 §4.2.7; padding
+        # RFC 8941 §4.2.7: "parsers SHOULD NOT fail when "=" padding is not present"; padding
         # that is present must be right (checked here: Python < 3.11 would accept "==" for "=").
         if not re.fullmatch(r"[A-Za-z0-9+/]*", stripped) or len(stripped) % 4 == 1 \
                 or padding not in (0, -len(stripped) % 4):
@@ -1014,6 +1014,9 @@ def _check_key_id(kid: str) -> None:
 
 def content_digest(body: bytes, algorithms: Sequence[str] = ("sha-512",)) -> str:
     """The Content-Digest field value, e.g. ``sha-512=:...:``.  Spec: RFC 9530 §2."""
+    # RFC 9530 §2: "calculated using a hashing algorithm applied to the actual message content"
+    # (the bytes given, which are the bytes sent); each member's value is
+    # RFC 9530 §2: "a Byte Sequence (Section 3.3.5 of [STRUCTURED-FIELDS])", so :base64:.
     if algorithms == ("sha-512",):  # the default, on every signed request with a body
         return "sha-512=:" + b64encode(hashlib.sha512(body).digest()) + ":"
     members = []
@@ -1473,11 +1476,14 @@ def signature_base(message: Message, params: InnerList,
         # §2.1: "the order of parameters is not significant when comparing two component
         # identifiers for equality checks"
         key = (identifier.value, frozenset(identifier.params.items()))
+        # Step 2.1 of RFC 9421 §2.5: "If the component identifier (including its parameters)"
+        # RFC 9421 §2.5: "has already been added to the signature base, produce an error."
         if key in seen:
             raise SignatureBaseError("a component identifier is covered twice")
         seen.add(key)
         lines.append(component_line(message, identifier, request, field_types))
     _check_signature_params(params.params)
+    # RFC 9421 §2.5: "3. Append the signature parameters component (Section 2.3)"
     lines.append(f'"@signature-params": {serialize_member(params)}')
     return "\n".join(lines)
 
@@ -1537,10 +1543,16 @@ def _sign_message(message: Message, key: PrivateKey, params: InnerList, *, label
                   request: Optional[Message],
                   field_types: Optional[Mapping[str, str]]) -> Tuple[str, str, str]:
     """sign_message, also returning the signature base (sign_request keeps it)."""
+    # RFC 9421 §3.1: "In order to create a signature, a signer MUST apply the following"
+    # algorithm; its steps 1-4 (key and algorithm, created, covered components) are the
+    # caller's ``key`` and ``params``; only ed25519 is implemented.
     _check_key(label)
     _check_alg(params.params)
+    # Step 5, RFC 9421 §3.1: "The signer creates the signature base using these parameters"
     base = signature_base(message, params, request, field_types)
+    # Step 6, RFC 9421 §3.1: "The signer uses the HTTP_SIGN primitive function to sign"
     signature = sign_ed25519(key, base)
+    # Step 7, RFC 9421 §3.1: "output value to be included in the Signature field" (§4.2).
     # RFC 9421 §3.1 step 4: "The serialized value of this set is later used as the value of the
     # Signature-Input field": the value of the base's last line, "@signature-params" (§2.5).
     serialized_params = base.rsplit("\n", 1)[-1].partition(": ")[2]
@@ -1588,21 +1600,33 @@ def verify_message(message: Union[Message, SignedRequest],
     ``max_age`` name; the verify command adds the Open Payments profile (_profile_problems).
     Spec: RFC 9421 §3.2 "Verifying a Signature".
     """
+    # RFC 9421 §3.2: "In order to verify a signature, a verifier MUST apply the following"
+    # algorithm, whose steps are numbered below as the RFC numbers them.
     message = _as_message(message, "message")
     request = None if request is None else _as_message(request, "request")
+    # Step 1: "Parse the Signature and Signature-Input fields as described in Sections 4.1 and
+    # 4.2, and extract the signatures to be verified and their labels."
     inputs = _combined_dictionary(message, "signature-input")
     signatures = _combined_dictionary(message, "signature")
+    # Step 1.1: with more than one signature, the caller's ``label`` chooses.
     if label is None:
         if len(inputs) != 1:
             raise VerificationError("several signatures: choose one with a label")
         label = next(iter(inputs))
+    # Step 1.2: a Signature without a Signature-Input of the same label is an error.
     sig_input, sig_value = inputs.get(label), signatures.get(label)
     if sig_input is None or sig_value is None:
         raise VerificationError("Signature-Input and Signature have no matching label")
+    # Step 2: the Signature-Input value is a parameterized Inner List: covered components and
+    # signature parameters.
     if not isinstance(sig_input, InnerList):
         raise VerificationError("Signature-Input member is not an Inner List")
+    # Step 3: the Signature value gives the byte array of the signature.
     if not isinstance(sig_value, Item) or not isinstance(sig_value.value, bytes):
         raise VerificationError("Signature member is not a Byte Sequence")
+    # Step 4: the signature parameters meet this document's requirements (§2.3) and the
+    # application's (``required``, ``max_age``: §3.2.1); an ``alg`` parameter, if present, is
+    # checked here too (step 6.4: it must name an algorithm we allow, only ed25519).
     params = sig_input.params
     failure: Optional[VerificationError] = None
     try:
@@ -1617,16 +1641,23 @@ def verify_message(message: Union[Message, SignedRequest],
     if missing:
         raise VerificationError("a required component is not covered: " + ", ".join(missing))
     _check_times(params, max_age, time.time() if now is None else now)
+    # Step 5: the key material: ``keys`` is the verifier's configuration; a keyid picks one.
     keyid = params.get("keyid")
     keyid = keyid if isinstance(keyid, str) else None  # (a str: _check_signature_params)
     key = _select_key(keys, keyid)
+    # Step 6: the algorithm is ed25519, the one this module allows (6.1) and the one the key
+    # material determines (6.3); an alg parameter naming another failed at step 4 (6.5).
+    # Step 7: "recreate the signature base, using the algorithm defined in Section 2.5"
     try:
         base = signature_base(message, sig_input, request, field_types)
     except SignatureBaseError as exc:
         failure = VerificationError(f"cannot build the signature base: {exc}")
     if failure is not None:
         raise failure
+    # Steps 8 and 9: HTTP_VERIFY (§3.3.6, Ed25519) over the recreated base; its result is the
+    # result: verify_ed25519 raises VerificationError on a bad signature.
     verify_ed25519(key, base, sig_value.value)
+    # Then the content: RFC 9635 §7.3.1: "The verifier MUST validate this field value."
     for item in sig_input.items:
         if item.value == "content-digest":  # RFC 9530 §6.3: check what the signature covers
             target = request if "req" in item.params and request is not None else message
@@ -1864,12 +1895,22 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
         raise UsageError("created: must be a non-negative integer (unix seconds)")
     headers: List[Tuple[str, str]] = []
     if access_token is not None:
-        # RFC 9635 §7.2: "Authorization: GNAP <token>"
+        # RFC 9635 §7.2: "The access token MUST be sent using the HTTP "Authorization" ..."
+        # RFC 9635 §7.2: "... and the "GNAP" authorization scheme along with a key proof"
         headers.append(("Authorization", "GNAP " + _check_vchars(access_token, "access token")))
     headers += [("Accept", "application/json"), ("Content-Type", "application/json")]
     if body is not None:
+        # Content-Digest: RFC 9635 §7.3.1: "When the request message has content, the signer"
+        # RFC 9635 §7.3.1: "MUST calculate this field value and include the field in the request."
         headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
     message = request_message(method, url, headers, body or b"")
+    # RFC 9635 §7.3.1: "The covered components of the signature MUST include the following:"
+    # @method, @target-uri, then content-digest "When the message contains request content",
+    # and authorization "When the request is bound to an access token" (_COVERED, below).
+    # RFC 9635 §7.3.1: "The signer MUST include the `created` signature parameter"; no alg:
+    # RFC 9635 §7.3.1: "The explicit `alg` signature parameter MUST NOT be included"
+    # (tag="gnap" and nonce are left out, as the official SDK leaves them out: see the README's
+    # deviations table.)
     params = InnerList(_COVERED[access_token is not None, body is not None],
                        {"keyid": key_id, "created": created})
     sig_input, signature, base = _sign_message(message, key, params, label=LABEL, request=None,
@@ -1950,6 +1991,9 @@ def continue_request(uri: str, access_token: str, interact_ref: str, *, key: Pri
         raise UsageError("interact_ref: missing (None); continuing without one is polling: "
                          "use poll_request or Client.poll")
     _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    # RFC 9635 §5.1: "The client instance MUST include that value as the field `interact_ref`"
+    # RFC 9635 §5.1: "in a POST request to the continuation URI."
+    # RFC 9635 §5: "the client instance MUST present the continuation access token"
     return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
                         body=continue_body(interact_ref), created=created,
                         allow_http=allow_http, secrets=(interact_ref,))
@@ -1960,6 +2004,8 @@ def poll_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
     """Continue while the interaction is pending ("polling"): POST the continue URI with the
     continuation token and no body.  Spec: RFC 9635 §5.2."""
     _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    # RFC 9635 §5.2: "POST request to the continuation URI ... does not include message content"
+    # (no body=: sign_request then sends no Content-Digest either)
     return sign_request("POST", uri, key=key, key_id=key_id, access_token=access_token,
                         created=created, allow_http=allow_http)
 
@@ -1969,6 +2015,7 @@ def cancel_request(uri: str, access_token: str, *, key: PrivateKey, key_id: str,
     """Cancel the grant request: DELETE the continue URI with the continuation token.
     Spec: RFC 9635 §5.4."""
     _check_operands(uri, "continue URI", allow_http, access_token, "continue access token")
+    # RFC 9635 §5.4: "the client instance makes an HTTP DELETE request to the continuation URI"
     return sign_request("DELETE", uri, key=key, key_id=key_id, access_token=access_token,
                         created=created, allow_http=allow_http)
 
@@ -1977,6 +2024,8 @@ def rotate_request(manage_url: str, access_token: str, *, key: PrivateKey, key_i
                    created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
     """Rotate an access token: POST its manage URL with the token.  Spec: RFC 9635 §6.1."""
     _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    # RFC 9635 §6.1: "the client instance makes an HTTP POST to the token management URI"
+    # RFC 9635 §6.1: "with no message content"
     return sign_request("POST", manage_url, key=key, key_id=key_id, access_token=access_token,
                         created=created, allow_http=allow_http)
 
@@ -1985,6 +2034,8 @@ def revoke_request(manage_url: str, access_token: str, *, key: PrivateKey, key_i
                    created: Optional[int] = None, allow_http: bool = False) -> SignedRequest:
     """Revoke an access token: DELETE its manage URL with the token.  Spec: RFC 9635 §6.2."""
     _check_operands(manage_url, "manage URL", allow_http, access_token, "access token")
+    # RFC 9635 §6.2: "The client instance makes an HTTP DELETE request to the token management"
+    # RFC 9635 §6.2: "URI, presenting the access token and signing the request"
     return sign_request("DELETE", manage_url, key=key, key_id=key_id,
                         access_token=access_token, created=created, allow_http=allow_http)
 
@@ -2023,7 +2074,8 @@ def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
             raise UsageError(f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 hashes "
                              "the ASCII encoding)")
     base = "\n".join(inputs.values())
-    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3
+    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3, then
+    # RFC 9635 §4.2.3: "encoded using URL-Safe Base64 with no padding"
     return b64url_encode(hashlib.new(algorithm, base.encode("ascii")).digest())
 
 
@@ -2045,6 +2097,7 @@ def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
             got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
         elif re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", received) and len(received) % 4 == 0:
             got = base64.b64decode(received)
+    # RFC 9635 §4.2.3: "the client instance MUST validate the hash when received"
     if not hmac.compare_digest(got, expected):
         raise VerificationError("interaction hash does not match; refusing to continue")
 
@@ -3179,7 +3232,7 @@ _GNAP_AUTHORIZATION_RE = re.compile(r"GNAP [A-Za-z0-9\-._~+/]+=*")  # RFC 9635 �
 
 
 def _lint_authorization(message: Message, kind: Optional[str]) -> List[LintFinding]:
-    """RFC 9635 §7.2: "Authorization: GNAP <token>"; every request but a grant has a token."""
+    """RFC 9635 §7.2: Authorization: GNAP <token>; every request but a grant has a token."""
     values = message.field_values("authorization")
     if not values:
         needs = kind not in (None, "grant")

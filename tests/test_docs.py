@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, VECTOR_DIR
 
 import op_continue as oc
@@ -30,6 +31,54 @@ def test_every_citation_is_in_the_spec_map_and_back():
     mapped = {f"RFC {n} §{s}" for n, s in ROW.findall((ROOT / "README.md").read_text())}
     assert cited - mapped == set(), "cited in op_continue.py, missing from the README map"
     assert mapped - cited == set(), "in the README map, never cited in op_continue.py"
+
+
+QUOTE = re.compile(r'RFC (\d{4}) §([0-9][\w.]*[0-9]|[0-9]): "(.*)"')
+QUOTE_AFTER = re.compile(r'"([^"]+)" -- RFC (\d{4}) §([0-9][\w.]*[0-9]|[0-9])')
+
+
+def _quotes():
+    """(line number, RFC, section, quoted words) for each ``RFC NNNN §x: "..."`` (the quote
+    runs to the line's last '"') and each ``"..." -- RFC NNNN §x`` in op_continue.py."""
+    found = []
+    for number, line in enumerate((ROOT / "op_continue.py").read_text().splitlines(), 1):
+        quotes = [(m[1], m[2], m[3].rstrip('"')) for m in QUOTE.finditer(line)]
+        quotes += [(m[2], m[3], m[1]) for m in QUOTE_AFTER.finditer(line)]
+        if not quotes:
+            assert not re.search(r'RFC \d{4} §[\w.]+: "', line), (number, "quote not closed")
+        found += [(number, *quote) for quote in quotes]
+    return found
+
+
+def test_rfc_quotes_are_closed_on_their_line():
+    assert len(_quotes()) >= 30
+
+
+def test_rfc_quotes_are_the_rfcs_words():
+    """Each quote is in the RFC's text (whitespace normalised; "..." stands for a gap), read
+    from OP_CONTINUE_SPEC_DIR: rfc9421.txt, rfc9530.txt, rfc8941.txt as published, and
+    rfc9635-excerpts.md, the RFC 9635 sections it has (## RFC 9635 §N headings)."""
+    spec = os.environ.get("OP_CONTINUE_SPEC_DIR")
+    if not spec:
+        pytest.skip("set OP_CONTINUE_SPEC_DIR to a folder with the RFC texts")
+    texts = {n: " ".join(open(os.path.join(spec, f"rfc{n}.txt")).read().split())
+             for n in ("9421", "9530", "8941")}
+    excerpts = open(os.path.join(spec, "rfc9635-excerpts.md")).read()
+    texts["9635"] = " ".join(excerpts.split())
+    in_excerpts = set(re.findall(r"^## RFC 9635 §([\d.]+)", excerpts, re.M))
+    in_excerpts |= {s for h in re.findall(r"^## RFC 9635 .*$", excerpts, re.M)
+                    for s in re.findall(r"§([\d.]+)", h)}
+    checked = 0
+    for number, rfc, section, quote in _quotes():
+        if rfc not in texts or (rfc == "9635" and section not in in_excerpts):
+            continue  # an RFC (or section) the folder does not have
+        position = 0
+        for piece in (" ".join(p.split()) for p in quote.split("...")):
+            if piece:
+                position = texts[rfc].find(piece, position)
+                assert position >= 0, (number, f"not in RFC {rfc}", piece)
+        checked += 1
+    assert checked >= 25
 
 
 def test_spec_map_names_real_functions_and_vector_files():
