@@ -101,7 +101,9 @@ __all__ = [
 # =============================================================================
 # 1. Errors
 # =============================================================================
-# Five public classes, split as h11 splits local and remote faults. Messages name the field and
+# Error, and under it the caller's faults (UsageError; SignatureBaseError, TooSoonError) apart
+# from the other side's or the network's (VerificationError, TransportError, ResponseError,
+# GrantError), as h11 splits local and remote faults. Messages name the field and
 # the problem, never the value: a token, key or interact_ref never reaches str(), repr() or args.
 # Nor the exception chain: an error that replaces a caught exception is made in the except block
 # but raised after the try statement. (`raise ... from None` only hides __context__; it still
@@ -183,8 +185,6 @@ class GrantError(Error):
 
 ALG_ED25519 = "ed25519"  # RFC 9421 §6.2.2 "HTTP Signature Algorithms" registry
 DIGEST_ALGORITHMS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}  # RFC 9530 §5
-# RFC 9421 §2.3: the signature parameters, in registry order (used only to check names).
-SIGNATURE_PARAMS = ("created", "expires", "nonce", "alg", "keyid", "tag")
 # Fields whose structured type RFC 9421 and RFC 9530 define (RFC 9421 §4.1, §4.2; RFC 9530 §2,
 # §3, §4); ``;sf`` and ``;key`` on any other field need the caller to name its type.
 KNOWN_FIELD_TYPES = {
@@ -244,8 +244,25 @@ class InnerList:
 
 Member = Union[Item, InnerList]
 
-_TOKEN_RE = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*\Z")
-_KEY_RE = re.compile(r"[a-z*][a-z0-9_\-.*]*\Z")
+# The ABNF rules that regular expressions of this module spell, each named once and reused:
+#   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|"
+#           / "~" / DIGIT / ALPHA                                        -- RFC 9110 §5.6.2
+#   token = 1*tchar  (a field name, RFC 9110 §5.1; a method, RFC 9110 §9.1)
+_TCHAR = r"!#$%&'*+\-.^_`|~0-9A-Za-z"  # (the inside of a [character class])
+_TOKEN = rf"[{_TCHAR}]+"
+#   sf-token = ( ALPHA / "*" ) *( tchar / ":" / "/" )                     -- RFC 8941 §3.3.4
+_SF_TOKEN_RE = re.compile(rf"[A-Za-z*][{_TCHAR}:/]*")
+#   key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" )  -- RFC 8941 §3.1.2
+_SF_KEY = r"[a-z*][a-z0-9_\-.*]*"
+_SF_KEY_RE = re.compile(_SF_KEY)
+#   base64 = ALPHA / DIGIT / "+" / "/" / "="  (RFC 8941 §3.3.5; "=" only as padding, at the
+#   end, so the class below leaves it out); the base64url alphabet replaces "+" "/" by "-" "_"
+#   (RFC 4648 §5), unpadded where JWK and RFC 9635 §4.2.3 use it
+_BASE64 = "[A-Za-z0-9+/]"
+_BASE64URL = "[A-Za-z0-9_-]"
+#   token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="  -- RFC 9110 §11.2
+#   (the credentials of Authorization: GNAP <token>)
+_TOKEN68 = r"[A-Za-z0-9\-._~+/]+=*"
 # The three character rules a value we sign or read is held to, each named after its ABNF:
 #   VCHAR = %x21-7E  ; visible (printing) characters -- RFC 5234 Appendix B.1
 #   (tokens, interact_refs, nonces, URLs: no SP, no control character)
@@ -272,7 +289,7 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str, what: str) -> bytes:
     """Decode unpadded base64url strictly; raise UsageError naming ``what``."""
-    if not isinstance(text, str) or not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not re.fullmatch(_BASE64URL + "*", text) or len(text) % 4 == 1:
         raise UsageError(f"{what}: expected unpadded base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -334,7 +351,7 @@ def serialize_bare_item(value: BareItem) -> str:
         text = ("-" if rounded < 0 else "") + f"{rounded.copy_abs():f}".rstrip("0")
         return text + "0" if text.endswith(".") else text
     if isinstance(value, Token):  # §4.1.7
-        if not _TOKEN_RE.match(value):
+        if not _SF_TOKEN_RE.fullmatch(value):
             raise UsageError("structured field: invalid token")
         return str(value)
     if isinstance(value, str):  # §4.1.6
@@ -357,7 +374,7 @@ def serialize_params(params: Params) -> str:
 
 def _check_key(key: str) -> None:
     """RFC 8941 §4.1.1.3: a key is lcalpha or "*", then lcalpha / DIGIT / "_" / "-" / "." / "*"."""
-    if not _KEY_RE.match(key):
+    if not _SF_KEY_RE.fullmatch(key):
         raise UsageError("structured field: invalid key")
 
 
@@ -521,7 +538,7 @@ class _SFParser:
         return params
 
     def key(self) -> str:  # §4.2.3.3
-        match = re.compile(r"[a-z*][a-z0-9_\-.*]*").match(self.text, self.pos)
+        match = _SF_KEY_RE.match(self.text, self.pos)
         if not match:
             raise self.fail("expected a key")
         self.pos = match.end()
@@ -564,7 +581,7 @@ class _SFParser:
         raise self.fail("unterminated string")
 
     def token(self) -> Token:  # §4.2.6
-        match = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*").match(self.text, self.pos)
+        match = _SF_TOKEN_RE.match(self.text, self.pos)
         assert match  # bare_item checked the first character
         self.pos = match.end()
         return Token(match.group())
@@ -578,8 +595,8 @@ class _SFParser:
         padding = len(body) - len(stripped)
         # RFC 8941 §4.2.7: "parsers SHOULD NOT fail when "=" padding is not present"; padding
         # that is present must be right (checked here: Python < 3.11 would accept "==" for "=").
-        if not re.fullmatch(r"[A-Za-z0-9+/]*", stripped) or len(stripped) % 4 == 1 \
-                or padding not in (0, -len(stripped) % 4):
+        if (not re.fullmatch(_BASE64 + "*", stripped) or len(stripped) % 4 == 1
+                or padding not in (0, -len(stripped) % 4)):
             raise self.fail("byte sequence is not base64")
         value = base64.b64decode(stripped + "=" * (-len(stripped) % 4))
         self.pos = end + 1
@@ -919,8 +936,8 @@ def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
                          f"{type(path).__name__}")
     shown = repr(os.fsdecode(path))
     if isinstance(path, str) and _looks_like_encoded_key(path):  # never echo a key
-        shown = "(not shown: it looks like a key, not a path; for key text use " \
-                "PrivateKey.from_pem(text))"
+        shown = ("(not shown: it looks like a key, not a path; for key text use "
+                 "PrivateKey.from_pem(text))")
     try:
         with open(path, "rb") as handle:
             return handle.read(1 << 16), os.fstat(handle.fileno()).st_mode
@@ -937,9 +954,9 @@ def _looks_like_encoded_key(text: str) -> bool:
     """Whether ``text`` decodes as base64 or base64url to a PEM text, or to as many bytes as
     an Ed25519 seed (32), a PKCS#8 key (48) or a seed and public key (64) have."""
     decoded = b""  # (each pattern admits only text that decodes: nothing can raise here)
-    if re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", text) and len(text) % 4 == 0:
+    if re.fullmatch(_BASE64 + "+={0,2}", text) and len(text) % 4 == 0:
         decoded = base64.b64decode(text)
-    elif re.fullmatch(r"[A-Za-z0-9_-]+", text) and len(text) % 4 != 1:
+    elif re.fullmatch(_BASE64URL + "+", text) and len(text) % 4 != 1:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     return b"-----BEGIN" in decoded or len(decoded) in (32, 48, 64)
 
@@ -1062,7 +1079,7 @@ def verify_content_digest(field_value: str, body: bytes) -> None:
 # RFC 3986 Appendix B: the regular expression for splitting a URI reference.
 _URI_RE = re.compile(r"^((?P<scheme>[^:/?#]+):)?(//(?P<authority>[^/?#]*))?(?P<path>[^?#]*)"
                      r"(\?(?P<query>[^#]*))?(#(?P<fragment>.*))?")  # (named: $2 $4 $5 $7 $9)
-_FIELD_NAME_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")  # RFC 9110 §5.1: token
+_FIELD_NAME_RE = re.compile(_TOKEN + r"\Z")  # RFC 9110 §5.1: field-name = token
 
 
 @dataclass(frozen=True)
@@ -1122,8 +1139,8 @@ def _message_warnings(fields: Sequence[Tuple[str, str]], wrapped: Sequence[str],
             f"it (join the next line, without its leading spaces), else the backslash is part "
             f"of the value and the next line a continuation (obs-fold)"), stacklevel=3)
     for name, value in fields:  # RFC 9110 §8.6: Content-Length = 1*DIGIT (compared as text)
-        if name == "content-length" and re.fullmatch(r"[0-9]{1,20}", value) and \
-                (value.lstrip("0") or "0") != str(len(body)):
+        if (name == "content-length" and re.fullmatch(r"[0-9]{1,20}", value)
+                and (value.lstrip("0") or "0") != str(len(body))):
             warnings.warn(MessageWarning(
                 f"message: Content-Length is {value} but the body has {len(body)} bytes: "
                 f"the body is every byte after the empty line, a final newline included (an "
@@ -1184,7 +1201,7 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
         if not match:
             raise UsageError("message: malformed status line")
         return Message(status=int(match.group(1)), fields=tuple(fields), body=body)
-    match = re.fullmatch(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) HTTP/\d\.\d", start)
+    match = re.fullmatch(rf"({_TOKEN}) (\S+) HTTP/\d\.\d", start)
     if not match:
         raise UsageError("message: malformed request line")
     method, target = match.group(1), match.group(2)
@@ -1457,6 +1474,10 @@ def component_line(message: Message, identifier: Item, request: Optional[Message
 # =============================================================================
 # 7. Signature base: RFC 9421 §2.5 "Creating the Signature Base"
 # =============================================================================
+# The one string that a signer signs and a verifier recreates: a line "<identifier>: <value>"
+# per covered component, in the order covered (values from section 6), then the
+# "@signature-params" line, whose value is also the Signature-Input value without its label.
+# Signing and verifying (section 8) both build it here; any error stops the algorithm.
 
 
 def signature_base(message: Message, params: InnerList,
@@ -1502,6 +1523,12 @@ def _check_signature_params(params: Params) -> None:
 # =============================================================================
 # 8. Signing and verifying: RFC 9421 §3.1, §3.2, §3.3.6, §4.1, §4.2
 # =============================================================================
+# Signing (sign_message, RFC 9421 §3.1): the covered components and parameters as an Inner List
+# (signature_params), the signature base of section 7, Ed25519 over its ASCII bytes (§3.3.6),
+# and the Signature-Input (§4.1) and Signature (§4.2) values under one label. Verifying
+# (verify_message, §3.2, its steps labelled there): read both fields and choose the label,
+# check the parameters and what the application requires, choose the key, recreate the base,
+# verify it; then, when content-digest is covered, the digest against the content.
 
 
 def sign_ed25519(key: PrivateKey, base: str) -> bytes:
@@ -2092,10 +2119,10 @@ def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
                                               grant_endpoint, hash_method), "hash")
     got = b""
     if isinstance(received, str):
-        if re.fullmatch(r"[A-Za-z0-9_-]+", received) and len(received) % 4 != 1:
+        if re.fullmatch(_BASE64URL + "+", received) and len(received) % 4 != 1:
             # (a length of 4n+1 is no base64 at all: binascii would raise, not compare)
             got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
-        elif re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", received) and len(received) % 4 == 0:
+        elif re.fullmatch(_BASE64 + "+={0,2}", received) and len(received) % 4 == 0:
             got = base64.b64decode(received)
     # RFC 9635 §4.2.3: "the client instance MUST validate the hash when received"
     if not hmac.compare_digest(got, expected):
@@ -2412,12 +2439,12 @@ class Grant:
         """Validate a parsed grant response (parse_json of the body); ``ctx`` says where its URLs
         may point. ResponseError names the JSON path of the first mismatch, never a value."""
         o = _obj(obj, path)
-        token = AccessToken.from_json(o["access_token"], path + ".access_token", ctx) \
-            if "access_token" in o else None
-        cont = Continue.from_json(o["continue"], path + ".continue", ctx) \
-            if "continue" in o else None
-        interact = Interact.from_json(o["interact"], path + ".interact", ctx) \
-            if "interact" in o else None
+        token = (AccessToken.from_json(o["access_token"], path + ".access_token", ctx)
+                 if "access_token" in o else None)
+        cont = (Continue.from_json(o["continue"], path + ".continue", ctx)
+                if "continue" in o else None)
+        interact = (Interact.from_json(o["interact"], path + ".interact", ctx)
+                    if "interact" in o else None)
         subject = None
         if "subject" in o:
             ids = _obj(o["subject"], path + ".subject").get("sub_ids")
@@ -2578,8 +2605,8 @@ class Client:
         if isinstance(timeout, bool) or not (isinstance(timeout, (int, float))
                                              and 0 < timeout <= 600):
             raise UsageError("timeout: expected seconds in (0, 600]")
-        if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) \
-                or max_response_bytes < 1:
+        if (isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int)
+                or max_response_bytes < 1):
             raise UsageError("max_response_bytes: expected a positive integer")
         if isinstance(allowed_origins, str):
             raise UsageError("allowed_origins: expected a list of origins, not one string")
@@ -3228,7 +3255,7 @@ def lint_request(message: Union[Message, SignedRequest],
 
 # --- the request line and the fields ----------------------------------------------------------
 
-_GNAP_AUTHORIZATION_RE = re.compile(r"GNAP [A-Za-z0-9\-._~+/]+=*")  # RFC 9635 §7.2: token68
+_GNAP_AUTHORIZATION_RE = re.compile("GNAP " + _TOKEN68)  # RFC 9635 §7.2
 
 
 def _lint_authorization(message: Message, kind: Optional[str]) -> List[LintFinding]:
@@ -3366,8 +3393,8 @@ def _js_object(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
 
 def _js_stringify(value: Any) -> str:
     if isinstance(value, dict):
-        return "{" + ",".join(f"{_js_string(k)}:{_js_stringify(v)}" for k, v in value.items()) \
-            + "}"
+        return ("{" + ",".join(f"{_js_string(k)}:{_js_stringify(v)}" for k, v in value.items())
+                + "}")
     if isinstance(value, list):
         return "[" + ",".join(_js_stringify(item) for item in value) + "]"
     if isinstance(value, str):
@@ -3411,14 +3438,14 @@ def _js_number(number: float) -> str:
     elif -6 < n <= 0:
         text = "0." + "0" * -n + digits
     else:
-        text = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + \
-            ("+" if n - 1 >= 0 else "-") + str(abs(n - 1))
+        text = (digits[0] + ("." + digits[1:] if k > 1 else "") + "e"
+                + ("+" if n - 1 >= 0 else "-") + str(abs(n - 1)))
     return sign + text
 
 
 # --- the signature fields and parameters --------------------------------------------------------
 
-_UNDELIMITED_RE = re.compile(r"([a-z*][a-z0-9_\-.*]*)=([A-Za-z0-9+/]+={0,2})\Z")
+_UNDELIMITED_RE = re.compile(rf"({_SF_KEY})=({_BASE64}+={{0,2}})\Z")
 
 
 def _lint_signature_fields(message: Message) -> Tuple[
@@ -3455,8 +3482,8 @@ def _lint_signature_fields(message: Message) -> Tuple[
                                           "only sig1 and answers 401 invalid_client"))
     sig_input = inputs.get(label or "")
     signature = signatures.get(label or "")
-    if not isinstance(sig_input, InnerList) or not isinstance(signature, Item) or \
-            not isinstance(signature.value, bytes):
+    if (not isinstance(sig_input, InnerList) or not isinstance(signature, Item)
+            or not isinstance(signature.value, bytes)):
         findings.append(_finding("signature-fields", "Signature-Input and Signature have no "
                                  "matching member (an Inner List and a Byte Sequence)"))
         return message, None, findings
@@ -3494,8 +3521,8 @@ def _lint_params(params: Params, now: Optional[float], max_age: int) -> List[Lin
     findings: List[LintFinding] = []
     keyid = params.get("keyid")
     if not isinstance(keyid, str) or isinstance(keyid, Token):
-        what = "a Token (unquoted)" if isinstance(keyid, Token) else \
-            "missing" if keyid is None else "not a String"
+        what = ("a Token (unquoted)" if isinstance(keyid, Token)
+                else "missing" if keyid is None else "not a String")
         findings.append(_finding("keyid", f"keyid is {what}: write keyid=\"<kid>\""))
     elif ";" in keyid or '"' in keyid:
         findings.append(_finding("keyid", "keyid holds ';' or '\"': the official verifier "
@@ -3531,8 +3558,8 @@ def _lint_verify(message: Message, signature: Tuple[InnerList, bytes],
     the common mistakes the signature fits: another key of the JWKS, another @target-uri."""
     sig_input, value = signature
     keyid = sig_input.params.get("keyid")
-    keyring: Dict[Optional[str], PublicKey] = \
-        {None: keys} if isinstance(keys, PublicKey) else dict(keys)
+    keyring: Dict[Optional[str], PublicKey] = (
+        {None: keys} if isinstance(keys, PublicKey) else dict(keys))
     findings: List[LintFinding] = []
     try:
         candidates = [_select_key(keys, keyid if isinstance(keyid, str) else None)]
@@ -4412,8 +4439,8 @@ def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
         pem = _example_text(inp["public_pem"]) + "\n" + _example_text(inp["private_pem"])
         key = put("key.pem", pem + "\n", True)
         put("key.jwk", json.dumps(inp["jwk"], indent=2) + "\n", True)
-        return written, [f"op-continue jwk --key {key} --key-id {shlex.quote(inp['keyid'])}"], \
-            notes
+        return (written, [f"op-continue jwk --key {key} --key-id {shlex.quote(inp['keyid'])}"],
+                notes)
     # component, signature_base and verify: a message (and the request a response answers)
     options = f"--message {put('message.txt', _example_text(inp['message']))}"
     if "request" in inp:
