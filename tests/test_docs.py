@@ -92,6 +92,13 @@ def test_spec_map_names_real_functions_and_vector_files():
             assert re.search(rf"\b{re.escape(name.split('.')[-1])}\b", module), name
         for path in re.findall(r"`([\w.*-]+\.json)`", cells[3]):
             assert list(VECTOR_DIR.glob(path)), path
+        named = re.findall(r"`([^`]*)`", cells[4])
+        assert named, f"a row without a test: {line[:60]}"
+        for test in named:  # file::test, or file::test[parameter id]
+            match = re.fullmatch(r"(test_\w+\.py)::(test_\w+)(\[[^\]]+\])?", test)
+            assert match, f"not file::test: {test}"
+            source = (ROOT / "tests" / match[1]).read_text()
+            assert re.search(rf"^def {match[2]}\(", source, re.M), test
 
 
 def test_every_security_claim_names_tests_that_exist():
@@ -405,11 +412,26 @@ def test_reading_order_names_real_functions_and_their_lines():
         assert lines.strip() == _line_range(name), (name, _line_range(name))
 
 
+MODULE_LINES = re.compile(r"`op_continue\.py` is ([0-9,]+) lines")
+
+
+def _module_lines():
+    return f"{len((ROOT / 'op_continue.py').read_text().splitlines()):,}"
+
+
+def test_the_readme_states_the_module_line_count():
+    """The reading order's "`op_continue.py` is N lines" is the module's line count (as
+    ``wc -l`` counts), rewritten by --write-reading-order."""
+    stated = MODULE_LINES.findall((ROOT / "README.md").read_text())
+    assert stated == [_module_lines()]
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["--write-reading-order"]:
     readme = (ROOT / "README.md").read_text()
     head, tail = readme.split("## Reading order for students\n", 1)
     sys.path.insert(0, str(ROOT))
     tail = READING_ROW.sub(lambda m: f"{m.group(1)}{_line_range(m.group(2))}{m.group(4)}", tail)
+    tail = MODULE_LINES.sub(f"`op_continue.py` is {_module_lines()} lines", tail)
     (ROOT / "README.md").write_text(head + "## Reading order for students\n" + tail)
     print("wrote the reading order's line ranges")
 
