@@ -1,0 +1,35 @@
+"""Rows of tests/requirements.md whose code could be broken without any other test failing
+(found by the mutation run recorded there): one test each, named after the row.
+
+Each expected value is the RFC's own: its rule, or its printed example.
+"""
+import re
+
+import pytest
+
+import op_continue as oc
+
+KEY = oc.PrivateKey.from_seed(bytes(range(32)))
+
+
+def exact(message):
+    """A pytest.raises pattern matching ``message`` exactly."""
+    return "^" + re.escape(message) + "$"
+
+
+def test_rfc9421_2_2_4_scheme_is_lower_cased():
+    """RFC9421-2.2.4-1: "While the scheme itself is case insensitive, it MUST be normalized to
+    lowercase"; the section's example gives `"@scheme": http` for http://www.example.com."""
+    for url in ("HTTP://www.example.com/", "Http://www.example.com/"):
+        message = oc.request_message("POST", url)
+        assert oc.component_value(message, oc.Item("@scheme")) == "http"
+
+
+def test_rfc9421_3_2_step_3_a_signature_that_is_no_byte_sequence_is_refused():
+    """RFC9421-3.2-s3 (and §4.2: each Signature member "MUST be a Byte Sequence"): a String
+    member is refused for what it is, before any key or base is used."""
+    message = oc.request_message("GET", "https://example.com/").with_fields(
+        [("Signature-Input", 'sig1=("@method")'), ("Signature", 'sig1="' + "A" * 64 + '"')])
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Signature member is not a Byte Sequence")):
+        oc.verify_message(message, KEY.public_key)
