@@ -33,3 +33,11 @@ def test_rfc9421_3_2_step_3_a_signature_that_is_no_byte_sequence_is_refused():
     with pytest.raises(oc.VerificationError,
                        match=exact("Signature member is not a Byte Sequence")):
         oc.verify_message(message, KEY.public_key)
+
+
+def test_rfc8941_4_2_3_2_space_after_a_semicolon_is_discarded():
+    """RFC8941-4.2.3.2-s2.3: after ";", "Discard any leading SP characters from input_string"
+    (the ABNF: parameters = *( ";" *SP parameter ))."""
+    item = oc.parse_item("abc;  a=1; b")
+    assert (item.value, item.params) == (oc.Token("abc"), {"a": 1, "b": True})
+    assert oc.parse_dictionary("x=1; y")["x"].params == {"y": True}
