@@ -41,3 +41,20 @@ def test_rfc8941_4_2_3_2_space_after_a_semicolon_is_discarded():
     item = oc.parse_item("abc;  a=1; b")
     assert (item.value, item.params) == (oc.Token("abc"), {"a": 1, "b": True})
     assert oc.parse_dictionary("x=1; y")["x"].params == {"y": True}
+
+
+def test_rfc9635_5_no_new_continue_means_no_more_polling():
+    """RFC9635-5-9: "If the AS does not return a new continue response, the client instance MUST
+    NOT make an additional continuation request". The answer is RFC 9635 §5.1's example without
+    its access token (subject information only, no continue): one poll, then it is returned."""
+    from conftest import FakeResponse, fake_transport
+
+    answer = b'{"subject": {"sub_ids": [{"format": "opaque", "id": "J2G8G8O4AZ"}]}}'
+    client = oc.Client(KEY, "gap-key")
+    adapter = fake_transport(client, FakeResponse([answer]))
+    sleeps = []
+    client.clock, client.sleep = (lambda: sum(sleeps)), sleeps.append
+    cont = oc.Continue("80UPRY5NM33OMUKMKSKU", "https://server.example.com/continue", 5)
+    grant = client.poll_until_done(cont, timeout=60)
+    assert grant.subject == ("J2G8G8O4AZ",) and grant.continue_ is None
+    assert len(adapter.calls) == 1 and sleeps == [5]
