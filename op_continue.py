@@ -1014,8 +1014,9 @@ def jwks(keys: Mapping[str, PublicKey]) -> Dict[str, List[Dict[str, str]]]:
 
 
 def _check_key_id(kid: str) -> None:
-    # DEVIATION (interop with the official verifier): RFC 9421 allows any sf-string as keyid,
-    # but @interledger/http-signature-utils finds keyid by splitting Signature-Input on ";".
+    # DEVIATION DEV-keyid (interop with the official verifier): RFC 9421 allows any sf-string
+    # as keyid, but @interledger/http-signature-utils finds keyid by splitting Signature-Input
+    # on ";".
     if not isinstance(kid, str) or not kid:
         raise UsageError("key id must be a non-empty string")
     if not _SF_STRING_CHARS_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
@@ -1299,6 +1300,8 @@ def _component_query_param(message: Message, name: str) -> str:
               if _form_encode(key) == name]
     if not values:
         raise SignatureBaseError("@query-param: the named parameter is not in the query")
+    # DEVIATION DEV-query-param: §2.2.8 says such a parameter "MUST NOT be included" (and
+    # RECOMMENDS @query); asked to cover it anyway, we refuse to build the base at all.
     if len(values) > 1:
         raise SignatureBaseError("@query-param: the named parameter occurs more than once")
     return values[0]
@@ -1827,7 +1830,11 @@ def _is_loopback(host: str) -> bool:
 def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> str:
     """Check a URL we will call and return it in the form a WHATWG parser gives (lower-case
     scheme and host, default port dropped, "/" for an empty path), which is what the official
-    SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ."""
+    SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ.
+
+    DEVIATION DEV-url-form (interop with the official SDK): RFC 9635 §3.1 and §3.2.1 give the
+    client a URI to call as it is; we sign and send its WHATWG form, as the SDK does.
+    """
     if not isinstance(url, str) or not url:
         raise UsageError(f"{what}: must be a non-empty string")
     cached = _NORMALIZED_URLS.get((url, allow_http))
@@ -1884,7 +1891,7 @@ def _origin(normalized_url: str) -> str:
 def json_body(obj: Mapping[str, Any]) -> bytes:
     """Compact JSON, as JavaScript's JSON.stringify writes it.
 
-    DEVIATION (interop with Rafiki): the AS checks Content-Digest against
+    DEVIATION DEV-compact-json (interop with Rafiki): the AS checks Content-Digest against
     JSON.stringify(JSON.parse(body)), not the bytes received (RFC 9530 §2 says the content), so
     we send exactly that serialization and the two agree.
     """
@@ -1929,6 +1936,9 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     if body is not None:
         # Content-Digest: RFC 9635 §7.3.1: "When the request message has content, the signer"
         # RFC 9635 §7.3.1: "MUST calculate this field value and include the field in the request."
+        # DEVIATION DEV-digest-alg (interop with the official SDK and Rafiki): for the string
+        # form of the proof method RFC 9635 §7.3.1 says "the content digest algorithm MUST be
+        # sha-256"; Open Payments declares no proof method and its SDK and AS use sha-512.
         headers += [("Content-Length", str(len(body))), ("Content-Digest", content_digest(body))]
     message = request_message(method, url, headers, body or b"")
     # RFC 9635 §7.3.1: "The covered components of the signature MUST include the following:"
@@ -1936,8 +1946,11 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     # and authorization "When the request is bound to an access token" (_COVERED, below).
     # RFC 9635 §7.3.1: "The signer MUST include the `created` signature parameter"; no alg:
     # RFC 9635 §7.3.1: "The explicit `alg` signature parameter MUST NOT be included"
-    # (tag="gnap" and nonce are left out, as the official SDK leaves them out: see the README's
-    # deviations table.)
+    # DEVIATION DEV-tag (interop with the official SDK): RFC 9635 §7.3.1 "The signer MUST
+    # include the tag signature parameter with the value gnap"; the SDK omits it, and so do we,
+    # to stay byte-identical with its requests (Rafiki does not look for it).
+    # DEVIATION DEV-nonce (interop with the official SDK): §7.3.1 "The signer SHOULD include the
+    # nonce parameter"; the SDK sends none, and neither do we.
     params = InnerList(_COVERED[access_token is not None, body is not None],
                        {"keyid": key_id, "created": created})
     sig_input, signature, base = _sign_message(message, key, params, label=LABEL, request=None,
@@ -1958,7 +1971,11 @@ _COVERED = {
 
 
 def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
-    """RFC 9635 §5.1: {"interact_ref": ...}; no body at all for a poll (§5.2)."""
+    """RFC 9635 §5.1: {"interact_ref": ...}; no body at all for a poll (§5.2).
+
+    DEVIATION DEV-poll-body (none: listed because Rafiki differs): §5.2 polls "but does not
+    include message content", and we send none; Rafiki also accepts ``{}``, as the same poll.
+    """
     if interact_ref is None:
         return None
     # == json_body({"interact_ref": ...}); encode_basestring escapes '"' and '\\' as it does
@@ -2112,8 +2129,9 @@ def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
     """Raise VerificationError unless ``received`` is the hash, compared in constant time;
     UsageError for an input interaction_hash refuses (not ASCII).
 
-    DEVIATION (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as unpadded base64url;
-    the deployed Rafiki AS sends standard base64 with padding. Both encodings are accepted.
+    DEVIATION DEV-hash-encoding (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as
+    unpadded base64url; the deployed Rafiki AS sends standard base64 with padding. Both
+    encodings are accepted.
     """
     expected = b64url_decode(interaction_hash(client_nonce, server_nonce, interact_ref,
                                               grant_endpoint, hash_method), "hash")
@@ -2149,6 +2167,9 @@ def parse_finish_redirect(url: str) -> InteractionFinish:
     params: Dict[str, List[str]] = {}
     for name, value in _form_urlencoded_parse(query):
         params.setdefault(name, []).append(value)
+    # DEVIATION DEV-finish-result (Open Payments, as Rafiki redirects): RFC 9635 §4.2.3 "The AS
+    # MUST always provide this hash"; a ?result= redirect has none, so there is nothing to check
+    # and nothing to continue with: we report it as a GrantError.
     if "result" in params:
         result = params["result"][0]
         code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
@@ -2329,6 +2350,9 @@ class AccessToken:
         may point. ResponseError names the first mismatch, never a value."""
         o = _obj(obj, path)
         value = _secret(o.get("value"), path + ".value")
+        # DEVIATION DEV-manage-uri (the Open Payments auth-server OpenAPI): RFC 9635 §3.2.1 and
+        # §6 make manage an object (uri, access_token); Open Payments sends a URI string and the
+        # access token itself manages the token (rotate, revoke).
         manage = _url(o.get("manage"), path + ".manage", ctx)
         raw_access = o.get("access")
         if not isinstance(raw_access, list):
@@ -2502,6 +2526,8 @@ def grant_error_from_json(status: int, obj: object) -> Optional[GrantError]:
     description: object = None
     if isinstance(error, dict):
         code, description = error.get("code"), error.get("description")
+        # DEVIATION DEV-error-code (interop with Rafiki): RFC 9635 §3.6 gives every error a
+        # code; Rafiki's schema-validation errors carry only a description.
         if code is None and isinstance(description, str):
             code = "unknown"  # Rafiki's schema-validation errors carry only a description
     if not isinstance(code, str) or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", code):
@@ -2646,6 +2672,9 @@ class Client:
         """Send continue_request (RFC 9635 §5.1): continue after interaction with the
         interact_ref. Never retried. ``interact_ref`` is required: None raises UsageError
         before any I/O; continuing without one is ``poll``."""
+        # DEVIATION DEV-ref-replay (Rafiki differs): RFC 9635 §5.1 answers a reused interact_ref
+        # with too_many_attempts; Rafiki says 401 request_denied. Both arrive as a GrantError
+        # with the AS's code, and we never send an interact_ref twice (no retries).
         signed = continue_request(uri, access_token, interact_ref, **self._signing(created))
         self._check_wait(uri, access_token)
         return self._grant(signed)
@@ -2671,6 +2700,9 @@ class Client:
             grant = self.poll(cont.uri, cont.access_token_value)
             if grant.is_finalized or grant.continue_ is None:
                 return grant
+            # DEVIATION DEV-continue-token (Rafiki differs, we do not): RFC 9635 §5 says the new
+            # continuation token "SHOULD be a new access token"; Rafiki never rotates it, and we
+            # use the latest one given all the same.
             cont = grant.continue_  # RFC 9635 §5: always use the latest token and URI
             wait = _poll_wait(cont.wait)
         return grant
@@ -4181,7 +4213,8 @@ def _cmd_hash(args: Any) -> int:
         print("valid")
         return EXIT_OK
     rfc = interaction_hash(client_nonce, server_nonce, interact_ref, grant_endpoint, method)
-    # DEVIATION (interop with Rafiki): the same digest, in standard base64 with padding
+    # DEVIATION DEV-hash-encoding (interop with Rafiki): the same digest, in standard base64
+    # with padding, as Rafiki sends it
     rafiki = b64encode(b64url_decode(rfc, "hash"))
     encoding = args.encoding or "rfc"
     if encoding == "both":

@@ -29,7 +29,6 @@ def _load(path: pathlib.Path) -> List[Dict[str, Any]]:
     return tests
 
 
-KEY = oc.PrivateKey.from_seed(bytes(range(32)))  # a fixed key, for values that must not vary
 FINISH_URI = "https://client.example/finish"
 OUTGOING = [{"type": "outgoing-payment", "actions": ["create", "read"],  # Open Payments access
              "identifier": "https://wallet.example/alice",
@@ -130,8 +129,22 @@ def text(lines: Any) -> str:
 
 KEYS = {v["id"]: v for v in vectors_of("key")}
 ED = KEYS["rfc9421-B.1.4"]["input"]  # RFC 9421 B.1.4, the Ed25519 test key
-PRIVATE = oc.PrivateKey.from_pem(text(ED["private_pem"]))
 PUBLIC_JWK = {k: v for k, v in ED["jwk"].items() if k != "d"}
+
+
+def __getattr__(name: str) -> Any:
+    """KEY (a fixed key, for values that must not vary) and PRIVATE (RFC 9421 B.1.4's key),
+    made when a test module imports them, not when pytest loads this file: a broken key loader
+    then fails the tests that use them, not pytest's start (mutation testing runs a module
+    whose every function fails, and needs the run to fail as tests do, not as a usage error)."""
+    if name == "KEY":
+        value = oc.PrivateKey.from_seed(bytes(range(32)))
+    elif name == "PRIVATE":
+        value = oc.PrivateKey.from_pem(text(ED["private_pem"]))
+    else:
+        raise AttributeError(name)
+    globals()[name] = value  # made once
+    return value
 
 
 def run(capsys, *argv):

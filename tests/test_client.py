@@ -843,3 +843,19 @@ def test_client_operations_sign_with_the_given_created(client, las):
         1_700_000_001, 1_700_000_002, 1_700_000_003, 1_700_000_004, 1_700_000_005,
         1_700_000_006]
     assert all(e["verification"]["ok"] for e in log)
+
+
+# Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+def test_rfc9635_5_no_new_continue_means_no_more_polling():
+    """RFC9635-5-9: "If the AS does not return a new continue response, the client instance MUST
+    NOT make an additional continuation request". The answer is RFC 9635 §5.1's example without
+    its access token (subject information only, no continue): one poll, then it is returned."""
+    answer = b'{"subject": {"sub_ids": [{"format": "opaque", "id": "J2G8G8O4AZ"}]}}'
+    client = oc.Client(KEY, "gap-key")
+    adapter = fake_transport(client, FakeResponse([answer]))
+    sleeps = []
+    client.clock, client.sleep = (lambda: sum(sleeps)), sleeps.append
+    cont = oc.Continue("80UPRY5NM33OMUKMKSKU", "https://server.example.com/continue", 5)
+    grant = client.poll_until_done(cont, timeout=60)
+    assert grant.subject == ("J2G8G8O4AZ",) and grant.continue_ is None
+    assert len(adapter.calls) == 1 and sleeps == [5]

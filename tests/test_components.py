@@ -397,3 +397,12 @@ def test_field_values_strip_only_sp_and_htab():
 def test_req_components_of_a_response(item, value):
     request = oc.request_message("GET", "https://a.example/p?a=1")
     assert oc.component_value(RESPONSE_XA, item, request) == value
+
+
+# Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+def test_rfc9421_2_2_4_scheme_is_lower_cased():
+    """RFC9421-2.2.4-1: "While the scheme itself is case insensitive, it MUST be normalized to
+    lowercase"; the section's example gives `"@scheme": http` for http://www.example.com."""
+    for url in ("HTTP://www.example.com/", "Http://www.example.com/"):
+        message = oc.request_message("POST", url)
+        assert oc.component_value(message, oc.Item("@scheme")) == "http"

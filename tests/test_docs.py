@@ -101,6 +101,83 @@ def test_spec_map_names_real_functions_and_vector_files():
             assert re.search(rf"^def {match[2]}\(", source, re.M), test
 
 
+DEVIATION = re.compile(r"DEVIATION (DEV-[a-z0-9-]+)")
+DEVIATION_ROW = re.compile(r"^\| `(DEV-[a-z0-9-]+)` \| ([^|]+) \|", re.M)
+
+
+def _deviation_markers():
+    """{id: {names of the functions whose bodies carry a `DEVIATION <id>` marker}}: the nearest
+    `def` above each marker (methods by their own name)."""
+    markers = {}
+    function = None
+    for line in (ROOT / "op_continue.py").read_text().splitlines():
+        found = re.match(r"\s*def (\w+)\(", line)
+        if found:
+            function = found.group(1)
+        if "DEVIATION" in line:
+            marker = DEVIATION.search(line)
+            assert marker, f"a DEVIATION marker without an id: {line.strip()}"
+            markers.setdefault(marker.group(1), set()).add(function)
+    return markers
+
+
+def test_every_deviation_marker_is_in_the_table_and_back():
+    """Each `DEVIATION DEV-x` comment in op_continue.py has a row in the README's deviations
+    table, each row has a marker, and the marker sits in a function the row's "Where" names."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("### Deviations from the RFCs", 1)[1].split("\n## ", 1)[0]
+    rows = DEVIATION_ROW.findall(section)
+    ids = [row_id for row_id, _ in rows]
+    assert len(ids) == len(set(ids)) and len(ids) >= 12, ids
+    markers = _deviation_markers()
+    assert set(markers) - set(ids) == set(), "marked in op_continue.py, missing from the table"
+    assert set(ids) - set(markers) == set(), "in the table, never marked in op_continue.py"
+    import op_continue
+    for row_id, where in rows:
+        named = re.findall(r"`([A-Za-z_][\w.]*)`", where)
+        assert named, row_id
+        for name in named:
+            obj = op_continue
+            for part in name.split("."):
+                obj = getattr(obj, part)  # AttributeError: the row names no such function
+            assert callable(obj), name
+        assert markers[row_id] <= {name.split(".")[-1] for name in named}, (row_id, markers[row_id])
+
+
+REQUIREMENT_ROW = re.compile(r"^\| (RFC\d{4}-[0-9A-Z][0-9A-Za-z.]*-s?[0-9][0-9a-z.-]*) \|(.*)\|$",
+                             re.M)
+
+
+def test_requirements_matrix_names_real_code_tests_and_deviations():
+    """tests/requirements.md: unique ids; the Code column's first name is a function (or class,
+    constant) of op_continue.py and every other quoted piece is one or a verbatim part of its text;
+    every named test is a test function of its file; every DEV-id is a deviations-table row."""
+    import op_continue
+
+    module = (ROOT / "op_continue.py").read_text()
+    readme = (ROOT / "README.md").read_text()
+    deviations = set(DEVIATION_ROW.findall(readme.split("### Deviations from the RFCs", 1)[1]))
+    deviation_ids = {row_id for row_id, _ in deviations}
+    rows = REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text())
+    ids = [row_id for row_id, _ in rows]
+    assert len(rows) >= 150 and len(ids) == len(set(ids))
+    for row_id, rest in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", rest)]
+        _statement, verdict, code, tests = cells[:4]
+        for n, quoted in enumerate(re.findall(r"`([^`]+)`", code)):
+            piece = quoted.replace("\\|", "|")
+            obj = op_continue
+            try:
+                for part in piece.split("."):
+                    obj = getattr(obj, part)
+            except AttributeError:
+                assert n > 0 and piece in module, (row_id, piece)
+        for path, name in re.findall(r"`(tests/\w+\.py)::(test_\w+)", tests):
+            assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), (row_id, name)
+        for dev in re.findall(r"DEV-[a-z0-9-]+", verdict):
+            assert dev in deviation_ids, (row_id, dev)
+
+
 def test_every_security_claim_names_tests_that_exist():
     """Each bullet of the README's "Security considerations" names at least one test, and each
     named test is a test function of that file (the floor leg runs the same files)."""

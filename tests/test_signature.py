@@ -335,3 +335,14 @@ def test_verify_message_no_key_for_the_keyid():
         oc.verify_message(_signed_post(), {"other": KEY.public_key}, now=NOW)
     assert oc.verify_message(_signed_post(), {"k": KEY.public_key}, now=NOW).keyid == "k"
     assert oc.verify_message(_signed_post(), {None: KEY.public_key}, now=NOW).keyid == "k"
+
+
+# Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+def test_rfc9421_3_2_step_3_a_signature_that_is_no_byte_sequence_is_refused():
+    """RFC9421-3.2-s3 (and §4.2: each Signature member "MUST be a Byte Sequence"): a String
+    member is refused for what it is, before any key or base is used."""
+    message = oc.request_message("GET", "https://example.com/").with_fields(
+        [("Signature-Input", 'sig1=("@method")'), ("Signature", 'sig1="' + "A" * 64 + '"')])
+    with pytest.raises(oc.VerificationError,
+                       match=exact("Signature member is not a Byte Sequence")):
+        oc.verify_message(message, KEY.public_key)

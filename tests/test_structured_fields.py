@@ -296,3 +296,12 @@ def test_sf_parser_string_escapes_and_list():
         oc.Item(oc.Token("a"), {"q": 1}),
         oc.InnerList((oc.Item(oc.Token("b")), oc.Item("c")), {"x": True}),
         oc.Item(False)]
+
+
+# Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+def test_rfc8941_4_2_3_2_space_after_a_semicolon_is_discarded():
+    """RFC8941-4.2.3.2-s2.3: after ";", "Discard any leading SP characters from input_string"
+    (the ABNF: parameters = *( ";" *SP parameter ))."""
+    item = oc.parse_item("abc;  a=1; b")
+    assert (item.value, item.params) == (oc.Token("abc"), {"a": 1, "b": True})
+    assert oc.parse_dictionary("x=1; y")["x"].params == {"y": True}
