@@ -21,14 +21,18 @@ Vendoring: copy this file unchanged and keep this header; record __version__ and
 
 # Theory of operation
 # -------------------
-# A signed request is built in five steps, each a section below:
-#   body  -> Content-Digest (RFC 9530 §2)
-#   message + covered components -> one line per component (RFC 9421 §2.1, §2.2)
-#   lines + "@signature-params" -> the signature base (RFC 9421 §2.5)
-#   base -> Ed25519 signature (RFC 9421 §3.3.6)
-#   signature + parameters -> Signature-Input and Signature fields (RFC 9421 §4.1, §4.2)
-# Verification runs the same steps over a received message and compares. Every failure raises
-# one of the exception classes of section 1; nothing is retried, nothing is logged.
+# Each section uses only those above it. Sections 3 to 8 are HTTP Message Signatures and what
+# they stand on; a signed request is built from them in five steps:
+#   body  -> Content-Digest (RFC 9530 §2; section 5)
+#   message + covered components -> one line per component (RFC 9421 §2.1, §2.2; section 6)
+#   lines + "@signature-params" -> the signature base (RFC 9421 §2.5; section 7)
+#   base -> Ed25519 signature (RFC 9421 §3.3.6; section 8)
+#   signature + parameters -> Signature-Input and Signature fields (RFC 9421 §4.1, §4.2; 8)
+# Verification runs the same steps over a received message and compares. Sections 9 to 11 are
+# GNAP as Open Payments profiles it: the requests (RFC 9635 §2, §5, §6), the responses (§3), the
+# interaction finish (§4.2); section 12 is the client that sends them (the only I/O), 13 a
+# linter for another client's requests, 14 the command line. Every failure raises one of the
+# exception classes of section 1; nothing is retried, nothing is logged.
 
 from __future__ import annotations
 
@@ -76,24 +80,25 @@ __all__ = [
     # digest (section 5)
     "content_digest", "verify_content_digest",
     # messages, components, base (sections 6, 7)
-    "Message", "parse_message", "MessageWarning", "request_message", "component_value",
-    "component_line",
+    "Message", "parse_message", "MessageWarning", "request_message", "normalize_url",
+    "component_value", "component_line",
     "signature_base",
     # signing (section 8)
-    "signature_params", "sign_message", "verify_message", "VerifiedSignature",
+    "signature_params", "sign_message", "SignedRequest", "verify_message", "VerifiedSignature",
     "sign_ed25519", "verify_ed25519",
-    # requests and the interaction finish (section 9)
-    "SignedRequest", "sign_request", "normalize_url", "json_body", "continue_body",
-    "grant_request_body", "new_nonce",
+    # requests (section 9)
+    "sign_request", "json_body", "continue_body", "grant_request_body",
     "grant_request", "continue_request", "poll_request", "cancel_request", "rotate_request",
     "revoke_request",
-    "interaction_hash", "verify_interaction_hash", "InteractionFinish", "parse_finish_redirect",
     # responses (section 10)
     "Grant", "AccessToken", "Continue", "Interact", "Access", "Limits", "Amount",
     "grant_error_from_json", "parse_json",
-    # client (section 11)
+    # the interaction finish (section 11)
+    "new_nonce", "InteractionFinish", "parse_finish_redirect", "interaction_hash",
+    "verify_interaction_hash",
+    # client (section 12)
     "Client", "GnapAuth",
-    # linting another client's request (section 12) and command line (section 13)
+    # linting another client's request (section 13) and command line (section 14)
     "LintFinding", "lint_request", "main",
 ]
 
@@ -198,7 +203,7 @@ KNOWN_FIELD_TYPES = {
 }
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
-# Exit codes of the command line (section 13): kept here, not os.EX_*, which is Unix-only.
+# Exit codes of the command line (section 14): kept here, not os.EX_*, which is Unix-only.
 EXIT_OK = 0
 EXIT_INVALID = 1  # "verify": the signature does not verify; "lint": an error finding
 EXIT_USAGE = 2
@@ -363,6 +368,12 @@ def serialize_bare_item(value: BareItem) -> str:
     raise UsageError(f"structured field: cannot serialize {type(value).__name__}")
 
 
+def _check_key(key: str) -> None:
+    """RFC 8941 §4.1.1.3: a key is lcalpha or "*", then lcalpha / DIGIT / "_" / "-" / "." / "*"."""
+    if not _SF_KEY_RE.fullmatch(key):
+        raise UsageError("structured field: invalid key")
+
+
 def serialize_params(params: Params) -> str:
     """Spec: RFC 8941 §4.1.1.2 "Serializing Parameters"."""
     out = []
@@ -372,10 +383,11 @@ def serialize_params(params: Params) -> str:
     return "".join(out)
 
 
-def _check_key(key: str) -> None:
-    """RFC 8941 §4.1.1.3: a key is lcalpha or "*", then lcalpha / DIGIT / "_" / "-" / "." / "*"."""
-    if not _SF_KEY_RE.fullmatch(key):
-        raise UsageError("structured field: invalid key")
+@functools.lru_cache(maxsize=256)
+def _serialized_string(value: str) -> str:
+    """serialize_bare_item of a String, remembered: every signature serializes its covered
+    component identifiers twice (base lines, Signature-Input), and they are the same few."""
+    return serialize_bare_item(value)
 
 
 def serialize_item(item: Item) -> str:
@@ -383,13 +395,6 @@ def serialize_item(item: Item) -> str:
     if type(item.value) is str and not item.params:  # e.g. a component identifier: "@method"
         return _serialized_string(item.value)
     return serialize_bare_item(item.value) + serialize_params(item.params)
-
-
-@functools.lru_cache(maxsize=256)
-def _serialized_string(value: str) -> str:
-    """serialize_bare_item of a String, remembered: every signature serializes its covered
-    component identifiers twice (base lines, Signature-Input), and they are the same few."""
-    return serialize_bare_item(value)
 
 
 def serialize_member(member: Member) -> str:
@@ -706,6 +711,9 @@ def _der_algorithm(data: bytes, pos: int, what: str) -> Tuple[bytes, int]:
     return oid, pos
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     """Return the DER inside a PEM block (RFC 7468), also accepting base64 of the PEM text and
     a leading UTF-8 byte order mark (as some Windows editors save text)."""
@@ -743,13 +751,26 @@ def _pem_body(text: Union[str, bytes], expected_label: str, what: str) -> bytes:
     raise failure  # after the try statement: see section 1
 
 
-_UTF8_BOM = b"\xef\xbb\xbf"
-
-
 def _bad_signature_error() -> Any:
     import nacl.exceptions
 
     return nacl.exceptions.BadSignatureError
+
+
+def _pem_encode(label: str, der: bytes) -> str:
+    body = b64encode(der)
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+
+
+def _check_key_id(kid: str) -> None:
+    # DEVIATION DEV-keyid (interop with the official verifier): RFC 9421 allows any sf-string
+    # as keyid, but @interledger/http-signature-utils finds keyid by splitting Signature-Input
+    # on ";".
+    if not isinstance(kid, str) or not kid:
+        raise UsageError("key id must be a non-empty string")
+    if not _SF_STRING_CHARS_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
+        raise UsageError("key id must be printable ASCII without ';', '\"' or '\\'")
 
 
 class PublicKey:
@@ -915,10 +936,15 @@ class PrivateKey:
         return f"PrivateKey(<secret>, public_key={self.public_key!r})"
 
 
-def _pem_encode(label: str, der: bytes) -> str:
-    body = b64encode(der)
-    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
-    return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
+def _looks_like_encoded_key(text: str) -> bool:
+    """Whether ``text`` decodes as base64 or base64url to a PEM text, or to as many bytes as
+    an Ed25519 seed (32), a PKCS#8 key (48) or a seed and public key (64) have."""
+    decoded = b""  # (each pattern admits only text that decodes: nothing can raise here)
+    if re.fullmatch(_BASE64 + "+={0,2}", text) and len(text) % 4 == 0:
+        decoded = base64.b64decode(text)
+    elif re.fullmatch(_BASE64URL + "+", text) and len(text) % 4 != 1:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return b"-----BEGIN" in decoded or len(decoded) in (32, 48, 64)
 
 
 def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
@@ -950,15 +976,10 @@ def _read_key_file(path: Union[str, os.PathLike],  # type: ignore[type-arg]
     raise failure  # after the try statement: see section 1
 
 
-def _looks_like_encoded_key(text: str) -> bool:
-    """Whether ``text`` decodes as base64 or base64url to a PEM text, or to as many bytes as
-    an Ed25519 seed (32), a PKCS#8 key (48) or a seed and public key (64) have."""
-    decoded = b""  # (each pattern admits only text that decodes: nothing can raise here)
-    if re.fullmatch(_BASE64 + "+={0,2}", text) and len(text) % 4 == 0:
-        decoded = base64.b64decode(text)
-    elif re.fullmatch(_BASE64URL + "+", text) and len(text) % 4 != 1:
-        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    return b"-----BEGIN" in decoded or len(decoded) in (32, 48, 64)
+class KeyFileWarning(UserWarning):
+    """load_private_key: the key file is readable by other users. A category of its own, so that
+    a caller can filter it, or turn it into an error (``warnings.simplefilter("error",
+    KeyFileWarning)``); the command line prints it as one ``op-continue: warning:`` line."""
 
 
 def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: ignore[type-arg]
@@ -983,12 +1004,6 @@ def load_private_key(path: Union[str, os.PathLike]) -> PrivateKey:  # type: igno
     return PrivateKey.from_pem(data)
 
 
-class KeyFileWarning(UserWarning):
-    """load_private_key: the key file is readable by other users. A category of its own, so that
-    a caller can filter it, or turn it into an error (``warnings.simplefilter("error",
-    KeyFileWarning)``); the command line prints it as one ``op-continue: warning:`` line."""
-
-
 def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
     """Public keys from an SPKI PEM, a JWK, a JWKS, or a private key PEM: {kid or None: key}."""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
@@ -1011,16 +1026,6 @@ def load_public_key(data: Union[str, bytes]) -> Dict[Optional[str], PublicKey]:
 def jwks(keys: Mapping[str, PublicKey]) -> Dict[str, List[Dict[str, str]]]:
     """The JWKS document a wallet address serves at /jwks.json: {"keys": [jwk, ...]}."""
     return {"keys": [key.jwk(kid) for kid, key in keys.items()]}
-
-
-def _check_key_id(kid: str) -> None:
-    # DEVIATION DEV-keyid (interop with the official verifier): RFC 9421 allows any sf-string
-    # as keyid, but @interledger/http-signature-utils finds keyid by splitting Signature-Input
-    # on ";".
-    if not isinstance(kid, str) or not kid:
-        raise UsageError("key id must be a non-empty string")
-    if not _SF_STRING_CHARS_RE.match(kid) or ";" in kid or '"' in kid or "\\" in kid:
-        raise UsageError("key id must be printable ASCII without ';', '\"' or '\\'")
 
 
 # =============================================================================
@@ -1075,7 +1080,8 @@ def verify_content_digest(field_value: str, body: bytes) -> None:
 # =============================================================================
 # A Message holds what RFC 9421 can cover: the request's method and target URI, or the
 # response's status, the header fields in order, and the content bytes. Each covered component
-# becomes one value: §2.1 for HTTP fields, one function per derived component for §2.2.
+# becomes one value: §2.1 for HTTP fields, one function per derived component for §2.2. The URL
+# a request goes to is checked here too (normalize_url): its normal form is the @target-uri.
 
 # RFC 3986 Appendix B: the regular expression for splitting a URI reference.
 _URI_RE = re.compile(r"^((?P<scheme>[^:/?#]+):)?(//(?P<authority>[^/?#]*))?(?P<path>[^?#]*)"
@@ -1112,6 +1118,12 @@ class Message:
         Signature-Input and Signature fields that sign_message returned."""
         return Message(self.method, self.target_uri, self.request_target, self.status,
                        self.fields + tuple((n.lower(), v) for n, v in extra), self.body)
+
+
+def _split_uri(uri: str) -> Dict[str, Optional[str]]:
+    match = _URI_RE.match(uri)
+    assert match  # the RFC 3986 regex matches every string
+    return match.groupdict()
 
 
 def request_message(method: str, url: str, headers: Iterable[Tuple[str, str]] = (),
@@ -1221,12 +1233,6 @@ def parse_message(data: Union[str, bytes], scheme: str = "https") -> Message:
                    fields=tuple(fields), body=body)
 
 
-def _split_uri(uri: str) -> Dict[str, Optional[str]]:
-    match = _URI_RE.match(uri)
-    assert match  # the RFC 3986 regex matches every string
-    return match.groupdict()
-
-
 _AUTHORITY_RE = re.compile(r"(\[[^\]@]*\]|[^:@\[\]]*)(?::([0-9]*))?")
 
 
@@ -1244,6 +1250,78 @@ def _normalized_authority(scheme: str, authority: str) -> str:
     return f"{host}:{port}"
 
 
+# The URL a request is signed for and sent to: normalize_url checks it and returns the form that
+# the official SDK signs as @target-uri (§2.2.2), a WHATWG URL parser's.
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_PORT_SUFFIX_RE = re.compile(r":[0-9]+\Z")
+_DOT_SEGMENT_RE = re.compile(r"(^|/)\.\.?(/|$)")
+_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in _LOOPBACK_HOSTS:
+        return True
+    try:  # an IPv4 literal in 127.0.0.0/8, not a DNS name that merely starts with "127."
+        return ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_NORMALIZED_URLS: Dict[Tuple[str, bool], str] = {}  # only URLs that passed every check
+
+
+def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> str:
+    """Check a URL we will call and return it in the form a WHATWG parser gives (lower-case
+    scheme and host, default port dropped, "/" for an empty path), which is what the official
+    SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ.
+
+    DEVIATION DEV-url-form (interop with the official SDK): RFC 9635 §3.1 and §3.2.1 give the
+    client a URI to call as it is; we sign and send its WHATWG form, as the SDK does.
+    """
+    if not isinstance(url, str) or not url:
+        raise UsageError(f"{what}: must be a non-empty string")
+    cached = _NORMALIZED_URLS.get((url, allow_http))
+    if cached is not None:  # the same continue URI is signed again and again: check it once
+        return cached
+    if not _VCHARS_RE.match(url):
+        raise UsageError(f"{what}: must be ASCII without spaces or control characters")
+    parts = _split_uri(url)
+    scheme = (parts["scheme"] or "").lower()
+    authority = parts["authority"]
+    if not authority:
+        raise UsageError(f"{what}: must be an absolute URL with a host")
+    if "@" in authority:
+        raise UsageError(f"{what}: must not contain userinfo")
+    if parts["fragment"] is not None:
+        raise UsageError(f"{what}: must not contain a fragment")
+    failure: Optional[UsageError] = None
+    try:
+        host_port = _normalized_authority(scheme, authority)
+    except SignatureBaseError:
+        failure = UsageError(f"{what}: malformed host")
+    if failure is not None:
+        raise failure
+    host = _PORT_SUFFIX_RE.sub("", host_port)
+    if host != host_port:  # a WHATWG parser reads the port as a number: ":08443" is ":8443"
+        host_port = f"{host}:{int(host_port[len(host) + 1:])}"  # (never the default port)
+    if scheme == "http":
+        if not allow_http:
+            raise UsageError(f"{what}: must use https (plain http only with allow_http)")
+        if not _is_loopback(host):
+            raise UsageError(f"{what}: plain http is allowed only for a loopback host")
+    elif scheme != "https":
+        raise UsageError(f"{what}: must use https")
+    path = parts["path"] or "/"
+    if _DOT_SEGMENT_RE.search(path) or _BAD_PERCENT_RE.search(url):
+        raise UsageError(f"{what}: must be normalized (no dot segments, valid %-escapes)")
+    query = "" if parts["query"] is None else "?" + parts["query"]
+    normalized = f"{scheme}://{host_port}{path}{query}"
+    if len(_NORMALIZED_URLS) >= 256:
+        _NORMALIZED_URLS.clear()
+    _NORMALIZED_URLS[(url, allow_http)] = normalized
+    return normalized
+
+
 # --- RFC 9421 §2.2 Derived Components: one function each ----------------------------------
 
 
@@ -1252,6 +1330,15 @@ def _component_method(message: Message) -> str:
     if message.method is None:
         raise SignatureBaseError("@method: the message is not a request")
     return message.method
+
+
+def _request_uri(message: Message, name: str) -> str:
+    if not message.is_request:
+        raise SignatureBaseError(f"{name}: the message is a response (use ;req)")
+    uri = message.target_uri
+    if uri is None:
+        raise SignatureBaseError(f"{name}: the request has no target URI (missing Host?)")
+    return uri
 
 
 def _component_target_uri(message: Message) -> str:
@@ -1293,6 +1380,45 @@ def _component_query(message: Message) -> str:
     return "?" + (query or "")
 
 
+def _percent_decode(text: str) -> str:
+    """WHATWG URL §1.3 "percent-decode", then UTF-8 decode without BOM or fail.
+
+    The input is first made a USVString as a browser would: a lone surrogate (from argv's
+    surrogateescape, say) becomes U+FFFD instead of failing to encode."""
+    raw = re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i] == 0x25 and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3]):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _form_urlencoded_parse(query: str) -> List[Tuple[str, str]]:
+    """WHATWG URL §5.1 "application/x-www-form-urlencoded parsing" (as RFC 9421 §2.2.8 asks)."""
+    pairs = []
+    for sequence in query.split("&"):
+        if not sequence:
+            continue
+        name, _, value = sequence.partition("=")
+        pairs.append((_percent_decode(name.replace("+", " ")),
+                      _percent_decode(value.replace("+", " "))))
+    return pairs
+
+
+_FORM_SAFE = frozenset(b"*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _form_encode(text: str) -> str:
+    """WHATWG URL "percent-encode after encoding" with the application/x-www-form-urlencoded
+    percent-encode set, space as %20 (RFC 9421 §2.2.8)."""
+    return "".join(chr(b) if b in _FORM_SAFE else f"%{b:02X}" for b in text.encode("utf-8"))
+
+
 def _component_query_param(message: Message, name: str) -> str:
     """RFC 9421 §2.2.8 Query Parameters: the value of the parameter ``name`` (encoded form)."""
     query = _split_uri(_request_uri(message, "@query-param"))["query"] or ""
@@ -1324,54 +1450,6 @@ _DERIVED_COMPONENTS = {
     "@query": _component_query,
     "@status": _component_status,
 }
-
-
-def _request_uri(message: Message, name: str) -> str:
-    if not message.is_request:
-        raise SignatureBaseError(f"{name}: the message is a response (use ;req)")
-    uri = message.target_uri
-    if uri is None:
-        raise SignatureBaseError(f"{name}: the request has no target URI (missing Host?)")
-    return uri
-
-
-def _form_urlencoded_parse(query: str) -> List[Tuple[str, str]]:
-    """WHATWG URL §5.1 "application/x-www-form-urlencoded parsing" (as RFC 9421 §2.2.8 asks)."""
-    pairs = []
-    for sequence in query.split("&"):
-        if not sequence:
-            continue
-        name, _, value = sequence.partition("=")
-        pairs.append((_percent_decode(name.replace("+", " ")),
-                      _percent_decode(value.replace("+", " "))))
-    return pairs
-
-
-def _percent_decode(text: str) -> str:
-    """WHATWG URL §1.3 "percent-decode", then UTF-8 decode without BOM or fail.
-
-    The input is first made a USVString as a browser would: a lone surrogate (from argv's
-    surrogateescape, say) becomes U+FFFD instead of failing to encode."""
-    raw = re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        if raw[i] == 0x25 and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1 : i + 3]):
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    return out.decode("utf-8", "replace")
-
-
-_FORM_SAFE = frozenset(b"*-._0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-
-def _form_encode(text: str) -> str:
-    """WHATWG URL "percent-encode after encoding" with the application/x-www-form-urlencoded
-    percent-encode set, space as %20 (RFC 9421 §2.2.8)."""
-    return "".join(chr(b) if b in _FORM_SAFE else f"%{b:02X}" for b in text.encode("utf-8"))
 
 
 # --- RFC 9421 §2.1 HTTP Fields ---------------------------------------------------------------
@@ -1483,6 +1561,17 @@ def component_line(message: Message, identifier: Item, request: Optional[Message
 # Signing and verifying (section 8) both build it here; any error stops the algorithm.
 
 
+def _check_signature_params(params: Params) -> None:
+    """RFC 9421 §2.3: created and expires are Integers; nonce, alg, keyid and tag Strings."""
+    for name, value in params.items():
+        if name in ("created", "expires"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise SignatureBaseError(f"{name}: signature parameter must be an Integer")
+        elif name in ("nonce", "alg", "keyid", "tag"):
+            if not isinstance(value, str) or isinstance(value, Token):
+                raise SignatureBaseError(f"{name}: signature parameter must be a String")
+
+
 def signature_base(message: Message, params: InnerList,
                    request: Optional[Message] = None,
                    field_types: Optional[Mapping[str, str]] = None) -> str:
@@ -1512,17 +1601,6 @@ def signature_base(message: Message, params: InnerList,
     return "\n".join(lines)
 
 
-def _check_signature_params(params: Params) -> None:
-    """RFC 9421 §2.3: created and expires are Integers; nonce, alg, keyid and tag Strings."""
-    for name, value in params.items():
-        if name in ("created", "expires"):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise SignatureBaseError(f"{name}: signature parameter must be an Integer")
-        elif name in ("nonce", "alg", "keyid", "tag"):
-            if not isinstance(value, str) or isinstance(value, Token):
-                raise SignatureBaseError(f"{name}: signature parameter must be a String")
-
-
 # =============================================================================
 # 8. Signing and verifying: RFC 9421 §3.1, §3.2, §3.3.6, §4.1, §4.2
 # =============================================================================
@@ -1531,7 +1609,8 @@ def _check_signature_params(params: Params) -> None:
 # and the Signature-Input (§4.1) and Signature (§4.2) values under one label. Verifying
 # (verify_message, §3.2, its steps labelled there): read both fields and choose the label,
 # check the parameters and what the application requires, choose the key, recreate the base,
-# verify it; then, when content-digest is covered, the digest against the content.
+# verify it; then, when content-digest is covered, the digest against the content. A
+# SignedRequest (what sign_request returns, section 9) can be verified as the message it sends.
 
 
 def sign_ed25519(key: PrivateKey, base: str) -> bytes:
@@ -1557,18 +1636,6 @@ def _check_alg(params: Params) -> None:
         raise UsageError("unsupported algorithm (only ed25519 can sign and verify)")
 
 
-def sign_message(message: Message, key: PrivateKey, params: InnerList, *, label: str = "sig1",
-                 request: Optional[Message] = None,
-                 field_types: Optional[Mapping[str, str]] = None) -> Tuple[str, str]:
-    """Sign ``message``; return the Signature-Input and Signature field values.
-
-    Spec: RFC 9421 §3.1 "Creating a Signature", §4.1, §4.2.
-    """
-    sig_input, signature, _ = _sign_message(message, key, params, label=label, request=request,
-                                            field_types=field_types)
-    return sig_input, signature
-
-
 def _sign_message(message: Message, key: PrivateKey, params: InnerList, *, label: str,
                   request: Optional[Message],
                   field_types: Optional[Mapping[str, str]]) -> Tuple[str, str, str]:
@@ -1587,6 +1654,61 @@ def _sign_message(message: Message, key: PrivateKey, params: InnerList, *, label
     # Signature-Input field": the value of the base's last line, "@signature-params" (§2.5).
     serialized_params = base.rsplit("\n", 1)[-1].partition(": ")[2]
     return f"{label}={serialized_params}", f"{label}=:{b64encode(signature)}:", base
+
+
+def sign_message(message: Message, key: PrivateKey, params: InnerList, *, label: str = "sig1",
+                 request: Optional[Message] = None,
+                 field_types: Optional[Mapping[str, str]] = None) -> Tuple[str, str]:
+    """Sign ``message``; return the Signature-Input and Signature field values.
+
+    Spec: RFC 9421 §3.1 "Creating a Signature", §4.1, §4.2.
+    """
+    sig_input, signature, _ = _sign_message(message, key, params, label=label, request=request,
+                                            field_types=field_types)
+    return sig_input, signature
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """A signed request ready to send: its method, URL, headers and body bytes, as signed.
+
+    On the wire (Client.send) the transport adds ``Accept-Encoding: identity`` (ours: see
+    Client._read) and, with urllib3 1.26 and later, ``User-Agent: python-urllib3/<version>``, and
+    ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
+    ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
+    ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
+    since it contains the Authorization value. ``secrets`` are the secret values the request
+    carries (its access token, an interact_ref in its body), never shown in repr: a Client
+    blanks them from any server text it puts in an error message.
+    """
+
+    method: str
+    url: str
+    headers: Tuple[Tuple[str, str], ...] = field(repr=False)
+    body: bytes = field(repr=False)
+    signature_base: str = field(repr=False)
+    secrets: Tuple[str, ...] = field(default=(), repr=False)
+
+    def header(self, name: str) -> Optional[str]:
+        """The value of header ``name`` (any letter case) as it will be sent, or None."""
+        for key, value in self.headers:
+            if key.lower() == name.lower():
+                return value
+        return None
+
+    def safe_headers(self) -> Dict[str, str]:
+        """The headers with Authorization replaced by "[secure]", for logs and reprs."""
+        return {k: "[secure]" if k.lower() == "authorization" else v for k, v in self.headers}
+
+    def __repr__(self) -> str:
+        return (f"SignedRequest(method={self.method!r}, url={self.url!r}, "
+                f"headers={self.safe_headers()!r}, body=<{len(self.body)} bytes>)")
+
+    def to_json(self) -> Dict[str, Any]:
+        """The request as one JSON object (the CLI's --dry-run --json), secrets included:
+        ``signature_base`` holds the Authorization value too."""
+        return {"method": self.method, "url": self.url, "headers": dict(self.headers),
+                "body": self.body.decode("utf-8"), "signature_base": self.signature_base}
 
 
 @dataclass(frozen=True)
@@ -1609,6 +1731,41 @@ def _combined_dictionary(message: Message, name: str) -> Dict[str, Member]:
     except UsageError:
         failure = VerificationError(f"{name}: malformed field")
     raise failure  # after the try statement: see section 1
+
+
+def _as_message(value: object, what: str) -> Message:
+    """A Message, or the request a SignedRequest sends, as a Message."""
+    if isinstance(value, SignedRequest):
+        return request_message(value.method, value.url, value.headers, value.body)
+    if not isinstance(value, Message):
+        raise UsageError(f"{what}: expected a Message (parse_message, request_message) or a "
+                         "SignedRequest")
+    return value
+
+
+def _check_times(params: Params, max_age: Optional[int], now: float) -> None:
+    """RFC 9421 §3.2 step 6 and §7.2.2: created/expires against the verifier's clock."""
+    created, expires = params.get("created"), params.get("expires")
+    if isinstance(expires, int) and now > expires:
+        raise VerificationError("signature expired")
+    if max_age is not None:
+        if not isinstance(created, int):
+            raise VerificationError("created is required")
+        if created > now + 60:
+            raise VerificationError("created is in the future")
+        if now - created > max_age:
+            raise VerificationError("signature is too old")
+
+
+def _select_key(keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
+                keyid: Optional[str]) -> PublicKey:
+    if isinstance(keys, PublicKey):
+        return keys
+    if keyid in keys:
+        return keys[keyid]
+    if len(keys) == 1 and (keyid is None or None in keys):  # one key, nothing to choose
+        return next(iter(keys.values()))
+    raise VerificationError("no key for this keyid")
 
 
 def verify_message(message: Union[Message, SignedRequest],
@@ -1702,41 +1859,6 @@ def verify_message(message: Union[Message, SignedRequest],
     return VerifiedSignature(label, covered, dict(params), keyid, base)
 
 
-def _as_message(value: object, what: str) -> Message:
-    """A Message, or the request a SignedRequest sends, as a Message."""
-    if isinstance(value, SignedRequest):
-        return request_message(value.method, value.url, value.headers, value.body)
-    if not isinstance(value, Message):
-        raise UsageError(f"{what}: expected a Message (parse_message, request_message) or a "
-                         "SignedRequest")
-    return value
-
-
-def _check_times(params: Params, max_age: Optional[int], now: float) -> None:
-    """RFC 9421 §3.2 step 6 and §7.2.2: created/expires against the verifier's clock."""
-    created, expires = params.get("created"), params.get("expires")
-    if isinstance(expires, int) and now > expires:
-        raise VerificationError("signature expired")
-    if max_age is not None:
-        if not isinstance(created, int):
-            raise VerificationError("created is required")
-        if created > now + 60:
-            raise VerificationError("created is in the future")
-        if now - created > max_age:
-            raise VerificationError("signature is too old")
-
-
-def _select_key(keys: Union[PublicKey, Mapping[Optional[str], PublicKey]],
-                keyid: Optional[str]) -> PublicKey:
-    if isinstance(keys, PublicKey):
-        return keys
-    if keyid in keys:
-        return keys[keyid]
-    if len(keys) == 1 and (keyid is None or None in keys):  # one key, nothing to choose
-        return next(iter(keys.values()))
-    raise VerificationError("no key for this keyid")
-
-
 # =============================================================================
 # 9. Requests: RFC 9635 §2, §5, §6 as Open Payments profiles them
 # =============================================================================
@@ -1749,58 +1871,7 @@ LABEL = "sig1"
 COVERED_BASE = ("@method", "@target-uri")
 COVERED_AUTHORIZATION = ("authorization",)
 COVERED_CONTENT = ("content-digest", "content-length", "content-type")
-HASH_METHODS = {  # RFC 9635 §4.2.3: names from the IANA "Named Information Hash Algorithm" registry
-    "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512",
-    "sha3-256": "sha3_256", "sha3-384": "sha3_384", "sha3-512": "sha3_512",
-}
-_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 _METHOD_RE = re.compile(r"[A-Z]+")
-_PORT_SUFFIX_RE = re.compile(r":[0-9]+\Z")
-_DOT_SEGMENT_RE = re.compile(r"(^|/)\.\.?(/|$)")
-_BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-@dataclass(frozen=True)
-class SignedRequest:
-    """A signed request ready to send: its method, URL, headers and body bytes, as signed.
-
-    On the wire (Client.send) the transport adds ``Accept-Encoding: identity`` (ours: see
-    Client._read) and, with urllib3 1.26 and later, ``User-Agent: python-urllib3/<version>``, and
-    ends each line with CRLF (RFC 9112 §2.1); neither header is covered by the signature.
-    ``repr()`` shows ``Authorization`` as ``[secure]`` and never the body (it may hold an
-    ``interact_ref``); ``signature_base`` is kept for teaching but is also hidden from repr,
-    since it contains the Authorization value. ``secrets`` are the secret values the request
-    carries (its access token, an interact_ref in its body), never shown in repr: a Client
-    blanks them from any server text it puts in an error message.
-    """
-
-    method: str
-    url: str
-    headers: Tuple[Tuple[str, str], ...] = field(repr=False)
-    body: bytes = field(repr=False)
-    signature_base: str = field(repr=False)
-    secrets: Tuple[str, ...] = field(default=(), repr=False)
-
-    def header(self, name: str) -> Optional[str]:
-        """The value of header ``name`` (any letter case) as it will be sent, or None."""
-        for key, value in self.headers:
-            if key.lower() == name.lower():
-                return value
-        return None
-
-    def safe_headers(self) -> Dict[str, str]:
-        """The headers with Authorization replaced by "[secure]", for logs and reprs."""
-        return {k: "[secure]" if k.lower() == "authorization" else v for k, v in self.headers}
-
-    def __repr__(self) -> str:
-        return (f"SignedRequest(method={self.method!r}, url={self.url!r}, "
-                f"headers={self.safe_headers()!r}, body=<{len(self.body)} bytes>)")
-
-    def to_json(self) -> Dict[str, Any]:
-        """The request as one JSON object (the CLI's --dry-run --json), secrets included:
-        ``signature_base`` holds the Authorization value too."""
-        return {"method": self.method, "url": self.url, "headers": dict(self.headers),
-                "body": self.body.decode("utf-8"), "signature_base": self.signature_base}
 
 
 def _check_vchars(value: object, what: str) -> str:
@@ -1818,74 +1889,7 @@ def _check_vchars(value: object, what: str) -> str:
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_HOSTS:
-        return True
-    try:  # an IPv4 literal in 127.0.0.0/8, not a DNS name that merely starts with "127."
-        return ipaddress.IPv4Address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def normalize_url(url: object, what: str = "URL", allow_http: bool = False) -> str:
-    """Check a URL we will call and return it in the form a WHATWG parser gives (lower-case
-    scheme and host, default port dropped, "/" for an empty path), which is what the official
-    SDK signs as @target-uri. Refuses what would make the signed and sent URIs differ.
-
-    DEVIATION DEV-url-form (interop with the official SDK): RFC 9635 §3.1 and §3.2.1 give the
-    client a URI to call as it is; we sign and send its WHATWG form, as the SDK does.
-    """
-    if not isinstance(url, str) or not url:
-        raise UsageError(f"{what}: must be a non-empty string")
-    cached = _NORMALIZED_URLS.get((url, allow_http))
-    if cached is not None:  # the same continue URI is signed again and again: check it once
-        return cached
-    if not _VCHARS_RE.match(url):
-        raise UsageError(f"{what}: must be ASCII without spaces or control characters")
-    parts = _split_uri(url)
-    scheme = (parts["scheme"] or "").lower()
-    authority = parts["authority"]
-    if not authority:
-        raise UsageError(f"{what}: must be an absolute URL with a host")
-    if "@" in authority:
-        raise UsageError(f"{what}: must not contain userinfo")
-    if parts["fragment"] is not None:
-        raise UsageError(f"{what}: must not contain a fragment")
-    failure: Optional[UsageError] = None
-    try:
-        host_port = _normalized_authority(scheme, authority)
-    except SignatureBaseError:
-        failure = UsageError(f"{what}: malformed host")
-    if failure is not None:
-        raise failure
-    host = _PORT_SUFFIX_RE.sub("", host_port)
-    if host != host_port:  # a WHATWG parser reads the port as a number: ":08443" is ":8443"
-        host_port = f"{host}:{int(host_port[len(host) + 1:])}"  # (never the default port)
-    if scheme == "http":
-        if not allow_http:
-            raise UsageError(f"{what}: must use https (plain http only with allow_http)")
-        if not _is_loopback(host):
-            raise UsageError(f"{what}: plain http is allowed only for a loopback host")
-    elif scheme != "https":
-        raise UsageError(f"{what}: must use https")
-    path = parts["path"] or "/"
-    if _DOT_SEGMENT_RE.search(path) or _BAD_PERCENT_RE.search(url):
-        raise UsageError(f"{what}: must be normalized (no dot segments, valid %-escapes)")
-    query = "" if parts["query"] is None else "?" + parts["query"]
-    normalized = f"{scheme}://{host_port}{path}{query}"
-    if len(_NORMALIZED_URLS) >= 256:
-        _NORMALIZED_URLS.clear()
-    _NORMALIZED_URLS[(url, allow_http)] = normalized
-    return normalized
-
-
-_NORMALIZED_URLS: Dict[Tuple[str, bool], str] = {}  # only URLs that passed every check
-
-
-def _origin(normalized_url: str) -> str:
-    """The origin (scheme, host and port) of a URL that normalize_url returned."""
-    scheme, _, rest = normalized_url.partition("://")
-    return f"{scheme}://{rest.partition('/')[0]}"
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def json_body(obj: Mapping[str, Any]) -> bytes:
@@ -1902,7 +1906,13 @@ def json_body(obj: Mapping[str, Any]) -> bytes:
     raise failure  # after the try statement: see section 1
 
 
-_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# The covered component identifiers of sign_request, by (authorization?, body?): frozen values,
+# built once (and serialized once: see _serialized_string).
+_COVERED = {
+    (auth, content): signature_params(COVERED_BASE + (COVERED_AUTHORIZATION if auth else ())
+                                      + (COVERED_CONTENT if content else ()), ()).items
+    for auth in (False, True) for content in (False, True)
+}
 
 
 def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
@@ -1961,15 +1971,6 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
                          token + tuple(secrets))
 
 
-# The covered component identifiers of sign_request, by (authorization?, body?): frozen values,
-# built once (and serialized once: see _serialized_string).
-_COVERED = {
-    (auth, content): signature_params(COVERED_BASE + (COVERED_AUTHORIZATION if auth else ())
-                                      + (COVERED_CONTENT if content else ()), ()).items
-    for auth in (False, True) for content in (False, True)
-}
-
-
 def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
     """RFC 9635 §5.1: {"interact_ref": ...}; no body at all for a poll (§5.2).
 
@@ -1981,13 +1982,6 @@ def continue_body(interact_ref: Optional[str]) -> Optional[bytes]:
     # == json_body({"interact_ref": ...}); encode_basestring escapes '"' and '\\' as it does
     return ('{"interact_ref":' + json.encoder.encode_basestring(
         _check_vchars(interact_ref, "interact_ref")) + "}").encode("ascii")
-
-
-def new_nonce() -> str:
-    """A client nonce for interact.finish (RFC 9635 §2.5.2: "unique ... unguessable"): 24 random
-    bytes in upper-case hex, as Rafiki writes its nonces. (Not base64url: one in 64 of those
-    begins with "-", which a command line then reads as an option.)"""
-    return os.urandom(24).hex().upper()
 
 
 def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
@@ -2010,6 +2004,15 @@ def grant_request_body(*, client: str, access: Sequence[Mapping[str, Any]],
 # --- The operations: one builder each, returning the SignedRequest that Client sends ---------
 # Each checks its operands by the names the caller knows them by, then signs with sign_request.
 # Client's methods send what these return; the CLI's --dry-run prints it.
+
+
+def _check_operands(url: str, url_what: str, allow_http: bool, token: Optional[str] = None,
+                    token_what: Optional[str] = None) -> None:
+    """Check an operation's URL and, if it takes one, its token (None too: it must not go
+    without Authorization), by the names the caller knows them by."""
+    normalize_url(url, url_what, allow_http)
+    if token_what is not None:
+        _check_vchars(token, token_what)
 
 
 def grant_request(grant_endpoint: str, body: Mapping[str, Any], *, key: PrivateKey,
@@ -2084,113 +2087,62 @@ def revoke_request(manage_url: str, access_token: str, *, key: PrivateKey, key_i
                         access_token=access_token, created=created, allow_http=allow_http)
 
 
-def _check_operands(url: str, url_what: str, allow_http: bool, token: Optional[str] = None,
-                    token_what: Optional[str] = None) -> None:
-    """Check an operation's URL and, if it takes one, its token (None too: it must not go
-    without Authorization), by the names the caller knows them by."""
-    normalize_url(url, url_what, allow_http)
-    if token_what is not None:
-        _check_vchars(token, token_what)
-
-
-# --- RFC 9635 §4.2.3 Calculating the Interaction Hash ---------------------------------------
-
-
-def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
-                     grant_endpoint: str, hash_method: str = "sha-256") -> str:
-    """The interaction hash, unpadded base64url.  Spec: RFC 9635 §4.2.3.
-
-    "the client nonce, the AS nonce, the interaction reference, and the grant endpoint URI ...
-    concatenated ... separated by a single newline character" -- RFC 9635 §4.2.3
-
-    ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
-    Client.request_grant is normalize_url(url) (``https://auth.example/``, not
-    ``https://auth.example``); the hash and finish commands normalize it so. Each input must be
-    an ASCII string: another raises UsageError naming the input, never its value.
-    """
-    algorithm = HASH_METHODS.get(hash_method)
-    if algorithm is None:
-        raise UsageError("unsupported hash_method")
-    inputs = {"client nonce": client_nonce, "server nonce": server_nonce,
-              "interact_ref": interact_ref, "grant endpoint": grant_endpoint}
-    for name, value in inputs.items():
-        if not isinstance(value, str) or not value.isascii():
-            raise UsageError(f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 hashes "
-                             "the ASCII encoding)")
-    base = "\n".join(inputs.values())
-    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3, then
-    # RFC 9635 §4.2.3: "encoded using URL-Safe Base64 with no padding"
-    return b64url_encode(hashlib.new(algorithm, base.encode("ascii")).digest())
-
-
-def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
-                            interact_ref: str, grant_endpoint: str, *,
-                            hash_method: str = "sha-256") -> None:
-    """Raise VerificationError unless ``received`` is the hash, compared in constant time;
-    UsageError for an input interaction_hash refuses (not ASCII).
-
-    DEVIATION DEV-hash-encoding (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as
-    unpadded base64url; the deployed Rafiki AS sends standard base64 with padding. Both
-    encodings are accepted.
-    """
-    expected = b64url_decode(interaction_hash(client_nonce, server_nonce, interact_ref,
-                                              grant_endpoint, hash_method), "hash")
-    got = b""
-    if isinstance(received, str):
-        if re.fullmatch(_BASE64URL + "+", received) and len(received) % 4 != 1:
-            # (a length of 4n+1 is no base64 at all: binascii would raise, not compare)
-            got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
-        elif re.fullmatch(_BASE64 + "+={0,2}", received) and len(received) % 4 == 0:
-            got = base64.b64decode(received)
-    # RFC 9635 §4.2.3: "the client instance MUST validate the hash when received"
-    if not hmac.compare_digest(got, expected):
-        raise VerificationError("interaction hash does not match; refusing to continue")
-
-
-@dataclass(frozen=True)
-class InteractionFinish:
-    """The redirect the AS sends the user back with (RFC 9635 §4.2.1)."""
-
-    interact_ref: str = field(repr=False)
-    hash: str
-
-
-def parse_finish_redirect(url: str) -> InteractionFinish:
-    """Read ``?hash=...&interact_ref=...``; raise GrantError for ``?result=...``.
-
-    Spec: RFC 9635 §4.2.1 "Redirect-Based Interaction Finish"; the result parameter is the
-    Open Payments way of saying the user rejected the grant or it was invalid.
-    """
-    if not isinstance(url, str):
-        raise UsageError("finish redirect: must be a string")
-    query = _split_uri(url)["query"] or ""
-    params: Dict[str, List[str]] = {}
-    for name, value in _form_urlencoded_parse(query):
-        params.setdefault(name, []).append(value)
-    # DEVIATION DEV-finish-result (Open Payments, as Rafiki redirects): RFC 9635 §4.2.3 "The AS
-    # MUST always provide this hash"; a ?result= redirect has none, so there is nothing to check
-    # and nothing to continue with: we report it as a GrantError.
-    if "result" in params:
-        result = params["result"][0]
-        code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
-        raise GrantError(None, code, "the interaction finished without approving the grant "
-                                     "(finish redirect result)")
-    refs, hashes = params.get("interact_ref", []), params.get("hash", [])
-    if len(refs) != 1 or len(hashes) != 1:
-        raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
-    return InteractionFinish(_check_vchars(refs[0], "interact_ref"),
-                             _check_vchars(hashes[0], "hash"))
-
-
 # =============================================================================
 # 10. Responses: RFC 9635 §3 "Grant Response", as the Open Payments auth-server OpenAPI shapes it
 # =============================================================================
-# Each class validates a parsed JSON value in from_json and raises ResponseError naming the JSON
-# path of the first mismatch, never its value. Unknown members are tolerated and dropped
-# (RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"); the
+# parse_json reads an answer's bytes as JSON, refusing what RFC 8259 leaves open (duplicate names,
+# NaN, huge integers). Then each class validates a parsed JSON value in from_json and raises
+# ResponseError naming the JSON path of the first mismatch, never its value. Unknown members
+# are tolerated and dropped, as
+# RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"; the
 # classes hold every member the Open Payments auth-server OpenAPI defines, access items included.
 
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:  # RFC 8259 §4: names SHOULD be unique; we refuse, as I-JSON does
+            raise ResponseError("body is not valid JSON: a member name occurs twice")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> None:  # RFC 8259 §6: "NaN and Infinity are not permitted"
+    raise ResponseError(f"body is not valid JSON: {name} is no JSON number")
+
+
+MAX_INTEGER_DIGITS = 20  # a uint64 has 20 digits; Open Payments sends larger amounts as strings
+
+
+def _bounded_int(text: str) -> int:
+    """RFC 8259 §6 lets a parser limit numbers; we refuse a long integer before int() reads it:
+    before Python 3.11, int() of a megabyte of digits costs seconds of CPU."""
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ResponseError(f"body is not valid JSON: integer too long "
+                            f"(over {MAX_INTEGER_DIGITS} digits)")
+    return int(text)
+
+
+def parse_json(data: bytes) -> Any:
+    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity, integers of at most
+    20 digits; ResponseError."""
+    try:
+        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
+                          parse_constant=_reject_constant, parse_int=_bounded_int)
+    except ResponseError as exc:  # from a hook above: it says why
+        failure = exc
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        failure = ResponseError("body is not valid JSON")
+    raise failure  # after the try statement: see section 1
+
+
 MAX_WAIT_SECONDS = 3600  # a larger continue.wait is treated as malformed, not obeyed
+
+
+def _origin(normalized_url: str) -> str:
+    """The origin (scheme, host and port) of a URL that normalize_url returned."""
+    scheme, _, rest = normalized_url.partition("://")
+    return f"{scheme}://{rest.partition('/')[0]}"
 
 
 @dataclass(frozen=True)
@@ -2324,6 +2276,22 @@ class Access:
         return cls(kind, actions, identifier, limits)
 
 
+def _flags(value: object, path: str) -> Tuple[str, ...]:
+    """RFC 9635 §3.2.1 access token flags: distinct strings, "bearer" refused (see AccessToken)."""
+    if not isinstance(value, list):
+        raise ResponseError("expected an array", path=path)
+    flags = tuple(_str(f, f"{path}[{i}]") for i, f in enumerate(value))
+    for i, flag in enumerate(flags):
+        if flag in flags[:i]:
+            raise ResponseError("flag repeated (RFC 9635 section 3.2.1: at most once)",
+                                path=f"{path}[{i}]")
+        if flag == "bearer":  # RFC 9635 §7.2: "MUST be sent using" Authorization: Bearer
+            raise ResponseError("a bearer token, which this client does not present (it signs "
+                                "every request; RFC 9635 section 7.2 sends a bearer token "
+                                "unsigned, as Authorization: Bearer)", path=f"{path}[{i}]")
+    return flags
+
+
 @dataclass(frozen=True)
 class AccessToken:
     """RFC 9635 §3.2.1 "Access Token": value (secret, never shown), manage, expires_in, access,
@@ -2367,22 +2335,6 @@ class AccessToken:
         return cls(value, manage, access, expires_in, flags)
 
 
-def _flags(value: object, path: str) -> Tuple[str, ...]:
-    """RFC 9635 §3.2.1 access token flags: distinct strings, "bearer" refused (see AccessToken)."""
-    if not isinstance(value, list):
-        raise ResponseError("expected an array", path=path)
-    flags = tuple(_str(f, f"{path}[{i}]") for i, f in enumerate(value))
-    for i, flag in enumerate(flags):
-        if flag in flags[:i]:
-            raise ResponseError("flag repeated (RFC 9635 section 3.2.1: at most once)",
-                                path=f"{path}[{i}]")
-        if flag == "bearer":  # RFC 9635 §7.2: "MUST be sent using" Authorization: Bearer
-            raise ResponseError("a bearer token, which this client does not present (it signs "
-                                "every request; RFC 9635 section 7.2 sends a bearer token "
-                                "unsigned, as Authorization: Bearer)", path=f"{path}[{i}]")
-    return flags
-
-
 @dataclass(frozen=True)
 class Continue:
     """RFC 9635 §3.1 "Request Continuation": the continuation token's value (secret), the
@@ -2410,6 +2362,13 @@ class Continue:
         return cls(value, uri, wait)
 
 
+def _check_response_text(value: object, path: str) -> str:
+    text = _str(value, path)
+    if not text or not _SF_STRING_CHARS_RE.match(text):  # SP / VCHAR, as an sf-string holds
+        raise ResponseError("expected non-empty printable ASCII", path=path)
+    return text
+
+
 @dataclass(frozen=True)
 class Interact:
     """RFC 9635 §3.3 "Interaction Modes": the redirect URI and the AS's finish nonce."""
@@ -2427,11 +2386,22 @@ class Interact:
                    _check_response_text(o.get("finish"), path + ".finish"))
 
 
-def _check_response_text(value: object, path: str) -> str:
-    text = _str(value, path)
-    if not text or not _SF_STRING_CHARS_RE.match(text):  # SP / VCHAR, as an sf-string holds
-        raise ResponseError("expected non-empty printable ASCII", path=path)
-    return text
+def _access_token_json(token: AccessToken) -> Dict[str, Any]:
+    def drop_none(obj: Any) -> Any:
+        if isinstance(obj, dict):
+            return {k: drop_none(v) for k, v in obj.items() if v is not None}
+        if isinstance(obj, (list, tuple)):
+            return [drop_none(v) for v in obj]
+        return obj
+
+    from dataclasses import asdict
+    out: Dict[str, Any] = {"value": token.value, "manage": token.manage}
+    if token.expires_in is not None:
+        out["expires_in"] = token.expires_in
+    out["access"] = [drop_none(asdict(a)) for a in token.access]
+    if token.flags:
+        out["flags"] = list(token.flags)
+    return out
 
 
 @dataclass(frozen=True)
@@ -2498,24 +2468,6 @@ class Grant:
         return out
 
 
-def _access_token_json(token: AccessToken) -> Dict[str, Any]:
-    def drop_none(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {k: drop_none(v) for k, v in obj.items() if v is not None}
-        if isinstance(obj, (list, tuple)):
-            return [drop_none(v) for v in obj]
-        return obj
-
-    from dataclasses import asdict
-    out: Dict[str, Any] = {"value": token.value, "manage": token.manage}
-    if token.expires_in is not None:
-        out["expires_in"] = token.expires_in
-    out["access"] = [drop_none(asdict(a)) for a in token.access]
-    if token.flags:
-        out["flags"] = list(token.flags)
-    return out
-
-
 def grant_error_from_json(status: int, obj: object) -> Optional[GrantError]:
     """A GNAP error object (RFC 9635 §3.6): {"error": {"code", "description"}} or a bare code
     string; None when ``obj`` is not one."""
@@ -2538,7 +2490,118 @@ def grant_error_from_json(status: int, obj: object) -> Optional[GrantError]:
 
 
 # =============================================================================
-# 11. Client: the only I/O (requests, imported lazily)
+# 11. Interaction finish: RFC 9635 §4.2 "Interaction Finish Methods"
+# =============================================================================
+# Our nonce (new_nonce) goes in the grant request's interact.finish (RFC 9635 §2.5.2). The
+# user comes back from the AS on the finish URI with ?hash=...&interact_ref=... (§4.2.1).
+# Before the interact_ref is used, the hash proves that this redirect answers our grant
+# request: it covers our nonce, the AS's nonce, the interact_ref and the grant endpoint
+# (§4.2.3). The continuation request (section 9) then carries the interact_ref.
+
+
+def new_nonce() -> str:
+    """A client nonce for interact.finish (RFC 9635 §2.5.2: "unique ... unguessable"): 24 random
+    bytes in upper-case hex, as Rafiki writes its nonces. (Not base64url: one in 64 of those
+    begins with "-", which a command line then reads as an option.)"""
+    return os.urandom(24).hex().upper()
+
+
+@dataclass(frozen=True)
+class InteractionFinish:
+    """The redirect the AS sends the user back with (RFC 9635 §4.2.1)."""
+
+    interact_ref: str = field(repr=False)
+    hash: str
+
+
+def parse_finish_redirect(url: str) -> InteractionFinish:
+    """Read ``?hash=...&interact_ref=...``; raise GrantError for ``?result=...``.
+
+    Spec: RFC 9635 §4.2.1 "Redirect-Based Interaction Finish"; the result parameter is the
+    Open Payments way of saying the user rejected the grant or it was invalid.
+    """
+    if not isinstance(url, str):
+        raise UsageError("finish redirect: must be a string")
+    query = _split_uri(url)["query"] or ""
+    params: Dict[str, List[str]] = {}
+    for name, value in _form_urlencoded_parse(query):
+        params.setdefault(name, []).append(value)
+    # DEVIATION DEV-finish-result (Open Payments, as Rafiki redirects): RFC 9635 §4.2.3 "The AS
+    # MUST always provide this hash"; a ?result= redirect has none, so there is nothing to check
+    # and nothing to continue with: we report it as a GrantError.
+    if "result" in params:
+        result = params["result"][0]
+        code = result if result in ("grant_rejected", "grant_invalid") else "unknown_result"
+        raise GrantError(None, code, "the interaction finished without approving the grant "
+                                     "(finish redirect result)")
+    refs, hashes = params.get("interact_ref", []), params.get("hash", [])
+    if len(refs) != 1 or len(hashes) != 1:
+        raise UsageError("finish redirect: needs exactly one hash and one interact_ref")
+    return InteractionFinish(_check_vchars(refs[0], "interact_ref"),
+                             _check_vchars(hashes[0], "hash"))
+
+
+# --- RFC 9635 §4.2.3 Calculating the Interaction Hash ---------------------------------------
+
+HASH_METHODS = {  # RFC 9635 §4.2.3: names from the IANA "Named Information Hash Algorithm" registry
+    "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512",
+    "sha3-256": "sha3_256", "sha3-384": "sha3_384", "sha3-512": "sha3_512",
+}
+
+
+def interaction_hash(client_nonce: str, server_nonce: str, interact_ref: str,
+                     grant_endpoint: str, hash_method: str = "sha-256") -> str:
+    """The interaction hash, unpadded base64url.  Spec: RFC 9635 §4.2.3.
+
+    "the client nonce, the AS nonce, the interaction reference, and the grant endpoint URI ...
+    concatenated ... separated by a single newline character" -- RFC 9635 §4.2.3
+
+    ``grant_endpoint`` is used as given: pass the URI the grant request was sent to, which for
+    Client.request_grant is normalize_url(url) (``https://auth.example/``, not
+    ``https://auth.example``); the hash and finish commands normalize it so. Each input must be
+    an ASCII string: another raises UsageError naming the input, never its value.
+    """
+    algorithm = HASH_METHODS.get(hash_method)
+    if algorithm is None:
+        raise UsageError("unsupported hash_method")
+    inputs = {"client nonce": client_nonce, "server nonce": server_nonce,
+              "interact_ref": interact_ref, "grant endpoint": grant_endpoint}
+    for name, value in inputs.items():
+        if not isinstance(value, str) or not value.isascii():
+            raise UsageError(f"{name}: must be an ASCII string (RFC 9635 section 4.2.3 hashes "
+                             "the ASCII encoding)")
+    base = "\n".join(inputs.values())
+    # "hashes the bytes of the ASCII encoding of this string" -- RFC 9635 §4.2.3, then
+    # RFC 9635 §4.2.3: "encoded using URL-Safe Base64 with no padding"
+    return b64url_encode(hashlib.new(algorithm, base.encode("ascii")).digest())
+
+
+def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
+                            interact_ref: str, grant_endpoint: str, *,
+                            hash_method: str = "sha-256") -> None:
+    """Raise VerificationError unless ``received`` is the hash, compared in constant time;
+    UsageError for an input interaction_hash refuses (not ASCII).
+
+    DEVIATION DEV-hash-encoding (interop with Rafiki): RFC 9635 §4.2.3 encodes the hash as
+    unpadded base64url; the deployed Rafiki AS sends standard base64 with padding. Both
+    encodings are accepted.
+    """
+    expected = b64url_decode(interaction_hash(client_nonce, server_nonce, interact_ref,
+                                              grant_endpoint, hash_method), "hash")
+    got = b""
+    if isinstance(received, str):
+        if re.fullmatch(_BASE64URL + "+", received) and len(received) % 4 != 1:
+            # (a length of 4n+1 is no base64 at all: binascii would raise, not compare)
+            got = base64.urlsafe_b64decode(received + "=" * (-len(received) % 4))
+        elif re.fullmatch(_BASE64 + "+={0,2}", received) and len(received) % 4 == 0:
+            got = base64.b64decode(received)
+    # RFC 9635 §4.2.3: "the client instance MUST validate the hash when received"
+    if not hmac.compare_digest(got, expected):
+        raise VerificationError("interaction hash does not match; refusing to continue")
+
+
+# =============================================================================
+# 12. Client: the only I/O (requests, imported lazily)
 # =============================================================================
 # One request per call. Nothing is retried: a continuation POST carries a single-use
 # interact_ref (RFC 9635 §5.1), and any request may change state at the AS. Redirects are never
@@ -2548,44 +2611,6 @@ DEFAULT_TIMEOUT = 10.0  # seconds, connect and each read; also the cap on readin
 DEFAULT_MAX_RESPONSE_BYTES = 1 << 20
 DEFAULT_WAIT = 5  # RFC 9635 §3.1: "If no wait value is provided, ... SHOULD wait at least 5 s"
 MIN_POLL_INTERVAL = 1  # poll_until_done never polls more often, whatever "wait" says
-
-
-def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:  # RFC 8259 §4: names SHOULD be unique; we refuse, as I-JSON does
-            raise ResponseError("body is not valid JSON: a member name occurs twice")
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> None:  # RFC 8259 §6: "NaN and Infinity are not permitted"
-    raise ResponseError(f"body is not valid JSON: {name} is no JSON number")
-
-
-MAX_INTEGER_DIGITS = 20  # a uint64 has 20 digits; Open Payments sends larger amounts as strings
-
-
-def _bounded_int(text: str) -> int:
-    """RFC 8259 §6 lets a parser limit numbers; we refuse a long integer before int() reads it:
-    before Python 3.11, int() of a megabyte of digits costs seconds of CPU."""
-    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise ResponseError(f"body is not valid JSON: integer too long "
-                            f"(over {MAX_INTEGER_DIGITS} digits)")
-    return int(text)
-
-
-def parse_json(data: bytes) -> Any:
-    """Strict JSON (RFC 8259): UTF-8, no duplicate members, no NaN/Infinity, integers of at most
-    20 digits; ResponseError."""
-    try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                          parse_constant=_reject_constant, parse_int=_bounded_int)
-    except ResponseError as exc:  # from a hook above: it says why
-        failure = exc
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        failure = ResponseError("body is not valid JSON")
-    raise failure  # after the try statement: see section 1
 
 
 def _redact(text: str, secrets: Iterable[str]) -> str:
@@ -2602,6 +2627,210 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
         text = re.sub(pattern, "[secure]", text, flags=re.IGNORECASE)
     text = "".join(c if " " <= c <= "~" else "?" for c in text)
     return text[:200]
+
+
+def _check_private_key(key: object) -> None:
+    """A Client or GnapAuth needs a PrivateKey object; a path or PEM text is a common mistake."""
+    if not isinstance(key, PrivateKey):
+        hint = "load_private_key(path), or PrivateKey.from_pem(text)"
+        raise UsageError(f"key: expected a PrivateKey, not {type(key).__name__}; use {hint}")
+
+
+def _allowed_origin(text: object, allow_http: bool) -> str:
+    url = normalize_url(text, "allowed origin", allow_http)
+    if url != _origin(url) + "/":
+        raise UsageError("allowed origin: expected scheme://host[:port] only")
+    return _origin(url)
+
+
+_DEADLINE_GRACE = 0.25  # seconds past the timeout, so that a plain read timeout is named as one
+_MAY_BE_SPENT = "the request may have reached the server; an interact_ref sent with it may be spent"
+
+
+def _shutdown(sock: Any) -> None:
+    """Shut a socket down from another thread: a blocked recv or send returns at once. The
+    plain socket method, so that a TLS socket's state is left to the thread that uses it."""
+    import socket
+
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed, or never connected
+
+
+class _Exchange:
+    """One request in flight: the connections it opened or reused, whether any byte of the
+    request was sent, and whether the deadline passed (then every socket is shut down)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connections: List[Any] = []  # urllib3 connections, each with its _op_socket
+        self.sent = False
+        self.expired = False
+
+    def add(self, connection: Any) -> None:
+        with self.lock:
+            self.connections.append(connection)
+            if self.expired:
+                _shutdown(connection._op_socket)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for connection in self.connections:
+                _shutdown(connection._op_socket)
+
+    def close(self) -> None:
+        """After a failure: close the connections, so that no pool reuses them and no socket
+        waits for the garbage collector (urllib3 1.26 pools a connection whose body ended
+        early)."""
+        for connection in self.connections:
+            connection.close()
+
+
+_EXCHANGE = threading.local()  # the exchange the current thread is sending, for the hooks below
+
+
+class _TrackedConnection:
+    """Mixed into urllib3's connection classes: report each new socket, and the first byte
+    sent, to the current thread's exchange."""
+
+    _op_socket: Any = None  # the TCP socket, under any TLS layer
+    _op_tunnelling = False  # sending a proxy's CONNECT, not the request
+
+    def _new_conn(self) -> Any:
+        self._op_socket = super()._new_conn()  # type: ignore[misc]
+        exchange = getattr(_EXCHANGE, "current", None)
+        if exchange is not None:
+            exchange.add(self)
+        return self._op_socket
+
+    def _tunnel(self) -> None:  # http.client sends a proxy's CONNECT through send() too
+        self._op_tunnelling = True
+        try:
+            super()._tunnel()  # type: ignore[misc]
+        finally:
+            self._op_tunnelling = False
+
+    def send(self, data: Any) -> None:
+        if getattr(self, "sock", None) is None:  # http.client connects on the first send
+            self.connect()  # type: ignore[attr-defined]
+        exchange = getattr(_EXCHANGE, "current", None)
+        if exchange is not None and not self._op_tunnelling:
+            if self not in exchange.connections:  # a connection kept alive from before
+                exchange.add(self)
+            exchange.sent = True
+        super().send(data)  # type: ignore[misc]
+
+
+_ADAPTER_CLASS: List[Any] = []
+
+
+def _adapter_class() -> Any:
+    """requests' HTTPAdapter, never retrying, whose pools make _TrackedConnection sockets.
+    Built on first use, as requests is imported only when a request is sent."""
+    if not _ADAPTER_CLASS:
+        import requests.adapters
+
+        def tracked(manager: Any) -> Any:
+            classes = {}
+            for scheme, pool in manager.pool_classes_by_scheme.items():
+                conn = type(pool.ConnectionCls.__name__, (_TrackedConnection, pool.ConnectionCls),
+                            {})
+                classes[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": conn})
+            manager.pool_classes_by_scheme = classes
+            return manager
+
+        class Adapter(requests.adapters.HTTPAdapter):
+            def __init__(self) -> None:  # max_retries=0: never re-send (RFC 9635 §5.1)
+                super().__init__(max_retries=0)
+
+            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+                super().init_poolmanager(*args, **kwargs)
+                tracked(self.poolmanager)
+
+            def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+                known = set(self.proxy_manager)
+                manager = super().proxy_manager_for(*args, **kwargs)
+                return manager if args[0] in known else tracked(manager)
+
+        _ADAPTER_CLASS.append(Adapter)
+    return _ADAPTER_CLASS[0]
+
+
+def _connection_settings(session: Any, url: str) -> Dict[str, Any]:
+    """verify, cert and proxies for one request: from the caller's session if any, never from
+    the environment, except proxies when the session trusts it (requests' default). A plain-http
+    (loopback) request never goes through a proxy."""
+    import requests.utils
+
+    verify, cert, proxies, trust_env = True, None, {}, True
+    if session is not None:
+        verify, cert = session.verify, session.cert
+        proxies, trust_env = dict(session.proxies or {}), session.trust_env
+    if not url.startswith("https:"):
+        return {"verify": verify, "cert": cert, "proxies": {}}
+    if trust_env:
+        found = requests.utils.get_environ_proxies(url, no_proxy=proxies.get("no_proxy"))
+        for scheme, proxy in found.items():
+            proxies.setdefault(scheme, proxy)
+    return {"verify": verify, "cert": cert, "proxies": proxies}
+
+
+def _poll_wait(wait: Optional[int]) -> int:
+    """The seconds to sleep before the next poll: the AS's wait, DEFAULT_WAIT when it gave
+    none, and never under MIN_POLL_INTERVAL, so a "wait": 0 cannot make a busy loop."""
+    return DEFAULT_WAIT if wait is None else max(wait, MIN_POLL_INTERVAL)
+
+
+def _transport_error(exc: BaseException, exchange: _Exchange) -> TransportError:
+    """Map a failure of the transport to TransportError. ``request_sent`` is False only when no
+    byte of the request left (no connection, refused, name unknown, TLS handshake failed)."""
+    kind = type(exc).__name__
+    if exchange.sent:
+        return TransportError(f"{kind}: {_MAY_BE_SPENT}", request_sent=True)
+    return TransportError(f"{kind}: could not connect; nothing was sent", request_sent=False)
+
+
+def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[str],
+               empty: bool) -> Any:
+    """Turn an HTTP answer into parsed JSON, or raise GrantError / ResponseError."""
+    if 300 <= status < 400:
+        raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
+                            path=None, status=status)
+    media = content_type.partition(";")[0].strip().lower()
+    is_json = media == "application/json" or media.endswith("+json")
+    obj: Any = None
+    if data and is_json:
+        try:
+            obj = parse_json(data)
+        except ResponseError:
+            if status < 400:
+                raise
+            obj = None
+    if status >= 400 or (isinstance(obj, dict) and "error" in obj):
+        error = grant_error_from_json(status, obj)
+        if error is not None:
+            code = error.code  # (printable and short: _redact changes it only to blank a secret)
+            if _redact(code, secrets) != code:
+                code = "unknown"  # an echoed secret is no error code
+            description = _redact(error.description, secrets) if error.description else None
+            raise GrantError(status, code, description)
+        what = "JSON" if obj is not None else (
+            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
+            else "unknown content")
+        raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
+                            path=None, status=status)
+    if empty and status in (200, 202, 204):
+        return None
+    if status != 200:
+        raise ResponseError(f"unexpected HTTP status {status}", path=None, status=status)
+    if not is_json:
+        raise ResponseError("body is not JSON (Content-Type is not application/json)",
+                            path="$", status=status)
+    if obj is None:
+        raise ResponseError("empty body", path="$", status=status)
+    return obj
 
 
 class Client:
@@ -2859,208 +3088,14 @@ class Client:
         self.close()
 
 
-def _check_private_key(key: object) -> None:
-    """A Client or GnapAuth needs a PrivateKey object; a path or PEM text is a common mistake."""
-    if not isinstance(key, PrivateKey):
-        hint = "load_private_key(path), or PrivateKey.from_pem(text)"
-        raise UsageError(f"key: expected a PrivateKey, not {type(key).__name__}; use {hint}")
-
-
-def _allowed_origin(text: object, allow_http: bool) -> str:
-    url = normalize_url(text, "allowed origin", allow_http)
-    if url != _origin(url) + "/":
-        raise UsageError("allowed origin: expected scheme://host[:port] only")
-    return _origin(url)
-
-
-_DEADLINE_GRACE = 0.25  # seconds past the timeout, so that a plain read timeout is named as one
-_MAY_BE_SPENT = "the request may have reached the server; an interact_ref sent with it may be spent"
-
-
-class _Exchange:
-    """One request in flight: the connections it opened or reused, whether any byte of the
-    request was sent, and whether the deadline passed (then every socket is shut down)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.connections: List[Any] = []  # urllib3 connections, each with its _op_socket
-        self.sent = False
-        self.expired = False
-
-    def add(self, connection: Any) -> None:
-        with self.lock:
-            self.connections.append(connection)
-            if self.expired:
-                _shutdown(connection._op_socket)
-
-    def expire(self) -> None:
-        with self.lock:
-            self.expired = True
-            for connection in self.connections:
-                _shutdown(connection._op_socket)
-
-    def close(self) -> None:
-        """After a failure: close the connections, so that no pool reuses them and no socket
-        waits for the garbage collector (urllib3 1.26 pools a connection whose body ended
-        early)."""
-        for connection in self.connections:
-            connection.close()
-
-
-def _shutdown(sock: Any) -> None:
-    """Shut a socket down from another thread: a blocked recv or send returns at once. The
-    plain socket method, so that a TLS socket's state is left to the thread that uses it."""
-    import socket
-
-    try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed, or never connected
-
-
-_EXCHANGE = threading.local()  # the exchange the current thread is sending, for the hooks below
-
-
-class _TrackedConnection:
-    """Mixed into urllib3's connection classes: report each new socket, and the first byte
-    sent, to the current thread's exchange."""
-
-    _op_socket: Any = None  # the TCP socket, under any TLS layer
-    _op_tunnelling = False  # sending a proxy's CONNECT, not the request
-
-    def _new_conn(self) -> Any:
-        self._op_socket = super()._new_conn()  # type: ignore[misc]
-        exchange = getattr(_EXCHANGE, "current", None)
-        if exchange is not None:
-            exchange.add(self)
-        return self._op_socket
-
-    def _tunnel(self) -> None:  # http.client sends a proxy's CONNECT through send() too
-        self._op_tunnelling = True
-        try:
-            super()._tunnel()  # type: ignore[misc]
-        finally:
-            self._op_tunnelling = False
-
-    def send(self, data: Any) -> None:
-        if getattr(self, "sock", None) is None:  # http.client connects on the first send
-            self.connect()  # type: ignore[attr-defined]
-        exchange = getattr(_EXCHANGE, "current", None)
-        if exchange is not None and not self._op_tunnelling:
-            if self not in exchange.connections:  # a connection kept alive from before
-                exchange.add(self)
-            exchange.sent = True
-        super().send(data)  # type: ignore[misc]
-
-
-_ADAPTER_CLASS: List[Any] = []
-
-
-def _adapter_class() -> Any:
-    """requests' HTTPAdapter, never retrying, whose pools make _TrackedConnection sockets.
-    Built on first use, as requests is imported only when a request is sent."""
-    if not _ADAPTER_CLASS:
-        import requests.adapters
-
-        def tracked(manager: Any) -> Any:
-            classes = {}
-            for scheme, pool in manager.pool_classes_by_scheme.items():
-                conn = type(pool.ConnectionCls.__name__, (_TrackedConnection, pool.ConnectionCls),
-                            {})
-                classes[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": conn})
-            manager.pool_classes_by_scheme = classes
-            return manager
-
-        class Adapter(requests.adapters.HTTPAdapter):
-            def __init__(self) -> None:  # max_retries=0: never re-send (RFC 9635 §5.1)
-                super().__init__(max_retries=0)
-
-            def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-                super().init_poolmanager(*args, **kwargs)
-                tracked(self.poolmanager)
-
-            def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
-                known = set(self.proxy_manager)
-                manager = super().proxy_manager_for(*args, **kwargs)
-                return manager if args[0] in known else tracked(manager)
-
-        _ADAPTER_CLASS.append(Adapter)
-    return _ADAPTER_CLASS[0]
-
-
-def _connection_settings(session: Any, url: str) -> Dict[str, Any]:
-    """verify, cert and proxies for one request: from the caller's session if any, never from
-    the environment, except proxies when the session trusts it (requests' default). A plain-http
-    (loopback) request never goes through a proxy."""
-    import requests.utils
-
-    verify, cert, proxies, trust_env = True, None, {}, True
-    if session is not None:
-        verify, cert = session.verify, session.cert
-        proxies, trust_env = dict(session.proxies or {}), session.trust_env
-    if not url.startswith("https:"):
-        return {"verify": verify, "cert": cert, "proxies": {}}
-    if trust_env:
-        found = requests.utils.get_environ_proxies(url, no_proxy=proxies.get("no_proxy"))
-        for scheme, proxy in found.items():
-            proxies.setdefault(scheme, proxy)
-    return {"verify": verify, "cert": cert, "proxies": proxies}
-
-
-def _poll_wait(wait: Optional[int]) -> int:
-    """The seconds to sleep before the next poll: the AS's wait, DEFAULT_WAIT when it gave
-    none, and never under MIN_POLL_INTERVAL, so a "wait": 0 cannot make a busy loop."""
-    return DEFAULT_WAIT if wait is None else max(wait, MIN_POLL_INTERVAL)
-
-
-def _transport_error(exc: BaseException, exchange: _Exchange) -> TransportError:
-    """Map a failure of the transport to TransportError. ``request_sent`` is False only when no
-    byte of the request left (no connection, refused, name unknown, TLS handshake failed)."""
-    kind = type(exc).__name__
-    if exchange.sent:
-        return TransportError(f"{kind}: {_MAY_BE_SPENT}", request_sent=True)
-    return TransportError(f"{kind}: could not connect; nothing was sent", request_sent=False)
-
-
-def _interpret(status: int, content_type: str, data: bytes, secrets: Sequence[str],
-               empty: bool) -> Any:
-    """Turn an HTTP answer into parsed JSON, or raise GrantError / ResponseError."""
-    if 300 <= status < 400:
-        raise ResponseError(f"unexpected redirect (HTTP {status}); redirects are never followed",
-                            path=None, status=status)
-    media = content_type.partition(";")[0].strip().lower()
-    is_json = media == "application/json" or media.endswith("+json")
-    obj: Any = None
-    if data and is_json:
-        try:
-            obj = parse_json(data)
-        except ResponseError:
-            if status < 400:
-                raise
-            obj = None
-    if status >= 400 or (isinstance(obj, dict) and "error" in obj):
-        error = grant_error_from_json(status, obj)
-        if error is not None:
-            code = error.code  # (printable and short: _redact changes it only to blank a secret)
-            if _redact(code, secrets) != code:
-                code = "unknown"  # an echoed secret is no error code
-            description = _redact(error.description, secrets) if error.description else None
-            raise GrantError(status, code, description)
-        what = "JSON" if obj is not None else (
-            media if re.fullmatch(r"[a-z0-9.+/-]{1,64}", media) and _redact(media, secrets) == media
-            else "unknown content")
-        raise ResponseError(f"HTTP {status} without a GNAP error object ({what})",
-                            path=None, status=status)
-    if empty and status in (200, 202, 204):
-        return None
-    if status != 200:
-        raise ResponseError(f"unexpected HTTP status {status}", path=None, status=status)
-    if not is_json:
-        raise ResponseError("body is not JSON (Content-Type is not application/json)",
-                            path="$", status=status)
-    if obj is None:
-        raise ResponseError("empty body", path="$", status=status)
-    return obj
+def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
+    """A response hook of GnapAuth: requests would re-send a signed request to the Location
+    (keeping Signature, Content-Digest and the body; the token too on the same host)."""
+    if response.is_redirect:
+        response.close()
+        raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
+                            "request is never re-sent", path=None, status=response.status_code)
+    return response
 
 
 class GnapAuth:
@@ -3124,18 +3159,8 @@ class GnapAuth:
         return r
 
 
-def _refuse_redirect(response: Any, **_kwargs: Any) -> Any:
-    """A response hook of GnapAuth: requests would re-send a signed request to the Location
-    (keeping Signature, Content-Digest and the body; the token too on the same host)."""
-    if response.is_redirect:
-        response.close()
-        raise ResponseError(f"unexpected redirect (HTTP {response.status_code}); a signed "
-                            "request is never re-sent", path=None, status=response.status_code)
-    return response
-
-
 # =============================================================================
-# 12. Linting a request from another client: what the RFCs and the deployed servers say
+# 13. Linting a request from another client: what the RFCs and the deployed servers say
 # =============================================================================
 # lint_request reads a signed request made by any client and says, rule by rule, who would
 # object to it: "error" when the deployed Open Payments stack (Rafiki and the official verifier,
@@ -3249,40 +3274,90 @@ def _finding(rule: str, message: str) -> LintFinding:
     return LintFinding(severity, rule, message, source)
 
 
-def lint_request(message: Union[Message, SignedRequest],
-                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey], None] = None, *,
-                 request_kind: Optional[str] = None, now: Optional[float] = None,
-                 expected_uri: Optional[str] = None,
-                 max_age: int = LINT_MAX_AGE) -> List[LintFinding]:
-    """The findings of LINT_RULES on a signed Open Payments request: errors, then warnings,
-    then notes, each in the order of LINT_RULES.
+# --- JSON.stringify(JSON.parse(body)), which Rafiki digests -----------------------------------
+# JavaScript has one number type, the IEEE 754 double: JSON.parse reads every number as one and
+# JSON.stringify writes it in the shortest form that reads back the same (ECMA-262
+# Number::toString): 1.0 -> 1, 1e5 -> 100000, 1e21 -> 1e+21, 12345678901234567890 ->
+# 12345678901234567000, 1e400 -> Infinity -> null. Object members whose names are array indices
+# ("0", "7") come first, in ascending order. A lone surrogate escape is written back escaped.
+# Limit: where two shortest digit strings are equally close, ECMA-262 lets an engine choose;
+# Python's repr (correctly rounded, as V8's) is taken to agree.
 
-    ``keys`` (one key, or {keyid: key} as load_public_key gives) also verifies the signature
-    and explains a failure; ``request_kind`` (LINT_REQUEST_KINDS) enables the rules that depend
-    on it (without it: a DELETE is taken as a cancel, a request with no Authorization as a
-    grant); ``now`` (unix seconds) checks ``created``; ``expected_uri`` is the URI the AS gave
-    (the continue URI, the manage URL), compared with the target URI.
-    Spec: RFC 9421 §3.2, RFC 9530 §2, RFC 9635 §7.3.1, and the deployed servers' behaviour.
-    """
-    message = _as_message(message, "message")
-    if request_kind is not None and request_kind not in LINT_REQUEST_KINDS:
-        raise UsageError("request kind: one of " + ", ".join(LINT_REQUEST_KINDS))
-    if not message.is_request:
-        raise UsageError("message: lint reads a request, not a response")
-    findings = _lint_authorization(message, request_kind)
-    findings += _lint_content(message, request_kind)
-    findings += _lint_target_uri(message, expected_uri)
-    message, signature, more = _lint_signature_fields(message)
-    findings += more
-    if signature is not None:
-        sig_input, _ = signature
-        findings += _lint_covered(message, sig_input)
-        findings += _lint_params(sig_input.params, now, max_age)
-        if keys is not None:
-            findings += _lint_verify(message, signature, keys)
-    order = list(LINT_RULES)
-    return sorted(findings, key=lambda finding: (LINT_SEVERITIES.index(finding.severity),
-                                                 order.index(finding.rule)))
+_ARRAY_INDEX_RE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
+_JS_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t"}
+
+
+def _js_object(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    """A JavaScript object from JSON.parse: a repeated name keeps its first place and its last
+    value; array-index names first, ascending (ECMA-262 OrdinaryOwnPropertyKeys)."""
+    members: Dict[str, Any] = dict(pairs)
+    index = sorted((name for name in members if _ARRAY_INDEX_RE.match(name)
+                    and int(name) < 2 ** 32 - 1), key=int)
+    return {name: members[name] for name in index + [n for n in members if n not in index]}
+
+
+def _js_string(text: str) -> str:
+    """JSON.stringify of a string: the two-character escapes, \\u00XX for other controls and
+    for lone surrogates (ECMA-262 QuoteJSONString)."""
+    out = []
+    for char in text:
+        if char in _JS_ESCAPES:
+            out.append(_JS_ESCAPES[char])
+        elif char < " " or "\ud800" <= char <= "\udfff":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _js_number(number: float) -> str:
+    """ECMA-262 Number::toString for JSON.stringify: NaN and the infinities are null."""
+    if not math.isfinite(number):
+        return "null"
+    if number == 0:
+        return "0"  # (-0 too)
+    sign = "-" if number < 0 else ""
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = (whole + fraction).lstrip("0")
+    point = len(whole) + int(exponent or 0) - (len(whole + fraction) - len(digits))
+    digits = digits.rstrip("0")  # s, k = len(s), n = point: the value is 0.s * 10**n
+    k, n = len(digits), point
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        text = (digits[0] + ("." + digits[1:] if k > 1 else "") + "e"
+                + ("+" if n - 1 >= 0 else "-") + str(abs(n - 1)))
+    return sign + text
+
+
+def _js_stringify(value: Any) -> str:
+    if isinstance(value, dict):
+        return ("{" + ",".join(f"{_js_string(k)}:{_js_stringify(v)}" for k, v in value.items())
+                + "}")
+    if isinstance(value, list):
+        return "[" + ",".join(_js_stringify(item) for item in value) + "]"
+    if isinstance(value, str):
+        return _js_string(value)
+    if isinstance(value, float):
+        return _js_number(value)
+    return {True: "true", False: "false", None: "null"}[value]
+
+
+def _js_reserialized(body: bytes) -> Optional[bytes]:
+    """JSON.stringify(JSON.parse(body)) as UTF-8 bytes, or None if JSON.parse would throw
+    (a body nested too deep for this interpreter counts as not JSON)."""
+    try:
+        value = json.loads(body.decode("utf-8", "replace"), parse_float=float, parse_int=float,
+                           parse_constant=_reject_constant, object_pairs_hook=_js_object)
+        return _js_stringify(value).encode("utf-8")
+    except (ValueError, RecursionError):
+        return None
 
 
 # --- the request line and the fields ----------------------------------------------------------
@@ -3309,6 +3384,15 @@ def _lint_authorization(message: Message, kind: Optional[str]) -> List[LintFindi
     else:
         why = "uses another scheme than GNAP"
     return [_finding("authorization", f"Authorization {why} (the value is not shown)")]
+
+
+def _digest_failure(field_value: str, content: bytes) -> Optional[str]:
+    """verify_content_digest's complaint, or None when the digest matches ``content``."""
+    try:
+        verify_content_digest(field_value, content)
+    except VerificationError as exc:
+        return str(exc)
+    return None
 
 
 def _lint_content(message: Message, kind: Optional[str]) -> List[LintFinding]:
@@ -3356,13 +3440,12 @@ def _lint_content(message: Message, kind: Optional[str]) -> List[LintFinding]:
     return findings
 
 
-def _digest_failure(field_value: str, content: bytes) -> Optional[str]:
-    """verify_content_digest's complaint, or None when the digest matches ``content``."""
+def _comparable_uri(uri: str) -> Optional[str]:
+    """normalize_url's form of ``uri`` (as the official SDK signs it), or None."""
     try:
-        verify_content_digest(field_value, content)
-    except VerificationError as exc:
-        return str(exc)
-    return None
+        return normalize_url(uri, "URI", allow_http=True)
+    except UsageError:
+        return None
 
 
 def _lint_target_uri(message: Message, expected: Optional[str]) -> List[LintFinding]:
@@ -3379,100 +3462,6 @@ def _lint_target_uri(message: Message, expected: Optional[str]) -> List[LintFind
         return [_finding("target-uri", f"the target URI has {why} where the URI the AS gave "
                                        f"has {'none' if got.endswith('/') else 'one'}")]
     return [_finding("target-uri", "the target URI is not the URI the AS gave")]
-
-
-def _comparable_uri(uri: str) -> Optional[str]:
-    """normalize_url's form of ``uri`` (as the official SDK signs it), or None."""
-    try:
-        return normalize_url(uri, "URI", allow_http=True)
-    except UsageError:
-        return None
-
-
-# --- JSON.stringify(JSON.parse(body)), which Rafiki digests -----------------------------------
-# JavaScript has one number type, the IEEE 754 double: JSON.parse reads every number as one and
-# JSON.stringify writes it in the shortest form that reads back the same (ECMA-262
-# Number::toString): 1.0 -> 1, 1e5 -> 100000, 1e21 -> 1e+21, 12345678901234567890 ->
-# 12345678901234567000, 1e400 -> Infinity -> null. Object members whose names are array indices
-# ("0", "7") come first, in ascending order. A lone surrogate escape is written back escaped.
-# Limit: where two shortest digit strings are equally close, ECMA-262 lets an engine choose;
-# Python's repr (correctly rounded, as V8's) is taken to agree.
-
-_ARRAY_INDEX_RE = re.compile(r"(0|[1-9][0-9]{0,9})\Z")
-_JS_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
-               "\t": "\\t"}
-
-
-def _js_reserialized(body: bytes) -> Optional[bytes]:
-    """JSON.stringify(JSON.parse(body)) as UTF-8 bytes, or None if JSON.parse would throw
-    (a body nested too deep for this interpreter counts as not JSON)."""
-    try:
-        value = json.loads(body.decode("utf-8", "replace"), parse_float=float, parse_int=float,
-                           parse_constant=_reject_constant, object_pairs_hook=_js_object)
-        return _js_stringify(value).encode("utf-8")
-    except (ValueError, RecursionError):
-        return None
-
-
-def _js_object(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    """A JavaScript object from JSON.parse: a repeated name keeps its first place and its last
-    value; array-index names first, ascending (ECMA-262 OrdinaryOwnPropertyKeys)."""
-    members: Dict[str, Any] = dict(pairs)
-    index = sorted((name for name in members if _ARRAY_INDEX_RE.match(name)
-                    and int(name) < 2 ** 32 - 1), key=int)
-    return {name: members[name] for name in index + [n for n in members if n not in index]}
-
-
-def _js_stringify(value: Any) -> str:
-    if isinstance(value, dict):
-        return ("{" + ",".join(f"{_js_string(k)}:{_js_stringify(v)}" for k, v in value.items())
-                + "}")
-    if isinstance(value, list):
-        return "[" + ",".join(_js_stringify(item) for item in value) + "]"
-    if isinstance(value, str):
-        return _js_string(value)
-    if isinstance(value, float):
-        return _js_number(value)
-    return {True: "true", False: "false", None: "null"}[value]
-
-
-def _js_string(text: str) -> str:
-    """JSON.stringify of a string: the two-character escapes, \\u00XX for other controls and
-    for lone surrogates (ECMA-262 QuoteJSONString)."""
-    out = []
-    for char in text:
-        if char in _JS_ESCAPES:
-            out.append(_JS_ESCAPES[char])
-        elif char < " " or "\ud800" <= char <= "\udfff":
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def _js_number(number: float) -> str:
-    """ECMA-262 Number::toString for JSON.stringify: NaN and the infinities are null."""
-    if not math.isfinite(number):
-        return "null"
-    if number == 0:
-        return "0"  # (-0 too)
-    sign = "-" if number < 0 else ""
-    mantissa, _, exponent = repr(abs(number)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = (whole + fraction).lstrip("0")
-    point = len(whole) + int(exponent or 0) - (len(whole + fraction) - len(digits))
-    digits = digits.rstrip("0")  # s, k = len(s), n = point: the value is 0.s * 10**n
-    k, n = len(digits), point
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        text = (digits[0] + ("." + digits[1:] if k > 1 else "") + "e"
-                + ("+" if n - 1 >= 0 else "-") + str(abs(n - 1)))
-    return sign + text
 
 
 # --- the signature fields and parameters --------------------------------------------------------
@@ -3584,53 +3573,6 @@ def _lint_params(params: Params, now: Optional[float], max_age: int) -> List[Lin
 # --- with the client's keys: the signature ----------------------------------------------------
 
 
-def _lint_verify(message: Message, signature: Tuple[InnerList, bytes],
-                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey]]) -> List[LintFinding]:
-    """Verify as RFC 9421 §3.2 does (signature_base, verify_ed25519); on failure, say which of
-    the common mistakes the signature fits: another key of the JWKS, another @target-uri."""
-    sig_input, value = signature
-    keyid = sig_input.params.get("keyid")
-    keyring: Dict[Optional[str], PublicKey] = (
-        {None: keys} if isinstance(keys, PublicKey) else dict(keys))
-    findings: List[LintFinding] = []
-    try:
-        candidates = [_select_key(keys, keyid if isinstance(keyid, str) else None)]
-    except VerificationError:
-        findings.append(_finding("keyid-unknown", "keyid names no key of the given keys "
-                                                  "(JWKS)"))
-        candidates = []
-    failure = _signature_failure(message, sig_input, value, candidates, keyring)
-    return findings if failure is None else [*findings, failure]
-
-
-def _signature_failure(message: Message, sig_input: InnerList, value: bytes,
-                       candidates: List[PublicKey],
-                       keyring: Mapping[Optional[str], PublicKey]) -> Optional[LintFinding]:
-    """None if a ``candidates`` key verifies the signature, else what the failure fits."""
-    try:
-        base = signature_base(message, sig_input)
-    except SignatureBaseError as exc:
-        return _finding("signature", f"cannot build the signature base: {exc}")
-    if candidates and _verifies(candidates[0], base, value):
-        return None
-    for kid, key in keyring.items():
-        if key not in candidates and _verifies(key, base, value):
-            return _finding("signature-key", f"the signature verifies with the key {kid!r}, "
-                                             f"not the one keyid names")
-    for description, uri in _target_uri_variants(message):
-        variant = Message(message.method, uri, message.request_target, None, message.fields,
-                          message.body)
-        try:
-            variant_base = signature_base(variant, sig_input)  # (only @target-uri changed)
-        except SignatureBaseError:  # the path alone has no @authority or @scheme to cover
-            continue
-        if any(_verifies(key, variant_base, value) for key in candidates or keyring.values()):
-            return _finding("signature-target-uri", f"the signature verifies over @target-uri "
-                                                    f"{description}: {uri}")
-    return _finding("signature", "the signature does not verify (nor over the common variants "
-                                 "of @target-uri)")
-
-
 def _verifies(key: PublicKey, base: str, signature: bytes) -> bool:
     try:
         verify_ed25519(key, base, signature)
@@ -3667,8 +3609,91 @@ def _target_uri_variants(message: Message) -> List[Tuple[str, str]]:
     return out
 
 
+def _signature_failure(message: Message, sig_input: InnerList, value: bytes,
+                       candidates: List[PublicKey],
+                       keyring: Mapping[Optional[str], PublicKey]) -> Optional[LintFinding]:
+    """None if a ``candidates`` key verifies the signature, else what the failure fits."""
+    try:
+        base = signature_base(message, sig_input)
+    except SignatureBaseError as exc:
+        return _finding("signature", f"cannot build the signature base: {exc}")
+    if candidates and _verifies(candidates[0], base, value):
+        return None
+    for kid, key in keyring.items():
+        if key not in candidates and _verifies(key, base, value):
+            return _finding("signature-key", f"the signature verifies with the key {kid!r}, "
+                                             f"not the one keyid names")
+    for description, uri in _target_uri_variants(message):
+        variant = Message(message.method, uri, message.request_target, None, message.fields,
+                          message.body)
+        try:
+            variant_base = signature_base(variant, sig_input)  # (only @target-uri changed)
+        except SignatureBaseError:  # the path alone has no @authority or @scheme to cover
+            continue
+        if any(_verifies(key, variant_base, value) for key in candidates or keyring.values()):
+            return _finding("signature-target-uri", f"the signature verifies over @target-uri "
+                                                    f"{description}: {uri}")
+    return _finding("signature", "the signature does not verify (nor over the common variants "
+                                 "of @target-uri)")
+
+
+def _lint_verify(message: Message, signature: Tuple[InnerList, bytes],
+                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey]]) -> List[LintFinding]:
+    """Verify as RFC 9421 §3.2 does (signature_base, verify_ed25519); on failure, say which of
+    the common mistakes the signature fits: another key of the JWKS, another @target-uri."""
+    sig_input, value = signature
+    keyid = sig_input.params.get("keyid")
+    keyring: Dict[Optional[str], PublicKey] = (
+        {None: keys} if isinstance(keys, PublicKey) else dict(keys))
+    findings: List[LintFinding] = []
+    try:
+        candidates = [_select_key(keys, keyid if isinstance(keyid, str) else None)]
+    except VerificationError:
+        findings.append(_finding("keyid-unknown", "keyid names no key of the given keys "
+                                                  "(JWKS)"))
+        candidates = []
+    failure = _signature_failure(message, sig_input, value, candidates, keyring)
+    return findings if failure is None else [*findings, failure]
+
+
+def lint_request(message: Union[Message, SignedRequest],
+                 keys: Union[PublicKey, Mapping[Optional[str], PublicKey], None] = None, *,
+                 request_kind: Optional[str] = None, now: Optional[float] = None,
+                 expected_uri: Optional[str] = None,
+                 max_age: int = LINT_MAX_AGE) -> List[LintFinding]:
+    """The findings of LINT_RULES on a signed Open Payments request: errors, then warnings,
+    then notes, each in the order of LINT_RULES.
+
+    ``keys`` (one key, or {keyid: key} as load_public_key gives) also verifies the signature
+    and explains a failure; ``request_kind`` (LINT_REQUEST_KINDS) enables the rules that depend
+    on it (without it: a DELETE is taken as a cancel, a request with no Authorization as a
+    grant); ``now`` (unix seconds) checks ``created``; ``expected_uri`` is the URI the AS gave
+    (the continue URI, the manage URL), compared with the target URI.
+    Spec: RFC 9421 §3.2, RFC 9530 §2, RFC 9635 §7.3.1, and the deployed servers' behaviour.
+    """
+    message = _as_message(message, "message")
+    if request_kind is not None and request_kind not in LINT_REQUEST_KINDS:
+        raise UsageError("request kind: one of " + ", ".join(LINT_REQUEST_KINDS))
+    if not message.is_request:
+        raise UsageError("message: lint reads a request, not a response")
+    findings = _lint_authorization(message, request_kind)
+    findings += _lint_content(message, request_kind)
+    findings += _lint_target_uri(message, expected_uri)
+    message, signature, more = _lint_signature_fields(message)
+    findings += more
+    if signature is not None:
+        sig_input, _ = signature
+        findings += _lint_covered(message, sig_input)
+        findings += _lint_params(sig_input.params, now, max_age)
+        if keys is not None:
+            findings += _lint_verify(message, signature, keys)
+    order = list(LINT_RULES)
+    return sorted(findings, key=lambda finding: (LINT_SEVERITIES.index(finding.severity),
+                                                 order.index(finding.rule)))
+
+
 # =============================================================================
-# 13. Command line: op-continue (or python op_continue.py)
+# 14. Command line: op-continue (or python op_continue.py)
 # =============================================================================
 # Offline subcommands (base, sign, verify, lint, digest, keygen, jwk, hash, finish, example)
 # never import requests. Secrets (tokens, interact_ref, the finish redirect that carries it) come
@@ -3838,18 +3863,20 @@ def _secret_setting(args: Any, attr: str, env: str) -> str:
     return value
 
 
-def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
-    """The private key file named by ``--<attr>`` or ``env``; its warnings as one line each."""
-    path = _setting(args, attr, env)
-    assert path is not None
-    source = args.sources[attr]
-    if not os.path.exists(path):
-        raise UsageError(f"{source}: no key file at {path}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", KeyFileWarning)
-        key = load_private_key(path)
-    _print_warnings(caught, path, KeyFileWarning)
-    return key
+# What the CLI prints of a server's answer is printable ASCII only: text through _printable, JSON
+# with ensure_ascii=True. A value cannot add a line, move the cursor or fail to encode, so the
+# token lines printed with it are never forged or lost. Tokens and URLs were checked to be
+# printable ASCII when the response was parsed, and _printable leaves them as they are (a
+# backslash too: its escapes are for reading, not for parsing back). The env format then quotes
+# that printable text for a POSIX shell: inside '...' every character is literal except ', which
+# becomes '\'' (close the quotes, an escaped quote, reopen them).
+
+
+def _printable(text: str, keep: str = "") -> str:
+    """``text`` with every character outside printable ASCII (control characters, DEL, C1, line
+    breaks, non-ASCII, lone surrogates) escaped as Python's ascii() escapes it: \\n, \\x1b,
+    \\x85, \\xe9, \\ud800; except the characters of ``keep`` (lint's "§")."""
+    return "".join(c if " " <= c <= "~" or c in keep else ascii(c)[1:-1] for c in text)
 
 
 def _print_warnings(caught: Sequence[Any], path: str, category: type) -> None:
@@ -3863,6 +3890,20 @@ def _print_warnings(caught: Sequence[Any], path: str, category: type) -> None:
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename,
                                  warning.lineno)
+
+
+def _load_key(args: Any, attr: str, env: str) -> PrivateKey:
+    """The private key file named by ``--<attr>`` or ``env``; its warnings as one line each."""
+    path = _setting(args, attr, env)
+    assert path is not None
+    source = args.sources[attr]
+    if not os.path.exists(path):
+        raise UsageError(f"{source}: no key file at {path}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KeyFileWarning)
+        key = load_private_key(path)
+    _print_warnings(caught, path, KeyFileWarning)
+    return key
 
 
 def _read_message(path: str, scheme: str) -> Message:
@@ -3906,22 +3947,6 @@ def _print_signed(signed: SignedRequest, fmt: str, show_base: bool = False) -> N
     if show_base:  # (the body's last line ended first: the separator is a line of its own)
         ending = "\n" if signed.body and not signed.body.endswith(b"\n") else ""
         print(f"{ending}{BASE_SEPARATOR}\n{signed.signature_base}")
-
-
-# What the CLI prints of a server's answer is printable ASCII only: text through _printable, JSON
-# with ensure_ascii=True. A value cannot add a line, move the cursor or fail to encode, so the
-# token lines printed with it are never forged or lost. Tokens and URLs were checked to be
-# printable ASCII when the response was parsed, and _printable leaves them as they are (a
-# backslash too: its escapes are for reading, not for parsing back). The env format then quotes
-# that printable text for a POSIX shell: inside '...' every character is literal except ', which
-# becomes '\'' (close the quotes, an escaped quote, reopen them).
-
-
-def _printable(text: str, keep: str = "") -> str:
-    """``text`` with every character outside printable ASCII (control characters, DEL, C1, line
-    breaks, non-ASCII, lone surrogates) escaped as Python's ascii() escapes it: \\n, \\x1b,
-    \\x85, \\xe9, \\ud800; except the characters of ``keep`` (lint's "§")."""
-    return "".join(c if " " <= c <= "~" or c in keep else ascii(c)[1:-1] for c in text)
 
 
 def _line(name: str, value: object) -> str:
@@ -4249,6 +4274,12 @@ def _check_show_base(args: Any) -> None:
         raise UsageError("--show-base needs --dry-run")
 
 
+def _dry_run(args: Any, signed: SignedRequest) -> int:
+    """--dry-run: print the operation's signed request (see _print_signed); send nothing."""
+    _print_signed(signed, _dry_run_format(args), args.show_base)
+    return EXIT_OK
+
+
 # One function per online command: each names its operation's builder (section 9) for
 # --dry-run and the Client method that sends what that builder returns, with the same operands.
 
@@ -4273,6 +4304,12 @@ def _cmd_grant(args: Any) -> int:
         # an interactive grant answered with interact and continue: the expected outcome, exit 0
         return _report_grant(grant, args.format, {"client_nonce": nonce} if finish_uri else None,
                              pending=EXIT_OK)
+
+
+def _continue_uri(args: Any) -> str:
+    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
+    assert uri is not None
+    return uri
 
 
 def _cmd_continue(args: Any) -> int:
@@ -4312,6 +4349,12 @@ def _cmd_cancel(args: Any) -> int:
         return EXIT_OK
 
 
+def _manage_url(args: Any) -> str:
+    manage = _url_setting(args, "manage_url", "MANAGE_URL")
+    assert manage is not None
+    return manage
+
+
 def _cmd_rotate(args: Any) -> int:
     _check_show_base(args)
     manage = _manage_url(args)
@@ -4340,24 +4383,6 @@ def _cmd_revoke(args: Any) -> int:
         _say_done(args.format, f"revoked: the access token at {manage}",
                   {"revoked": True, "manage_url": manage})
         return EXIT_OK
-
-
-def _continue_uri(args: Any) -> str:
-    uri = _url_setting(args, "continue_uri", "CONTINUE_URI")
-    assert uri is not None
-    return uri
-
-
-def _manage_url(args: Any) -> str:
-    manage = _url_setting(args, "manage_url", "MANAGE_URL")
-    assert manage is not None
-    return manage
-
-
-def _dry_run(args: Any, signed: SignedRequest) -> int:
-    """--dry-run: print the operation's signed request (see _print_signed); send nothing."""
-    _print_signed(signed, _dry_run_format(args), args.show_base)
-    return EXIT_OK
 
 
 # --- op-continue example: an RFC example as the files the commands take -------------------
@@ -4409,32 +4434,6 @@ def _write_example_file(directory: str, name: str, data: str, private: bool = Fa
     if private:
         os.chmod(path, 0o600)  # (a file that existed keeps its mode through O_CREAT)
     return path
-
-
-def _cmd_example(args: Any) -> int:
-    examples = _rfc_examples(_vectors_dir(args))
-    if args.list:
-        for test_id, test in examples.items():
-            invalid = f" (must fail: {test.get('error')})" if test["result"] != "valid" else ""
-            print(f"{test_id:<24} {test['type']}{invalid}")
-        return EXIT_OK
-    if not args.id or not args.out:
-        raise UsageError("give an example id and --out DIR (op-continue example --list shows "
-                         "the ids)")
-    chosen = examples.get(args.id)
-    if chosen is None:
-        raise UsageError("no such example; op-continue example --list shows the ids")
-    os.makedirs(args.out, exist_ok=True)
-    written, commands, notes = _write_example(chosen, examples, args.out)
-    print("wrote " + (", ".join(written) or "nothing"))
-    if chosen["result"] != "valid":
-        error = chosen.get("error")
-        notes.append(f"the RFC says this must fail: expect exit "
-                     f"{EXIT_INVALID if error == 'VerificationError' else EXIT_USAGE}, {error}")
-    print("next:\n" + "\n".join("  " + command for command in commands))
-    for note in notes:
-        print(f"note: {note}")
-    return EXIT_OK
 
 
 def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
@@ -4510,6 +4509,32 @@ def _write_example(test: Dict[str, Any], examples: Mapping[str, Dict[str, Any]],
         notes.append(f"the key is {key_vector['alg']}: op-continue signs Ed25519 only; base "
                      f"reproduces the RFC's base")
     return written, commands, notes
+
+
+def _cmd_example(args: Any) -> int:
+    examples = _rfc_examples(_vectors_dir(args))
+    if args.list:
+        for test_id, test in examples.items():
+            invalid = f" (must fail: {test.get('error')})" if test["result"] != "valid" else ""
+            print(f"{test_id:<24} {test['type']}{invalid}")
+        return EXIT_OK
+    if not args.id or not args.out:
+        raise UsageError("give an example id and --out DIR (op-continue example --list shows "
+                         "the ids)")
+    chosen = examples.get(args.id)
+    if chosen is None:
+        raise UsageError("no such example; op-continue example --list shows the ids")
+    os.makedirs(args.out, exist_ok=True)
+    written, commands, notes = _write_example(chosen, examples, args.out)
+    print("wrote " + (", ".join(written) or "nothing"))
+    if chosen["result"] != "valid":
+        error = chosen.get("error")
+        notes.append(f"the RFC says this must fail: expect exit "
+                     f"{EXIT_INVALID if error == 'VerificationError' else EXIT_USAGE}, {error}")
+    print("next:\n" + "\n".join("  " + command for command in commands))
+    for note in notes:
+        print(f"note: {note}")
+    return EXIT_OK
 
 
 _SEE_EXIT = "exit codes: see op-continue --help"
@@ -4791,6 +4816,16 @@ def _parser() -> Any:
     return parser
 
 
+# Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.
+_EXIT_CODES: Tuple[Tuple[type, int, str], ...] = (
+    (UsageError, EXIT_USAGE, "error: "),
+    (VerificationError, EXIT_INVALID, "invalid: "),
+    (GrantError, EXIT_GRANT_ERROR, "error: "),
+    (ResponseError, EXIT_RESPONSE_ERROR, "error: malformed response: "),
+    (TransportError, EXIT_TRANSPORT_ERROR, "error: "),
+)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The op-continue command. Returns the exit code (see _ENV_HELP)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -4818,16 +4853,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"op-continue: error: this command needs {package[0]}, which is not installed: "
               f"{package[1]}", file=sys.stderr)
         return EXIT_USAGE
-
-
-# Exception class -> (exit code, message prefix); SignatureBaseError is a UsageError.
-_EXIT_CODES: Tuple[Tuple[type, int, str], ...] = (
-    (UsageError, EXIT_USAGE, "error: "),
-    (VerificationError, EXIT_INVALID, "invalid: "),
-    (GrantError, EXIT_GRANT_ERROR, "error: "),
-    (ResponseError, EXIT_RESPONSE_ERROR, "error: malformed response: "),
-    (TransportError, EXIT_TRANSPORT_ERROR, "error: "),
-)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Section 13 of op_continue.py, the op-continue command line: the offline subcommands against the
+"""Section 14 of op_continue.py, the op-continue command line: the offline subcommands against the
 published vectors, the online ones against the local AS or a canned transport, every option's
 validation and environment fallback, the output formats (text, --json, --format env), and no
 secret or hostile value echoed."""

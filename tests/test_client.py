@@ -1,4 +1,4 @@
-"""Section 11 of op_continue.py, the client (the only I/O): Client's arguments and operations
+"""Section 12 of op_continue.py, the client (the only I/O): Client's arguments and operations
 against the local Rafiki-like AS (tests/local_as.py) on loopback, every row of the Rafiki table
 in the Open Payments notes, polling, the transport and its errors, reading an answer (status,
 Content-Type, body limits, GNAP errors, secrets an AS echoes) and GnapAuth."""

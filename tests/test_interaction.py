@@ -1,4 +1,4 @@
-"""Section 9 of op_continue.py, the interaction finish (RFC 9635 §4.2): the client nonce, the
+"""Section 11 of op_continue.py, the interaction finish (RFC 9635 §4.2): the client nonce, the
 interaction hash (§4.2.3) and the finish redirect (§4.2.1), with their refusals."""
 import base64
 import hashlib

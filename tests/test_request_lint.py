@@ -1,4 +1,4 @@
-"""Section 12 of op_continue.py, lint: lint_request and op-continue lint. Each hand-written
+"""Section 13 of op_continue.py, lint: lint_request and op-continue lint. Each hand-written
 faulty request of vectors/lint/requests.json gets the findings its provenance predicts, the
 official signer's requests and ours get no error, and the command line's exit codes, formats
 and secrecy."""

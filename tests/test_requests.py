@@ -1,6 +1,6 @@
 """Section 9 of op_continue.py, requests (RFC 9635 §2, §5, §6 as Open Payments profiles them):
-sign_request's headers and refusals, normalize_url, the grant and continue request bodies, the
-builder of each operation, and the secrets a SignedRequest carries."""
+sign_request's headers and refusals, normalize_url (in section 6), the grant and continue request
+bodies, the builder of each operation, and the secrets a SignedRequest carries."""
 
 import json
 
