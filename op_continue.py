@@ -1953,7 +1953,7 @@ def sign_request(method: str, url: str, *, key: PrivateKey, key_id: str,
     message = request_message(method, url, headers, body or b"")
     # RFC 9635 §7.3.1: "The covered components of the signature MUST include the following:"
     # @method, @target-uri, then content-digest "When the message contains request content",
-    # and authorization "When the request is bound to an access token" (_COVERED, below).
+    # and authorization "When the request is bound to an access token" (_COVERED, above).
     # RFC 9635 §7.3.1: "The signer MUST include the `created` signature parameter"; no alg:
     # RFC 9635 §7.3.1: "The explicit `alg` signature parameter MUST NOT be included"
     # DEVIATION DEV-tag (interop with the official SDK): RFC 9635 §7.3.1 "The signer MUST
