@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 from conftest import ROOT, VECTOR_DIR
 
 import op_continue as oc
