@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, VECTOR_DIR
 
 import op_continue as oc
@@ -35,6 +36,9 @@ def test_every_citation_is_in_the_spec_map_and_back():
 def test_spec_map_names_real_functions_and_vector_files():
     module = (ROOT / "op_continue.py").read_text()
     readme = (ROOT / "README.md").read_text()
+    matrix_ids = [row_id for row_id, _ in
+                  REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text())]
+    assert len(matrix_ids) >= 150
     for line in readme.splitlines():
         if not ROW.match(line):
             continue
@@ -43,6 +47,10 @@ def test_spec_map_names_real_functions_and_vector_files():
             assert re.search(rf"\b{re.escape(name.split('.')[-1])}\b", module), name
         for path in re.findall(r"`([\w.*-]+\.json)`", cells[3]):
             assert list(VECTOR_DIR.glob(path)), path
+        # the index into tests/requirements.md: `RFC9421-2.1-*` (n rows), every row of the section
+        for prefix, count in re.findall(r"`(RFC\d{4}-[\w.]+-)\*` \((\d+) rows?\)", cells[4]):
+            assert f"RFC{cells[0][4:]}-{cells[1].split()[0][1:]}-" == prefix, line
+            assert sum(row_id.startswith(prefix) for row_id in matrix_ids) == int(count), line
 
 
 DEVIATION = re.compile(r"DEVIATION (DEV-[a-z0-9-]+)")
@@ -120,6 +128,69 @@ def test_requirements_matrix_names_real_code_tests_and_deviations():
             assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), (row_id, name)
         for dev in re.findall(r"DEV-[a-z0-9-]+", verdict):
             assert dev in deviation_ids, (row_id, dev)
+
+
+VERDICTS = ("implemented", "partly implemented", "deviation", "not implemented", "not applicable")
+
+
+def _matrix_tests():
+    """{row id: (verdict, {(file, test function) named in its Tests column})}."""
+    rows = {}
+    for row_id, rest in REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text()):
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", rest)]
+        verdict = next(v for v in VERDICTS if cells[1].startswith(v))  # StopIteration: no verdict
+        rows[row_id] = verdict, set(re.findall(r"`(tests/\w+\.py)::(test_\w+)", cells[3]))
+    return rows
+
+
+def _req_marks():
+    """{(file, test function): [requirement ids]}: the @pytest.mark.req marks of the test
+    functions pytest collects (module-level test_* functions of tests/test_*.py), read from
+    the imported modules."""
+    import importlib
+    marked = {}
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        module = importlib.import_module(path.stem)
+        for name, function in vars(module).items():
+            if not name.startswith("test_") or getattr(function, "__module__", None) != path.stem:
+                continue
+            ids = [arg for mark in getattr(function, "pytestmark", []) if mark.name == "req"
+                   for arg in mark.args]
+            if ids:
+                marked[(f"tests/{path.name}", name)] = ids
+    return marked
+
+
+def test_requirements_matrix_and_the_req_marks_agree():
+    """The rule stated in the matrix's header: each row's Tests column names exactly the test
+    functions that carry its id in @pytest.mark.req, every marked id is a row, and every
+    implemented, partly implemented or deviation row names at least one test."""
+    rows = _matrix_tests()
+    marked = _req_marks()
+    assert len(marked) >= 100
+    by_id = {}
+    for test, ids in marked.items():
+        assert len(ids) == len(set(ids)), test
+        for row_id in ids:
+            assert row_id in rows, f"{test} is marked {row_id}, which is no row of the matrix"
+            by_id.setdefault(row_id, set()).add(test)
+    for row_id, (verdict, tests) in rows.items():
+        if verdict in ("implemented", "partly implemented", "deviation"):
+            assert tests, f"{row_id}: {verdict}, but no test named"
+        marked_only = sorted(by_id.get(row_id, set()) - tests)
+        named_only = sorted(tests - by_id.get(row_id, set()))
+        assert (marked_only, named_only) == ([], []), f"{row_id}: marked only, named only"
+
+
+def test_requirements_matrix_test_ids_are_collected():
+    """Each node id the matrix names (with its parameters) is one pytest collects."""
+    text = (ROOT / "tests" / "requirements.md").read_text()
+    node_ids = sorted({node for _, rest in REQUIREMENT_ROW.findall(text)
+                       for node in re.findall(r"`(tests/\w+\.py::test_\w+(?:\[[^`]*\])?)`", rest)})
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                             "-p", "no:cacheprovider", *node_ids],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_every_security_claim_names_tests_that_exist():
@@ -221,6 +292,7 @@ TAMPERED = {  # the walkthrough's tamper exercises: the file each makes, what ve
 }
 
 
+@pytest.mark.req("RFC9421-4.1-3", "RFC9421-4.2-2")
 def test_walkthrough_has_the_tamper_exercises_with_their_outcomes():
     """Issue 17 item 4: a body byte, the Host, header order, a duplicate header and a stale
     created, each verified with its expected exit code and message (the test above runs them);
