@@ -191,6 +191,22 @@ def test_requirements_matrix_and_the_req_marks_agree():
         assert (marked_only, named_only) == ([], []), f"{row_id}: marked only, named only"
 
 
+MUTATION_ROW = re.compile(r"^\| (M\d+) \| ([^|]*) \| `(.*?)` \| `(.*?)` \|", re.M)
+
+
+def test_requirements_matrix_mutations_can_be_applied_again():
+    """Each mutation listed in tests/requirements.md replaces a text that occurs exactly once in
+    op_continue.py (so anyone can apply it again), and names rows of the matrix."""
+    text = (ROOT / "tests" / "requirements.md").read_text()
+    module = (ROOT / "op_continue.py").read_text()
+    row_ids = {row_id for row_id, _ in REQUIREMENT_ROW.findall(text)}
+    mutations = MUTATION_ROW.findall(text.split("## The mutations", 1)[1])
+    assert len(mutations) >= 80 and len({m[0] for m in mutations}) == len(mutations)
+    for mutation, rows, replaced, _by in mutations:
+        assert module.count(replaced.replace("\u23ce", "\n").replace("\\|", "|")) == 1, mutation
+        assert {r.strip() for r in rows.split(",")} <= row_ids, mutation
+
+
 def test_requirements_matrix_test_ids_are_collected():
     """Each node id the matrix names (with its parameters) is one pytest collects."""
     text = (ROOT / "tests" / "requirements.md").read_text()

@@ -21,6 +21,7 @@ from conftest import (
 import op_continue as oc
 
 
+@pytest.mark.req("RFC9421-3.1-3", "RFC9421-4.1-1")
 def test_verify_message_accepts_a_signed_request(key):
     signed = oc.Client(key, KID).sign("POST", URI, access_token=TOKEN,
                                       body=oc.continue_body(REF), created=1_700_000_000)

@@ -260,7 +260,8 @@ def test_vector_inventory():
 
 @pytest.mark.parametrize("token", [None, "TOKEN-1"])
 @pytest.mark.parametrize("body", [None, b'{"interact_ref":"REF-1"}'])
-@pytest.mark.req("RFC9421-2.3-3", "RFC9421-3.1-1", "RFC9635-7.3.1-2", "RFC9635-7.3.1-5")
+@pytest.mark.req("RFC9421-2.3-3", "RFC9421-3.1-1", "RFC9421-3.1-3", "RFC9421-4.1-1",
+                 "RFC9635-7.3.1-2", "RFC9635-7.3.1-5")
 def test_sign_request_base_is_the_generic_base(token, body):
     """The base sign_request keeps (SignedRequest.signature_base) is the RFC 9421 §2.5 base of
     the request it returns, and that request verifies."""
