@@ -91,6 +91,7 @@ def test_base_needs_a_label_for_several_members(tmp_path, capsys):
     assert code == 2 and "--label" in err
 
 
+@pytest.mark.req("RFC9421-3.1-s6")
 def test_sign_reproduces_rfc9421_b26(tmp_path, capsys):
     inp, exp = B26["input"], B26["expected"]
     code, out, _ = run(capsys, "sign", "--message", write(tmp_path, "m.txt", text(inp["message"])),
@@ -172,6 +173,7 @@ def test_a_message_as_the_rfc_prints_it_gets_no_warning(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kind", ["public_pem", "jwk", "private_pem"])
+@pytest.mark.req("RFC9421-3.2-s8", "RFC9421-3.2.1-3", "RFC9635-7.3.1-16")
 def test_verify_valid_and_tampered(tmp_path, capsys, kind):
     inp, exp = B26["input"], B26["expected"]
     if kind == "jwk":
@@ -208,6 +210,7 @@ def test_digest(vec, tmp_path, capsys):
     assert (code, out) == (0, vec["expected"]["field"] + "\n")
 
 
+@pytest.mark.req("RFC9635-7.3.1-12")
 def test_jwk_prints_the_sdk_shape(tmp_path, capsys):
     jwk = KEYS["rfc9421-B.1.4"]["input"]["jwk"]
     code, out, _ = run(capsys, "jwk", "--key", key_file(tmp_path), "--key-id", "k1")
@@ -567,6 +570,7 @@ def signed_file(tmp_path, key, message, covered, params, request=None):
     (RESPONSE, ("@status", "content-type"), CREATED, [BODY_]),
 ], ids=["all", "nothing", "nothing-undated", "method", "host", "path", "target", "body",
         "body-no-digest", "authorization", "undated", "digest-only", "get", "response"])
+@pytest.mark.req("RFC9530-2-3")
 def test_verify_warns_of_what_the_signature_leaves_unprotected(tmp_path, key, capsys, message,
                                                                covered, params, warnings):
     path = signed_file(tmp_path, key, message, covered, params)
@@ -624,6 +628,7 @@ SDK = ("@method", "@target-uri", "authorization", "content-digest", "content-len
     (POST, SDK, (("created", 1), ("alg", "ed25519")), 'an "alg" parameter'),
     (AUTHORIZED_GET, SDK[:2], (), 'not covered: "authorization"; no "created" parameter'),
 ], ids=["nothing", "body-not-covered", "tag", "no-created", "alg", "get"])
+@pytest.mark.req("RFC9421-1.4-1", "RFC9635-7.3.1-7", "RFC9635-7.3.1-14", "RFC9635-7.3.1-15")
 def test_verify_refuses_what_the_open_payments_profile_requires(tmp_path, key, capsys, message,
                                                                  covered, params, problems):
     path = signed_file(tmp_path, key, message, covered, params)
@@ -639,6 +644,7 @@ def test_verify_refuses_what_the_open_payments_profile_requires(tmp_path, key, c
     (POST, SDK, (("keyid", "k"), ("created", 1))),  # the official SDK's: no tag
     (AUTHORIZED_GET, SDK[:3], (("created", 1),)),  # no body: no content components
 ], ids=["tag-gnap", "sdk", "get"])
+@pytest.mark.req("RFC9421-1.4-1", "RFC9635-7.3.1-7")
 def test_verify_accepts_what_the_profile_allows(tmp_path, key, capsys, message, covered, params):
     path = signed_file(tmp_path, key, message, covered, params)
     pub = write(tmp_path, "pub.pem", key.public_key.to_pem())
@@ -648,6 +654,7 @@ def test_verify_accepts_what_the_profile_allows(tmp_path, key, capsys, message, 
 
 
 # RFC 9635 §7.3.1 profiles requests: a response is verified with --profile none
+@pytest.mark.req("RFC9421-1.4-1")
 def test_verify_sends_a_response_to_profile_none(tmp_path, key, capsys):
     path = signed_file(tmp_path, key, RESPONSE, ("@status",), (("created", 1),))
     pub = write(tmp_path, "pub.pem", key.public_key.to_pem())
@@ -760,6 +767,7 @@ def test_verify_require_covered_components_is_valid(continuation, key, tmp_path,
     (['"content-digest";req'], '"content-digest";req'),
     (['"content-digest";bs'], '"content-digest";bs'),
 ])
+@pytest.mark.req("RFC9421-3.2-s4", "RFC9421-3.2.1-1", "RFC9635-7.3.1-14")
 def test_verify_require_rejects_a_signature_that_does_not_cover_it(continuation, key, tmp_path,
                                                                     capsys, required, missing):
     code, request, _ = run(capsys, "continue", "--dry-run")
@@ -1182,6 +1190,7 @@ def test_cli_continue_prints_the_docs_lines(env, client, las, capsys):
     assert grant.continue_.access_token_value not in err
 
 
+@pytest.mark.req("RFC9635-5.4-1", "RFC9635-5.4-2", "RFC9635-6.2-2")
 def test_cli_pending_exits_3(env, client, las, capsys):
     grant, _ = start_grant(client, las, finish=False)
     env.setenv("CONTINUE_URI", grant.continue_.uri)
@@ -1198,6 +1207,7 @@ def test_cli_pending_exits_3(env, client, las, capsys):
     assert oc.main(["cancel", "--allow-http"]) == 0
 
 
+@pytest.mark.req("RFC9635-5.4-2", "RFC9635-6.2-2")
 def test_cli_rotate_revoke(env, client, las, capsys):
     grant, ref = approve(client, las)
     token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
@@ -1264,6 +1274,7 @@ def _two_signatures(tmp_path):
     return str(path), str(key)
 
 
+@pytest.mark.req("RFC9421-3.2-s1.1", "RFC9421-3.2.1-1", "RFC9635-7.3.1-9")
 def test_cli_verify_label_and_max_age(tmp_path, capsys):
     message, key = _two_signatures(tmp_path)
     key = [key, "--profile", "none"]  # RFC 9421 examples, not Open Payments requests
@@ -1307,6 +1318,7 @@ def test_cli_sign_and_verify_a_response_with_req(tmp_path, capsys):
     assert "NAME=item|list|dictionary" in capsys.readouterr().err
 
 
+@pytest.mark.req("RFC9635-4.2.3-3")
 def test_cli_hash_reads_interact_ref_from_env_or_file(tmp_path, monkeypatch, capsys):
     vec = vectors_of("interaction_hash")[0]
     inp = vec["input"]
@@ -1501,6 +1513,7 @@ def test_a_command_closes_its_connections(env, las, capsys):
     assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
 
 
+@pytest.mark.req("RFC9635-5.4-1", "RFC9635-6.2-1")
 def test_cli_created_reaches_every_request(env, client, las, capsys):
     code, out, _ = run(capsys, "grant", "--allow-http", "--grant-endpoint", las.grant_endpoint,
                        "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
@@ -1539,6 +1552,7 @@ def test_cli_created_reaches_every_request(env, client, las, capsys):
         1700000011, 1700000012, 1700000013, 1700000014, 1700000015, 1700000016]
 
 
+@pytest.mark.req("RFC9635-5-1", "RFC9635-7.2-3")
 def test_cli_json_output_of_an_answer_is_ascii(env, las, capsys):
     # what the AS sent is printed with \u escapes (a terminal sees no control character), and
     # reads back as sent; the request of --dry-run is ours, and printed in UTF-8
@@ -1594,6 +1608,7 @@ def test_cli_private_key_flag_and_timeout(env, las, capsys):
         2, "", "op-continue: error: timeout: expected seconds in (0, 600]\n")
 
 
+@pytest.mark.req("RFC9635-5-1", "RFC9635-7.2-3")
 def test_cli_secret_files(env, las, tmp_path, capsys):
     env.setenv("CONTINUE_URI", las.url + "/continue/abc")
     assert run(capsys, "poll", "--allow-http", "--dry-run") == (
@@ -1611,6 +1626,7 @@ def test_cli_secret_files(env, las, tmp_path, capsys):
                                     "printable ASCII without spaces or control characters\n")
 
 
+@pytest.mark.req("RFC9635-4.2.3-2")
 def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):
     # RFC 9635 §4.2.3 with another hash method
     args = ["--client-nonce", "CN", "--server-nonce", "SN", "--grant-endpoint",
@@ -1651,6 +1667,7 @@ def test_base_scheme_defaults_to_https(tmp_path, capsys):
     assert code == 0 and out.splitlines()[0] == '"@target-uri": https://example.com/foo?a=1'
 
 
+@pytest.mark.req("RFC9635-5-6")
 def test_cli_pending_grant_without_wait_prints_the_default(env, monkeypatch, capsys):
     # RFC 9635 §3.1: no wait given means at least 5 seconds; the CLI says so to the poller
     answer = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, '
@@ -1773,6 +1790,7 @@ def test_cli_grant_access_must_be_a_json_array(env, capsys, access):
     assert err == "op-continue: error: --access must be a JSON array of access items\n"
 
 
+@pytest.mark.req("RFC9421-2.2.3-1")
 def test_cli_grant_dry_run_json(env, capsys):
     code, out, err = run(capsys, "grant", "--grant-endpoint", "https://AS.example/",
                          "--wallet-address", "https://wallet.example/alice", "--access",
@@ -1817,6 +1835,7 @@ def test_cli_grant_then_finish_against_the_local_as(env, capsys, las):
 
 # Regression (fixed): 'grant --json --finish-uri' never outputs the client nonce it generated, so
 # the finish hash can never be checked
+@pytest.mark.req("RFC9635-7.3.1-3")
 def test_cli_grant_json_reports_the_client_nonce(env, capsys, las):
     code, out, _ = run(capsys, "grant", "--grant-endpoint", las.grant_endpoint,
                        "--wallet-address", las.wallet, "--access", json.dumps(OUTGOING),
@@ -1840,6 +1859,7 @@ def test_cli_grant_subject_only_json(env, capsys):
     assert json.loads(out) == SUBJECT
 
 
+@pytest.mark.req("RFC9635-5.2-1")
 def test_cli_poll_pending_json(env, capsys):
     sent = canned(env, (200, "application/json", {"continue": dict(PENDING, wait=30)}))
     env.setenv("CONTINUE_URI", "https://as.example/continue/1")
@@ -1894,6 +1914,7 @@ def test_the_env_format_passes_the_wait_on(continuation, fake_time, monkeypatch,
 
 
 @pytest.mark.parametrize("command", ["continue", "poll", "cancel"])
+@pytest.mark.req("RFC9635-5-5")
 def test_continue_poll_and_cancel_wait_until_continue_not_before(continuation, fake_time,
                                                                  monkeypatch, capsys, command):
     monkeypatch.setenv("CONTINUE_NOT_BEFORE", "1700000030")
@@ -1961,6 +1982,7 @@ def test_cli_keygen_bad_key_id_writes_nothing(tmp_path, capsys):
     assert not out_path.exists()
 
 
+@pytest.mark.req("RFC9635-7.3.1-5")
 def test_cli_rotate_and_revoke_dry_run(env, key, capsys):
     env.setenv("MANAGE_URL", "https://as.example/token/1")
     env.setenv("ACCESS_TOKEN", TOKEN)
@@ -1974,6 +1996,7 @@ def test_cli_rotate_and_revoke_dry_run(env, key, capsys):
         assert verified.covered == ('"@method"', '"@target-uri"', '"authorization"')
 
 
+@pytest.mark.req("RFC9635-3.2.1-4")
 def test_cli_rotate_json_without_expires_in(env, capsys):
     new = {"value": "NEW-TOKEN", "manage": "https://as.example/token/2",
            "access": [{"type": "quote", "actions": ["create", "read"]}]}

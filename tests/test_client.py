@@ -85,6 +85,7 @@ def test_non_interactive_grant_is_finalized_at_once(client, las):
     assert grant.is_finalized and grant.access_token.access[0].type == "incoming-payment"
 
 
+@pytest.mark.req("RFC9635-4.2.3-2")
 def test_hash_mismatch_refuses_to_continue(client, las):
     grant, nonce = start_grant(client, las)
     finish = oc.parse_finish_redirect(las.approve(grant.continue_.uri))
@@ -93,6 +94,7 @@ def test_hash_mismatch_refuses_to_continue(client, las):
                                    finish.interact_ref, las.grant_endpoint)
 
 
+@pytest.mark.req("RFC9635-4.2.1-1")
 def test_rejected_interaction(client, las):
     grant, _ = start_grant(client, las)
     with pytest.raises(oc.GrantError) as info:
@@ -109,6 +111,7 @@ def test_rejected_interaction(client, las):
     ("unknown keyid", 400, "invalid_client"),
     ("poll a grant with finish", 401, "request_denied"),
 ])
+@pytest.mark.req("RFC9635-5.4-2")
 def test_rafiki_table(client, las, key, case, status, code):
     grant, ref = approve(client, las)
     uri, token = grant.continue_.uri, grant.continue_.access_token_value
@@ -134,6 +137,7 @@ def test_rafiki_table(client, las, key, case, status, code):
     assert (info.value.status, info.value.code) == (status, code)
 
 
+@pytest.mark.req("RFC9635-3.6-2")
 def test_too_fast_then_continue_after_wait(key):
     clock = Clock()
     with LocalAS(wait=5, clock=clock).start() as las:
@@ -164,6 +168,7 @@ def test_poll_pending_grant_then_finalized(client, las):
     assert done.is_finalized and sleeps == [1]  # wait 0 is floored to MIN_POLL_INTERVAL
 
 
+@pytest.mark.req("RFC9635-5-8")
 def test_poll_until_done_returns_pending_at_deadline(client, las):
     grant, _ = start_grant(client, las, finish=False)
     now = [0.0]
@@ -211,6 +216,7 @@ def clocked_client(client):
 
 
 # RFC 9635 §5: no continuation request after an answer without a new continue
+@pytest.mark.req("RFC9635-3.6-2", "RFC9635-5-9")
 def test_poll_until_done_ends_at_too_fast(clocked_client, monkeypatch):
     client = clocked_client
     sent = canned(monkeypatch, (400, TOO_FAST), (200, PENDING), (200, PENDING))
@@ -223,6 +229,7 @@ def test_poll_until_done_ends_at_too_fast(clocked_client, monkeypatch):
 
 # RFC 9635 §3.1, §5: the client waits the AS's wait before calling the continue URI again
 @pytest.mark.parametrize("call", ["poll", "continue_grant", "cancel"])
+@pytest.mark.req("RFC9635-5-5")
 def test_a_client_does_not_call_a_continue_uri_before_the_wait(clocked_client, monkeypatch,
                                                                call):
     client = clocked_client
@@ -242,6 +249,7 @@ def test_a_client_does_not_call_a_continue_uri_before_the_wait(clocked_client, m
     assert len(sent) == 2
 
 
+@pytest.mark.req("RFC9635-5-6")
 def test_an_omitted_wait_is_five_seconds(clocked_client, monkeypatch):
     """RFC 9635 §3.1 (the answer of Rafiki's finalized continuation has no wait)."""
     client = clocked_client
@@ -255,6 +263,7 @@ def test_an_omitted_wait_is_five_seconds(clocked_client, monkeypatch):
     assert client.poll(URI, NEXT).continue_.wait == 30
 
 
+@pytest.mark.req("RFC9635-5-5")
 def test_the_wait_belongs_to_the_uri_and_its_token(clocked_client, monkeypatch):
     """RFC 9635 §5: the AS tells grants apart by "the continuation URI and the continuation
     access token"; another grant on the same stable URI is not held back."""
@@ -267,6 +276,7 @@ def test_the_wait_belongs_to_the_uri_and_its_token(clocked_client, monkeypatch):
     assert len(sent) == 2
 
 
+@pytest.mark.req("RFC9635-5-5")
 def test_poll_until_done_sleeps_the_wait_the_client_was_given(clocked_client, monkeypatch):
     """RFC 9635 §5: given a Continue with a shorter wait than the AS's answer said, it still
     waits the AS's."""
@@ -278,6 +288,7 @@ def test_poll_until_done_sleeps_the_wait_the_client_was_given(clocked_client, mo
     assert grant.is_finalized and client.clock.sleeps == [30] and len(sent) == 2
 
 
+@pytest.mark.req("RFC9635-6.1-3")
 def test_rotate_and_revoke(client, las):
     grant, ref = approve(client, las)
     token = client.continue_grant(grant.continue_.uri, grant.continue_.access_token_value,
@@ -308,6 +319,7 @@ def test_gnap_auth_signs_any_request(key, las, client):
 # --- the command line against the local AS ------------------------------------------------
 
 
+@pytest.mark.req("RFC9635-5.1-1")
 def test_continue_grant_without_interact_ref_refuses_before_any_io(key, monkeypatch):
     client = oc.Client(key, KID)
     adapter = fake_transport(client, FakeResponse([b"{}"]))
@@ -397,6 +409,7 @@ def fake_client(key, response, **kwargs):
     return client, fake_transport(client, response)
 
 
+@pytest.mark.req("RFC9635-5-6")
 def test_poll_wait_defaults():
     # RFC 9635 §3.1: no wait -> 5 s; never a busy loop on "wait": 0
     # private _poll_wait: the wait poll_until_done sleeps; the public loop shows only its sum
@@ -456,6 +469,7 @@ def test_body_size_limit_is_inclusive(key):
     (FakeResponse([b'{"access_token":{"value":5}}']), "$.access_token.value",
      "$.access_token.value: expected a non-empty printable ASCII token"),
 ])
+@pytest.mark.req("RFC9635-3.2.1-1", "RFC9635-6.1-3")
 def test_rotate_response_paths(key, response, path, message):
     client, _ = fake_client(key, response)
     with pytest.raises(oc.ResponseError) as info:
@@ -540,6 +554,7 @@ GOOD = b'{"continue": 1}'
     (200, JSON, GOOD, True, None),         # the body of a DELETE answer is not needed
     (204, JSON, GOOD, True, None),
 ])
+@pytest.mark.req("RFC9635-5.4-2", "RFC9635-6.2-2")
 def test_interpret_success(status, ctype, data, empty, result):
     # private _interpret: reads every Client answer; alone, a case needs no transport
     assert oc._interpret(status, ctype, data, (SECRET,), empty) == result
@@ -605,6 +620,7 @@ def test_interpret_body_refusals(ctype, data, expected):
     (403, b'{"error": {"code": "a-tok-SECRET-b", "description": "x tok-SECRET y"}}', "unknown",
      "x [secure] y"),
 ])
+@pytest.mark.req("RFC9635-3.6-1", "RFC9635-5-4", "RFC9635-6.1-5")
 def test_interpret_gnap_errors(status, data, code, description):
     with pytest.raises(oc.GrantError) as info:
         # private _interpret: reads every Client answer; alone, a case needs no transport
@@ -642,6 +658,7 @@ def test_redact_blanks_the_longer_of_two_overlapping_secrets_whole():
 
 
 @pytest.mark.parametrize("echo", ECHOES, ids=ECHO_IDS)
+@pytest.mark.req("RFC9635-3.6-1")
 def test_interpret_blanks_echoed_forms_of_a_secret(echo):
     body = json.dumps({"error": {"code": "invalid_client",
                                  "description": f"no grant for {echo(ECHO_SECRET)}"}})
@@ -697,6 +714,7 @@ def test_poll_until_done_reraises_other_grant_errors(client, las):
     assert sleeps == [1]  # wait 0 is floored at MIN_POLL_INTERVAL, then one poll, no retry
 
 
+@pytest.mark.req("RFC9635-5-1", "RFC9635-7.2-3")
 def test_send_through_a_stand_in_adapter():
     response = FakeResponse([b'{"continue": {"access_token": {"value": "NEXT"}, ',
                              b'"uri": "https://as.example/continue/2", "wait": 7}}'])
@@ -732,6 +750,7 @@ def _verify_prepared(prepared, required):
     return oc.verify_message(msg, KEY.public_key, required=required)
 
 
+@pytest.mark.req("RFC9421-2.3-1", "RFC9421-2.5-s3")
 def test_gnap_auth_without_token_and_without_body():
     auth = oc.GnapAuth(KEY, KID)
     prepared = requests.Request("GET", "https://AS.example:443/x", auth=auth).prepare()
@@ -818,6 +837,8 @@ def test_client_argument_bounds_and_defaults(key):
     assert str(info.value) == "URL: must use https (plain http only with allow_http)"
 
 
+@pytest.mark.req("RFC9421-2.3-2", "RFC9421-3.1-6", "RFC9635-5.4-1", "RFC9635-6.2-1",
+                 "RFC9635-7.3.1-8")
 def test_client_operations_sign_with_the_given_created(client, las):
     grant = client.request_grant(las.grant_endpoint, oc.grant_request_body(
         client=las.wallet, access=OUTGOING, finish_uri=FINISH_URI, nonce=oc.new_nonce()),
@@ -846,6 +867,7 @@ def test_client_operations_sign_with_the_given_created(client, las):
 
 
 # Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+@pytest.mark.req("RFC9635-5-9")
 def test_rfc9635_5_no_new_continue_means_no_more_polling():
     """RFC9635-5-9: "If the AS does not return a new continue response, the client instance MUST
     NOT make an additional continuation request". The answer is RFC 9635 §5.1's example without

@@ -19,12 +19,14 @@ def test_sf_field_with_an_unknown_type_name():
                            field_types={"x": "set"})
 
 
+@pytest.mark.req("RFC9421-2.1-7", "RFC9421-2.1.1-1", "RFC9421-2.1.1-2", "RFC8941-4.1.1-s2.2")
 def test_sf_field_list_is_strictly_reserialized():
     msg = get_message(("X", "a,   b;q=1.50"), ("X", "(c  d)"))
     item = oc.Item("x", {"sf": True})
     assert oc.component_value(msg, item, field_types={"x": "list"}) == "a, b;q=1.5, (c d)"
 
 
+@pytest.mark.req("RFC9421-2.1.1-1")
 def test_sf_field_item_is_strictly_reserialized():
     msg = get_message(("X", "  ?1;a=2.000  "))
     item = oc.Item("x", {"sf": True})
@@ -95,6 +97,7 @@ def test_target_uri_without_host():
 
 # --- _field_component ---
 
+@pytest.mark.req("RFC9421-2.1-1")
 def test_field_component_name_must_be_lower_case():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("component name of an HTTP field must be lower case")):
@@ -135,6 +138,7 @@ def test_component_flag_parameters_must_be_true(param, value):
         oc.component_value(get_message(("X", "a")), oc.Item("x", {param: value}))
 
 
+@pytest.mark.req("RFC9421-2-1")
 def test_req_parameter_without_the_request():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("req parameter but no request message given")):
@@ -145,6 +149,7 @@ def test_req_parameter_without_the_request():
 
 @pytest.mark.parametrize("name, param", [("@method", "sf"), ("@path", "name"),
                                          ("@query-param", "key")])
+@pytest.mark.req("RFC9421-2.5-s2.5a")
 def test_derived_component_parameter_not_allowed(name, param):
     params = {param: "a"} if param in ("name", "key") else {param: True}
     with pytest.raises(oc.SignatureBaseError,
@@ -152,6 +157,7 @@ def test_derived_component_parameter_not_allowed(name, param):
         oc.component_value(get_message(), oc.Item(name, params))
 
 
+@pytest.mark.req("RFC9421-2-5", "RFC9421-2.1-3", "RFC9421-2.2-4")
 def test_component_value_with_a_non_ascii_character():
     with pytest.raises(oc.SignatureBaseError,
                        match=exact("x: value has a newline or non-ASCII character")):
@@ -206,6 +212,7 @@ def test_request_message_request_target(url, target):
     ("t=~*-._", "t", "%7E*-._"),
     ("q=%C3%A7", "q", "%C3%A7"),
 ])
+@pytest.mark.req("RFC9421-2.2.8-1")
 def test_query_param_parsing_and_encoding(query, name, value):
     message = oc.request_message("GET", f"https://as.example/p?{query}")
     item = oc.Item("@query-param", {"name": name})
@@ -296,6 +303,7 @@ def test_request_message_defaults_and_with_fields():
     ("https://a.example:", "a.example"),
     ("https://a.example:65535", "a.example:65535"),
 ])
+@pytest.mark.req("RFC9421-2.2.3-1")
 def test_authority(url, authority):
     message = oc.request_message("GET", url)
     assert oc.component_value(message, oc.Item("@authority")) == authority
@@ -314,6 +322,7 @@ def test_authority_port_out_of_range(port):
     ("https://a.example?x=1", "/"),
     ("https://a.example/p/", "/p/"),
 ])
+@pytest.mark.req("RFC9421-2.2.6-1")
 def test_path(url, path):
     assert oc.component_value(oc.request_message("GET", url), oc.Item("@path")) == path
 
@@ -342,6 +351,7 @@ def test_query_param_lone_surrogate_is_u_fffd():
     ("https://a.example/?a=1&a=2", "a",
      "@query-param: the named parameter occurs more than once"),
 ])
+@pytest.mark.req("RFC9421-2.2.8-2", "RFC9421-2.2.8-3", "RFC9421-2.2.8-4")
 def test_query_param_errors(url, name, message):
     item = oc.Item("@query-param", {"name": name})
     message_ = oc.request_message("GET", url)
@@ -370,10 +380,14 @@ def test_query_param_errors(url, name, message):
     (oc.Message(status=200, fields=(("x-a", "v\n"),)), oc.Item("x-a"),
      "x-a: value has a newline or non-ASCII character"),
 ])
+@pytest.mark.req("RFC9421-2-5", "RFC9421-2.1-3", "RFC9421-2.1.4-1", "RFC9421-2.2-1",
+                 "RFC9421-2.2-2", "RFC9421-2.2-4", "RFC9421-2.2.9-1", "RFC9421-2.4-4",
+                 "RFC9421-2.5-s2.5a", "RFC9421-2.5-s2.5b", "RFC9421-2.5-s2.5c")
 def test_component_errors(message, item, error):
     assert str(raised(oc.SignatureBaseError, oc.component_value, message, item)) == error
 
 
+@pytest.mark.req("RFC9421-2.1.2-3")
 def test_dictionary_member_missing():
     message = oc.Message(status=200, fields=(("x-d", "a=1"),))
     item = oc.Item("x-d", {"key": "b"})
@@ -384,6 +398,7 @@ def test_dictionary_member_missing():
                               {"x-d": "dictionary"}) == "1"
 
 
+@pytest.mark.req("RFC9421-2.1-4", "RFC9421-2.1-5")
 def test_field_values_strip_only_sp_and_htab():
     message = oc.Message(status=200, fields=(("x-a", " \tXvX\t "), ("x-a", "X")))
     assert oc.component_value(message, oc.Item("x-a")) == "XvX, X"
@@ -394,12 +409,14 @@ def test_field_values_strip_only_sp_and_htab():
     (oc.Item("@path", {"req": True}), "/p"),
     (oc.Item("@status"), "200"),
 ])
+@pytest.mark.req("RFC9421-2-1")
 def test_req_components_of_a_response(item, value):
     request = oc.request_message("GET", "https://a.example/p?a=1")
     assert oc.component_value(RESPONSE_XA, item, request) == value
 
 
 # Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+@pytest.mark.req("RFC9421-2.2.4-1")
 def test_rfc9421_2_2_4_scheme_is_lower_cased():
     """RFC9421-2.2.4-1: "While the scheme itself is case insensitive, it MUST be normalized to
     lowercase"; the section's example gives `"@scheme": http` for http://www.example.com."""

@@ -9,6 +9,7 @@ reading order after changing op_continue.py (then review the diff):
     python tests/test_docs.py --write-help
     python tests/test_docs.py --write-reading-order
 """
+import importlib.util
 import inspect
 import json
 import os
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, VECTOR_DIR
 
 import op_continue as oc
@@ -83,6 +85,9 @@ def check_quotes_against(spec):
 def test_spec_map_names_real_functions_and_vector_files():
     module = (ROOT / "op_continue.py").read_text()
     readme = (ROOT / "README.md").read_text()
+    matrix_ids = [row_id for row_id, _ in
+                  REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text())]
+    assert len(matrix_ids) >= 150
     for line in readme.splitlines():
         if not ROW.match(line):
             continue
@@ -98,6 +103,10 @@ def test_spec_map_names_real_functions_and_vector_files():
             assert match, f"not file::test: {test}"
             source = (ROOT / "tests" / match[1]).read_text()
             assert re.search(rf"^def {match[2]}\(", source, re.M), test
+        # the index into tests/requirements.md: `RFC9421-2.1-*` (n rows), every row of the section
+        for prefix, count in re.findall(r"`(RFC\d{4}-[\w.]+-)\*` \((\d+) rows?\)", cells[5]):
+            assert f"RFC{cells[0][4:]}-{cells[1].split()[0][1:]}-" == prefix, line
+            assert sum(row_id.startswith(prefix) for row_id in matrix_ids) == int(count), line
 
 
 DEVIATION = re.compile(r"DEVIATION (DEV-[a-z0-9-]+)")
@@ -175,6 +184,95 @@ def test_requirements_matrix_names_real_code_tests_and_deviations():
             assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M), (row_id, name)
         for dev in re.findall(r"DEV-[a-z0-9-]+", verdict):
             assert dev in deviation_ids, (row_id, dev)
+
+
+VERDICTS = ("implemented", "partly implemented", "deviation", "not implemented", "not applicable")
+
+
+def _matrix_tests():
+    """{row id: (verdict, {(file, test function) named in its Tests column})}."""
+    rows = {}
+    for row_id, rest in REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text()):
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", rest)]
+        verdict = next(v for v in VERDICTS if cells[1].startswith(v))  # StopIteration: no verdict
+        rows[row_id] = verdict, set(re.findall(r"`(tests/\w+\.py)::(test_\w+)", cells[3]))
+    return rows
+
+
+def _req_marks():
+    """{(file, test function): [requirement ids]}: the @pytest.mark.req decorators of the test
+    functions pytest collects (module-level test_* functions of tests/test_*.py). Read from the
+    source, not by importing the modules: the floor leg lacks some of their dependencies."""
+    import ast
+    marked = {}
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        source = path.read_text()
+        found = 0
+        for node in ast.parse(source).body:
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            ids = [ast.literal_eval(arg) for deco in node.decorator_list
+                   if isinstance(deco, ast.Call) and isinstance(deco.func, ast.Attribute)
+                   and deco.func.attr == "req" and isinstance(deco.func.value, ast.Attribute)
+                   and deco.func.value.attr == "mark" for arg in deco.args]
+            found += sum(1 for deco in node.decorator_list if isinstance(deco, ast.Call)
+                         and isinstance(deco.func, ast.Attribute) and deco.func.attr == "req")
+            if ids:
+                marked[(f"tests/{path.name}", node.name)] = ids
+        # a req mark anywhere else (a class, a helper, pytest.param) is not one this rule sees
+        assert len(re.findall(r"^\s*@pytest\.mark\.req\(|[(,]\s*marks=.*\.req\(", source, re.M)) \
+            == found, path.name
+    return marked
+
+
+def test_requirements_matrix_and_the_req_marks_agree():
+    """The rule stated in the matrix's header: each row's Tests column names exactly the test
+    functions that carry its id in @pytest.mark.req, every marked id is a row, and every
+    implemented, partly implemented or deviation row names at least one test."""
+    rows = _matrix_tests()
+    marked = _req_marks()
+    assert len(marked) >= 100
+    by_id = {}
+    for test, ids in marked.items():
+        assert len(ids) == len(set(ids)), test
+        for row_id in ids:
+            assert row_id in rows, f"{test} is marked {row_id}, which is no row of the matrix"
+            by_id.setdefault(row_id, set()).add(test)
+    for row_id, (verdict, tests) in rows.items():
+        if verdict in ("implemented", "partly implemented", "deviation"):
+            assert tests, f"{row_id}: {verdict}, but no test named"
+        marked_only = sorted(by_id.get(row_id, set()) - tests)
+        named_only = sorted(tests - by_id.get(row_id, set()))
+        assert (marked_only, named_only) == ([], []), f"{row_id}: marked only, named only"
+
+
+MUTATION_ROW = re.compile(r"^\| (M\d+) \| ([^|]*) \| `(.*?)` \| `(.*?)` \|", re.M)
+
+
+def test_requirements_matrix_mutations_can_be_applied_again():
+    """Each mutation listed in tests/requirements.md replaces a text that occurs exactly once in
+    op_continue.py (so anyone can apply it again), and names rows of the matrix."""
+    text = (ROOT / "tests" / "requirements.md").read_text()
+    module = (ROOT / "op_continue.py").read_text()
+    row_ids = {row_id for row_id, _ in REQUIREMENT_ROW.findall(text)}
+    mutations = MUTATION_ROW.findall(text.split("## The mutations", 1)[1])
+    assert len(mutations) >= 80 and len({m[0] for m in mutations}) == len(mutations)
+    for mutation, rows, replaced, _by in mutations:
+        assert module.count(replaced.replace("\u23ce", "\n").replace("\\|", "|")) == 1, mutation
+        assert {r.strip() for r in rows.split(",")} <= row_ids, mutation
+
+
+def test_requirements_matrix_test_ids_are_collected():
+    """Each node id the matrix names (with its parameters) is one pytest collects."""
+    text = (ROOT / "tests" / "requirements.md").read_text()
+    node_ids = sorted({node for _, rest in REQUIREMENT_ROW.findall(text)
+                       for node in re.findall(r"`(tests/\w+\.py::test_\w+(?:\[[^`]*\])?)`", rest)})
+    if importlib.util.find_spec("hypothesis") is None:  # the floor leg: the main leg checks them
+        node_ids = [node for node in node_ids if not node.startswith("tests/test_properties.py")]
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                             "-p", "no:cacheprovider", *node_ids],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def test_every_security_claim_names_tests_that_exist():
@@ -276,6 +374,7 @@ TAMPERED = {  # the walkthrough's tamper exercises: the file each makes, what ve
 }
 
 
+@pytest.mark.req("RFC9421-4.1-3", "RFC9421-4.2-2")
 def test_walkthrough_has_the_tamper_exercises_with_their_outcomes():
     """Issue 17 item 4: a body byte, the Host, header order, a duplicate header and a stale
     created, each verified with its expected exit code and message (the test above runs them);

@@ -123,6 +123,7 @@ BAD_URLS = [
 
 
 @pytest.mark.parametrize("url, message", BAD_URLS)
+@pytest.mark.req("RFC9421-2.2-5")
 def test_bad_urls(url, message):
     with pytest.raises(oc.UsageError, match=message):
         sign(url=url)
@@ -300,6 +301,7 @@ GRANT_SHAPE_ERRORS = [
 
 
 @pytest.mark.parametrize("path, value, where", GRANT_SHAPE_ERRORS)
+@pytest.mark.req("RFC9635-3-2")
 def test_grant_shape_errors_name_the_path(path, value, where):
     with pytest.raises(oc.ResponseError) as info:
         oc.Grant.from_json(mutate(path, value))
@@ -307,6 +309,7 @@ def test_grant_shape_errors_name_the_path(path, value, where):
     no_secret(info.value, "CONT-SECRET-9", "ACCESS-SECRET-8")
 
 
+@pytest.mark.req("RFC9635-3-1")
 def test_grant_parses_and_tolerates_unknown_members():
     doc = mutate(("continue", "future_member"), {"x": 1})
     doc["another"] = True

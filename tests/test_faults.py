@@ -136,6 +136,7 @@ def test_continue_fault(key, las, fault, with_session):
         session.close()
 
 
+@pytest.mark.req("RFC9635-5.1-2", "RFC9635-5.1-3")
 def test_spent_reference_is_reported_not_retried(key, las):
     """reset_after: the AS finalized the grant and then dropped the connection. The client says
     request_sent=True; a caller who retries anyway gets request_denied, never a second grant."""
@@ -153,6 +154,7 @@ def test_spent_reference_is_reported_not_retried(key, las):
 
 
 @pytest.mark.parametrize("with_session", [False, True], ids=["default-session", "own-session"])
+@pytest.mark.req("RFC9635-5.1-2")
 def test_successful_continue_is_one_post(key, las, with_session):
     session = requests.Session() if with_session else None
     client = make_client(key, session=session)
@@ -239,6 +241,7 @@ def _recording_polls(client, ft):
     return times
 
 
+@pytest.mark.req("RFC9635-3.6-2", "RFC9635-5-9")
 def test_too_fast_ends_the_poll_loop(key):
     """The AS's clock never moves, so the first poll is too_fast: an error answer carries no new
     continue, so the loop ends with that GrantError after one POST (RFC 9635 §5: "the client
@@ -260,6 +263,7 @@ def test_too_fast_ends_the_poll_loop(key):
         assert len(entries) == 1 and entries[0]["status"] == 400
 
 
+@pytest.mark.req("RFC9635-3.6-2")
 def test_a_wait_shorter_than_the_as_s_ends_at_its_too_fast(key):
     """The client starts with a wait shorter than the AS's (wait=1 vs 5): the one poll it sends
     is too_fast, and nothing follows it, not even after the AS's wait."""
@@ -355,11 +359,13 @@ def test_parse_message_lone_surrogate():
 
 # Regression (fixed): used to fail: op_continue.serialize_bare_item: float('nan') serializes as
 # 'nan', which parses back as a Token
+@pytest.mark.req("RFC8941-4.1.5-s1")
 def test_serialize_nan_is_refused():
     with pytest.raises(oc.UsageError):
         oc.serialize_item(oc.Item(float("nan")))
 
 
+@pytest.mark.req("RFC8941-4.1.5-s1")
 def test_serialize_infinity_is_refused():
     for value in (float("inf"), float("-inf"), 1e12, -1e12):
         with pytest.raises(oc.UsageError, match="out of range"):
@@ -410,6 +416,7 @@ def test_client_needs_a_private_key(bad):
 # Regression (fixed): used to fail: op_continue.verify_message: a received Signature-Input with
 # another alg raises UsageError (via _check_alg), though the docstring promises VerificationError
 # on any failure
+@pytest.mark.req("RFC9421-3.2-4")
 def test_verify_foreign_alg_is_a_verification_error():
     private = oc.PrivateKey.generate()
     msg = oc.request_message("GET", "https://as.example/x")
@@ -438,6 +445,7 @@ def test_verify_foreign_alg_is_a_verification_error():
     (200, "application/json", b'{"interact":{"redirect":"https://as.example/i","finish":"n"}}',
      oc.ResponseError, "expected access_token"),
 ])
+@pytest.mark.req("RFC9635-3.1-1")
 def test_more_bad_responses(status, ctype, body, error, fragment):
     with pytest.raises(error, match=fragment) as info:
         # private _interpret: reads every Client answer; alone, a case needs no transport

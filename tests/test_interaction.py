@@ -32,6 +32,7 @@ def test_a_rejected_interaction_has_no_http_status(monkeypatch, capsys):
     assert "HTTP" not in err
 
 
+@pytest.mark.req("RFC9635-2.5.2-1")
 def test_new_nonce_is_24_random_bytes():
     nonce = oc.new_nonce()
     assert len(nonce) == 48 and len(bytes.fromhex(nonce)) == 24 and nonce == nonce.upper()
@@ -45,6 +46,7 @@ def _sha256_hash():
     return hashlib.sha256("\n".join(HASH_ARGS).encode()).digest()
 
 
+@pytest.mark.req("RFC9635-4.2.3-3", "RFC9635-4.2.3-7")
 def test_interaction_hash_defaults_to_sha_256():
     expected = base64.urlsafe_b64encode(_sha256_hash()).decode().rstrip("=")
     assert oc.interaction_hash(*HASH_ARGS) == expected
@@ -57,12 +59,14 @@ def test_interaction_hash_defaults_to_sha_256():
     "!!!!" + base64.b64encode(b"\0" * 32).decode(),
     5,
 ])
+@pytest.mark.req("RFC9635-4.2.3-2")
 def test_verify_interaction_hash_refusals(received):
     with pytest.raises(oc.VerificationError) as info:
         oc.verify_interaction_hash(received, *HASH_ARGS)
     assert str(info.value) == "interaction hash does not match; refusing to continue"
 
 
+@pytest.mark.req("RFC9635-4.2.3-5")
 def test_verify_interaction_hash_refuses_garbage_around_the_right_hash():
     padded = base64.b64encode(_sha256_hash()).decode()  # Rafiki's encoding
     oc.verify_interaction_hash(padded, *HASH_ARGS)
@@ -76,6 +80,7 @@ def test_verify_interaction_hash_refuses_garbage_around_the_right_hash():
     ("GRANT_INVALID", "unknown_result"),
     ("other", "unknown_result"),
 ])
+@pytest.mark.req("RFC9635-4.2.1-1")
 def test_finish_redirect_result(result, code):
     with pytest.raises(oc.GrantError) as info:
         oc.parse_finish_redirect(f"https://c.example/f?result={result}&hash=h&interact_ref=r")
@@ -100,12 +105,14 @@ def test_finish_redirect_refusals(query, message):
         message
 
 
+@pytest.mark.req("RFC9635-4.2.1-1")
 def test_finish_redirect_values():
     finish = oc.parse_finish_redirect("https://c.example/f?hash=h%2Bx&interact_ref=r1")
     assert (finish.hash, finish.interact_ref) == ("h+x", "r1")
     assert json.loads(oc.continue_body("r1")) == {"interact_ref": "r1"}
 
 
+@pytest.mark.req("RFC9635-4.2.3-6")
 def test_interaction_hash_unsupported_method():
     with pytest.raises(oc.UsageError, match=exact("unsupported hash_method")):
         oc.interaction_hash("c", "s", REF, "https://as.example/", "md5")
@@ -115,6 +122,7 @@ def test_interaction_hash_unsupported_method():
 @pytest.mark.parametrize("index, name", [(0, "client nonce"), (1, "server nonce"),
                                          (2, "interact_ref"), (3, "grant endpoint")])
 @pytest.mark.parametrize("bad", ["R\u00e9F-1", b"REF-1"], ids=["non-ascii", "bytes"])
+@pytest.mark.req("RFC9635-4.2.3-4")
 def test_interaction_hash_refuses_what_is_not_ascii(index, name, bad):
     args = list(HASH_ARGS)
     args[index] = bad
@@ -131,6 +139,7 @@ def test_interaction_hash_refuses_what_is_not_ascii(index, name, bad):
                                       # 4n+1 base64url characters are no base64 at all
                                       # (binascii.Error escaped here once: found by fuzzing)
                                       "A", "A" * 45, "x4Jq-abc_" + "A" * 36])
+@pytest.mark.req("RFC9635-4.2.3-2")
 def test_verify_interaction_hash_unparseable(received):
     with pytest.raises(oc.VerificationError,
                        match=exact("interaction hash does not match; "
@@ -156,6 +165,7 @@ def test_parse_finish_redirect_not_a_string():
 
 @pytest.mark.parametrize("query", [f"interact_ref={REF}", f"hash=a&interact_ref={REF}&hash=b",
                                    f"hash=a&interact_ref={REF}&interact_ref={REF}", ""])
+@pytest.mark.req("RFC9635-4.2.3-1")
 def test_parse_finish_redirect_needs_one_hash_and_one_ref(query):
     with pytest.raises(oc.UsageError, match=exact("finish redirect: needs exactly one hash "
                                                   "and one interact_ref")) as info:

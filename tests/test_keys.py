@@ -38,6 +38,7 @@ def test_public_jwk_messages(jwk, message):
     assert str(info.value) == message
 
 
+@pytest.mark.req("RFC9421-3.3.7-1")
 def test_public_jwk_alg_names():
     for alg in ("EdDSA", "Ed25519"):  # RFC 8037 EdDSA, and the fully-specified name
         assert oc.PublicKey.from_jwk({**PUBLIC_JWK, "alg": alg}).raw == PRIVATE.public_key.raw

@@ -67,6 +67,7 @@ def typed(value):
 
 @BOUNDED
 @given(items)
+@pytest.mark.req("RFC9421-2-4")
 def test_item_round_trip(item):
     assert typed(oc.parse_item(oc.serialize_item(item))) == typed(item)
 
@@ -80,6 +81,7 @@ def test_list_round_trip(members_):
 
 @BOUNDED
 @given(sf_dictionaries)
+@pytest.mark.req("RFC8941-4.1.6-s4.1", "RFC8941-4.2.2-s2.2")
 def test_dictionary_round_trip(dictionary):
     text = oc.serialize_dictionary(dictionary)
     assert typed(oc.parse_dictionary(text)) == typed(dictionary)
@@ -178,6 +180,7 @@ def verify(message, field_types, label=None, request=None, keys=KEY.public_key):
 
 @BOUNDED
 @given(requests_(), signature_parameters, LABELS)
+@pytest.mark.req("RFC9421-2.3-3", "RFC9421-3.1-3", "RFC9421-3.2-2", "RFC9635-7.3.1-16")
 def test_sign_verify_round_trip(req, params, label):
     message, covered, types = req
     result = verify(signed(message, covered, params, label, types), types, label=label)
@@ -201,6 +204,7 @@ def test_sign_verify_round_trip(req, params, label):
 
 @BOUNDED
 @given(requests_(), st.integers(100, 599), st.data())
+@pytest.mark.req("RFC8941-4.1.6-s4.1")
 def test_response_with_request_components_round_trip(req, status, data):
     request, _, types = req
     response = oc.Message(status=status, fields=(("x-r", "1"),))
@@ -233,6 +237,7 @@ def _mutate(text, draw, alphabet=PRINTABLE):
 
 @BOUNDED
 @given(requests_(), signature_parameters, st.data())
+@pytest.mark.req("RFC9421-3.2-s7", "RFC8941-4.2.7-s6")
 def test_single_byte_change_to_a_covered_component_breaks_verification(req, params, data):
     message, covered, types = req
     good = signed(message, covered, params, "sig1", types)
@@ -275,6 +280,7 @@ def test_single_byte_change_to_a_covered_component_breaks_verification(req, para
 
 @BOUNDED
 @given(requests_(digest=True), st.data())
+@pytest.mark.req("RFC9530-6.3-1", "RFC9635-7.3.1-4", "RFC9635-7.3.1-15")
 def test_body_change_breaks_a_covered_content_digest(req, data):
     message, covered, types = req
     covered = [c for c in covered if c.value != "content-digest"] + [oc.Item("content-digest")]
@@ -293,6 +299,7 @@ def test_body_change_breaks_a_covered_content_digest(req, data):
 
 @BOUNDED
 @given(requests_(), signature_parameters, st.data())
+@pytest.mark.req("RFC9421-4.1-1")
 def test_single_byte_change_to_signature_params_breaks_verification(req, params, data):
     message, covered, types = req
     good = signed(message, covered, params, "sig1", types)

@@ -27,6 +27,7 @@ import op_continue as oc
 SERVER = "https://as.example"
 
 
+@pytest.mark.req("RFC9635-7.3.1-3")
 def test_sign_request_header_names_and_safe_headers(key):
     signed = oc.sign_request("post", "https://AS.example:443/c?x", key=key, key_id="k1",
                              access_token="tok", body=b"{}", created=0)
@@ -67,6 +68,7 @@ def test_normalize_url_default_name(url, message):
     assert str(raised(oc.UsageError, oc.normalize_url, url)) == message
 
 
+@pytest.mark.req("RFC9635-2-1", "RFC9635-2.1-1", "RFC9635-2.5.1-1")
 def test_grant_request_body_interactive():
     body = oc.grant_request_body(client="https://w.example/alice", access=[{"type": "quote"}],
                                  finish_uri="https://c.example/f", nonce="n1")
@@ -83,6 +85,7 @@ def test_grant_request_body_interactive():
     ({"finish_uri": "https://c.example/f", "nonce": "a b"},
      "nonce: must be printable ASCII without spaces or control characters"),
 ])
+@pytest.mark.req("RFC9635-2.1-1", "RFC9635-2.3-1")
 def test_grant_request_body_refusals(kwargs, message):
     args = {"client": "https://w.example/alice", "access": [], **kwargs}
     assert str(raised(oc.UsageError, oc.grant_request_body, **args)) == message
@@ -92,6 +95,7 @@ def test_grant_request_body_refusals(kwargs, message):
     ("", "interact_ref: must be a non-empty string"),
     ("a\nb", "interact_ref: must be printable ASCII without spaces or control characters"),
 ])
+@pytest.mark.req("RFC9635-5-10")
 def test_continue_body_refusals(ref, message):
     assert str(raised(oc.UsageError, oc.continue_body, ref)) == message
 
@@ -125,6 +129,7 @@ def test_normalize_url_http_refuses_dns_names_starting_with_127():
         oc.normalize_url("http://127.attacker.example/x", allow_http=True)
 
 
+@pytest.mark.req("RFC9421-2.2.3-1")
 def test_normalize_url_cache_is_bounded():
     """normalize_url: the cache of checked URLs never grows past 256 entries, and a cached
     answer is the same as a fresh one (only URLs that passed every check are cached)."""
@@ -160,6 +165,8 @@ def test_every_official_sdk_request_has_its_operation():
 
 
 @pytest.mark.parametrize("vec", vectors_of("sdk_request"), ids=lambda v: v["id"])
+@pytest.mark.req("RFC9635-5-1", "RFC9635-5.2-1", "RFC9635-5.4-1", "RFC9635-6.1-1", "RFC9635-6.2-1",
+                 "RFC9635-7.2-3", "RFC9635-7.3.1-3")
 def test_each_operation_builder_signs_as_the_official_sdk(vec):
     builder, operands = OPERATIONS[vec["id"]]
     inp = vec["input"]
@@ -188,10 +195,12 @@ def test_each_operation_builder_signs_as_the_official_sdk(vec):
     (lambda: oc.revoke_request(URI, "", key=KEY, key_id=KID),
      "access token: must be a non-empty string"),
 ])
+@pytest.mark.req("RFC9635-5.1-1")
 def test_builders_refuse_operands_by_the_names_the_caller_knows(call, message):
     assert str(raised(oc.UsageError, call)) == message
 
 
+@pytest.mark.req("RFC9635-5.2-1")
 def test_polling_has_no_body():
     # RFC 9635 §5.2: the client instance "makes a POST request to the continuation URI ... but
     # does not include message content" (and the official SDK's op-sdk-poll vector has none)
@@ -199,6 +208,7 @@ def test_polling_has_no_body():
     assert oc.poll_request(URI, TOKEN, key=KEY, key_id=KID, created=NOW).body == b""
 
 
+@pytest.mark.req("RFC9635-5.4-1", "RFC9635-6.2-1")
 def test_cancel_and_revoke_are_deletes_without_a_body():
     # RFC 9635 §5.4: "the client instance makes an HTTP DELETE request to the continuation
     # URI"; §6.2: "The client instance makes an HTTP DELETE request to the token management URI"

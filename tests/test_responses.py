@@ -33,6 +33,7 @@ JSON = "application/json"
      (401, "too_fast", "slow down")),
     ({"error": {"description": "only text"}}, (401, "unknown", "only text")),
 ])
+@pytest.mark.req("RFC9635-3.6-1")
 def test_grant_error_from_json(obj, expected):
     error = oc.grant_error_from_json(401, obj)
     assert type(error) is oc.GrantError
@@ -77,6 +78,8 @@ def _token(**changes):
     (_token(expires_in=True), "$.access_token.expires_in", "expected an integer"),
     (_token(expires_in=-1), "$.access_token.expires_in", "expected a non-negative integer"),
 ])
+@pytest.mark.req("RFC9635-3.2.1-1", "RFC9635-3.2.1-2", "RFC9635-3.2.1-3", "RFC9635-3.2.1-4",
+                 "RFC9635-6.1-4")
 def test_access_token_refusals(obj, path, message):
     # called without a path: "$.access_token" is the default
     assert described(raised(oc.ResponseError, oc.AccessToken.from_json, obj)) == \
@@ -92,6 +95,7 @@ def test_access_token_values(expires_in, expected):
 
 
 # RFC 9635 §3.2.1: flags are kept (an extension flag too); §7.2: a bearer token is not presented
+@pytest.mark.req("RFC9635-3.2.1-5")
 def test_flags_are_kept_and_returned_in_to_json():
     token = oc.AccessToken.from_json(_token(flags=["durable", "x-extension"]))
     assert token.flags == ("durable", "x-extension")  # an extension flag is kept, not judged
@@ -107,6 +111,7 @@ def test_flags_are_kept_and_returned_in_to_json():
     ("durable", "$.access_token.flags", "expected an array"),
     ([7], "$.access_token.flags[0]", "expected a string"),
 ])
+@pytest.mark.req("RFC9635-3.2.1-5", "RFC9635-7.2-4")
 def test_a_bearer_or_malformed_flag_is_refused(flags, path, message):
     with pytest.raises(oc.ResponseError) as info:
         oc.AccessToken.from_json(_token(flags=flags))
@@ -136,6 +141,7 @@ P = "$.access_token.access[1]"
     (_access(limits={"interval": 1}), P + ".limits.interval", "expected a string"),
     (_access(limits={"debitAmount": 1}), P + ".limits.debitAmount", "expected an object"),
 ])
+@pytest.mark.req("RFC9635-3.2.1-3")
 def test_access_item_refusals(item, path, message):
     obj = _token(access=[ACCESS[0], item])
     # private _Ctx: the parse context Client passes to from_json; the public default is the caller's
@@ -194,12 +200,14 @@ def _cont(**changes):
     (_cont(wait=-1), "$.continue.wait", "expected 0..3600 seconds"),
     (_cont(wait=3601), "$.continue.wait", "expected 0..3600 seconds"),
 ])
+@pytest.mark.req("RFC9635-3.1-1", "RFC9635-3.1-2", "RFC9635-3.1-3")
 def test_continue_refusals(obj, path, message):
     assert described(raised(oc.ResponseError, oc.Continue.from_json, obj)) == \
         (f"{path}: {message}", path, None)
 
 
 @pytest.mark.parametrize("wait", [..., None, 0, 3600])
+@pytest.mark.req("RFC9635-3.1-3")
 def test_continue_values(wait):
     cont = oc.Continue.from_json(_cont(wait=wait))
     assert (cont.access_token_value, cont.uri) == ("CT", "https://as.example/continue/1")
@@ -219,6 +227,7 @@ def test_continue_values(wait):
     ({"redirect": INTERACT["redirect"], "finish": "a\x7f"}, "$.interact.finish",
      "expected non-empty printable ASCII"),
 ])
+@pytest.mark.req("RFC9635-3.3-1")
 def test_interact_refusals(obj, path, message):
     assert described(raised(oc.ResponseError, oc.Interact.from_json, obj)) == \
         (f"{path}: {message}", path, None)
@@ -247,6 +256,7 @@ def test_interact_values():
     ({"access_token": {**TOKEN, "value": 1}}, "$.r.access_token.value",
      "expected a non-empty printable ASCII token"),
 ])
+@pytest.mark.req("RFC9635-3-2", "RFC9635-3.2.1-1")
 def test_grant_refusals_under_a_given_path(obj, path, message):
     assert described(raised(oc.ResponseError, oc.Grant.from_json, obj, "$.r")) == \
         (f"{path}: {message}", path, None)
@@ -332,6 +342,7 @@ def test_access_actions_must_be_an_array():
 
 
 @pytest.mark.parametrize("finish", ["", "a\nb", "caf\u00e9"])
+@pytest.mark.req("RFC9635-3.3-1")
 def test_interact_finish_must_be_printable(finish):
     obj = {"continue": SECRET_CONT,
            "interact": {"redirect": "https://as.example/i", "finish": finish}}

@@ -135,6 +135,7 @@ def answer_with(server, body):
     "https://attacker.example/continue/1",
     "http://127.0.0.1:{other}/continue/1",  # the same host, another port: another origin
 ])
+@pytest.mark.req("RFC9635-3.1-2")
 def test_a_continue_uri_on_another_origin_is_refused(key, elsewhere):
     with HostileAS("ok") as server, HostileAS("ok") as other:
         uri = elsewhere.format(other=other.origin.rsplit(":", 1)[1])
@@ -167,6 +168,7 @@ def test_allowed_origins_are_origins(key, bad):
         client(key, allowed_origins="https://as.example")
 
 
+@pytest.mark.req("RFC9635-3.1-2", "RFC9635-3.2.1-2")
 def test_a_manage_url_on_another_origin_is_refused(key):
     token = ('{{"access_token":{{"value":"AT","manage":"{manage}","access":[]}}}}')
     with HostileAS("ok") as server:
@@ -183,6 +185,7 @@ def test_a_manage_url_on_another_origin_is_refused(key):
 
 @pytest.mark.parametrize("finish_uri", ["javascript:alert(1)", "http://client.example/finish",
                                         "https://client.example/finish#x", "ftp://a/b", ""])
+@pytest.mark.req("RFC9635-2.5.2-1")
 def test_a_finish_uri_is_checked_like_every_url(finish_uri):
     with pytest.raises(oc.UsageError, match="finish URI"):
         oc.grant_request_body(client="https://wallet.example/alice", access=[],
@@ -394,6 +397,7 @@ def test_the_adapter_outside_a_client_tracks_nothing(las):
     adapter.close()
 
 
+@pytest.mark.req("RFC9635-3.1-2")
 def test_the_cli_accepts_another_origin_only_when_named(key, tmp_path, monkeypatch, capsys):
     from conftest import run
 

@@ -21,6 +21,7 @@ from conftest import (
 import op_continue as oc
 
 
+@pytest.mark.req("RFC9421-3.1-3", "RFC9421-4.1-1")
 def test_verify_message_accepts_a_signed_request(key):
     signed = oc.Client(key, KID).sign("POST", URI, access_token=TOKEN,
                                       body=oc.continue_body(REF), created=1_700_000_000)
@@ -37,6 +38,7 @@ def test_verify_message_accepts_a_signed_request(key):
                                            signed.signature_base), key.public_key)
 
 
+@pytest.mark.req("RFC9421-2.4-1", "RFC9635-7.3.1-3")
 def test_verify_message_accepts_a_signed_request_as_the_request_of_a_response(key):
     signed = oc.sign_request("POST", URI, key=key, key_id=KID, body=b"{}", created=1)
     response = oc.parse_message("HTTP/1.1 200 OK\nContent-Type: application/json\n\n{}")
@@ -56,6 +58,7 @@ def test_verify_message_names_what_it_takes(key, wrong):
         "message: expected a Message (parse_message, request_message) or a SignedRequest")
 
 
+@pytest.mark.req("RFC9421-3.2-2", "RFC9635-7.3.1-16")
 def test_jwks_keys_are_found_by_kid():
     second = oc.PrivateKey.generate()
     doc = json.dumps(oc.jwks({"first": PRIVATE.public_key, "second": second.public_key}))
@@ -93,6 +96,7 @@ def test_verified_signature_reports_what_was_checked():
                            '("@method" "content-type");keyid="k";created=7')
 
 
+@pytest.mark.req("RFC9530-6.3-1", "RFC9635-7.3.1-4", "RFC9635-7.3.1-15")
 def test_verify_checks_the_requests_digest_for_a_req_component():
     body = b'{"a":1}'
     request = oc.request_message("POST", "https://as.example/c",
@@ -119,6 +123,7 @@ def test_verify_uses_the_field_types_given():
         oc.verify_message(signed, PRIVATE.public_key)
 
 
+@pytest.mark.req("RFC9421-3.2.1-1", "RFC9635-7.3.1-9")
 def test_max_age_uses_the_clock_when_no_now_is_given():
     import time
 
@@ -134,6 +139,7 @@ def test_max_age_uses_the_clock_when_no_now_is_given():
     ('sig1=("@method");created=1', "sig2=:AAAA:"),
     ('sig2=("@method");created=1', "sig1=:AAAA:"),
 ])
+@pytest.mark.req("RFC9421-3.2-s1.2", "RFC9421-4-2")
 def test_labels_that_do_not_pair(sig_input, signature):
     message = oc.request_message("GET", "https://as.example/").with_fields(
         [("Signature-Input", sig_input), ("Signature", signature)])
@@ -146,11 +152,14 @@ def test_labels_that_do_not_pair(sig_input, signature):
     (["@signature-params"], "@signature-params cannot be a covered component"),
     (["@method", "@method"], "a component identifier is covered twice"),
 ])
+@pytest.mark.req("RFC9421-2-3", "RFC9421-2.1.2-2", "RFC9421-2.3-1", "RFC9421-2.5-1",
+                 "RFC9421-2.5-s2.1", "RFC9421-3.1-7")
 def test_signature_base_errors(covered, message):
     inner = oc.signature_params(covered, [])
     assert str(raised(oc.SignatureBaseError, oc.signature_base, NO_URI, inner)) == message
 
 
+@pytest.mark.req("RFC9421-3.1-2", "RFC9421-3.2-3", "RFC9421-3.2-4", "RFC9421-3.3-2")
 def test_sign_rejects_other_algorithms():
     inner = oc.signature_params(["@method"], [("alg", "rsa-pss-sha512")])
     assert str(raised(oc.UsageError, oc.sign_message, NO_URI, PRIVATE, inner)) == \
@@ -162,12 +171,15 @@ def test_sign_rejects_other_algorithms():
      "unsupported algorithm (only ed25519 can sign and verify)"),
     ('sig1=("@method");created="1"', "created: signature parameter must be an Integer"),
 ])
+@pytest.mark.req("RFC9421-2.3-4", "RFC9421-3.1-2", "RFC9421-3.2-s4", "RFC9421-3.2-3",
+                 "RFC9421-3.2-4", "RFC9421-3.3-2")
 def test_verify_reports_bad_signature_params(sig_input, message):
     signed = NO_URI.with_fields([("Signature-Input", sig_input), ("Signature", "sig1=:AAAA:")])
     assert str(raised(oc.VerificationError, oc.verify_message, signed, PRIVATE.public_key)) == \
         message
 
 
+@pytest.mark.req("RFC8941-4.2-1")
 def test_verify_signature_fields_strip_only_sp_and_htab():
     message = oc.request_message("GET", "https://a.example/")
     signed = _signed(message, ["@method"], [("created", 1), ("x", oc.Token("X"))])
@@ -179,6 +191,7 @@ def test_verify_signature_fields_strip_only_sp_and_htab():
         "signature-input: malformed field"
 
 
+@pytest.mark.req("RFC9530-2-3")
 def test_verify_response_digest_is_checked_against_the_response_body():
     request = oc.request_message("POST", "https://a.example/c", body=b"")
     response = oc.Message(status=200, fields=(("content-digest", oc.content_digest(b"hi")),),
@@ -193,6 +206,7 @@ def _digest_message(values, body=b"hi"):
     return _signed(message, ["@method", oc.Item("content-digest", {"bs": True})])
 
 
+@pytest.mark.req("RFC9421-2.1.3-2", "RFC9530-2-4")
 def test_verify_binary_wrapped_digest_fields():
     sha256 = oc.content_digest(b"hi", ["sha-256"])
     ok = _digest_message([sha256, oc.content_digest(b"hi") + ", x=X"])
@@ -208,6 +222,7 @@ def test_verify_binary_wrapped_digest_fields():
 BODY = b'{"hello": "world"}'
 
 
+@pytest.mark.req("RFC9421-2.3-1", "RFC9421-2.5-s3")
 def test_signature_base_unregistered_parameter_is_kept():
     params = oc.signature_params(["@method"], [("foo", oc.Token("bar")), ("created", NOW)])
     assert oc.signature_base(get_message(), params) == \
@@ -216,6 +231,7 @@ def test_signature_base_unregistered_parameter_is_kept():
 
 @pytest.mark.parametrize("name, value", [("created", "1700000000"), ("expires", True),
                                          ("created", 1.5)])
+@pytest.mark.req("RFC9421-2.3-4", "RFC9421-3.2-s4")
 def test_signature_base_integer_parameters(name, value):
     params = oc.signature_params(["@method"], [(name, value)])
     with pytest.raises(oc.SignatureBaseError,
@@ -239,11 +255,13 @@ def _signed_post(params=(("keyid", "k"), ("created", NOW)), label="sig1", msg=No
     return _signed(msg, ["@method", "@target-uri"], params, key=KEY, label=label)
 
 
+@pytest.mark.req("RFC9421-4-2")
 def test_verify_message_without_signature_input():
     with pytest.raises(oc.VerificationError, match=exact("signature-input: field missing")):
         oc.verify_message(get_message(), KEY.public_key)
 
 
+@pytest.mark.req("RFC9421-3.2-s1.1", "RFC9635-7.3.1-17")
 def test_verify_message_several_signatures_need_a_label():
     msg = _signed_post(label="sig2", msg=_signed_post())
     with pytest.raises(oc.VerificationError,
@@ -252,6 +270,7 @@ def test_verify_message_several_signatures_need_a_label():
     assert oc.verify_message(msg, KEY.public_key, label="sig2", now=NOW).label == "sig2"
 
 
+@pytest.mark.req("RFC9421-3.2-s2")
 def test_verify_message_input_member_not_an_inner_list():
     msg = get_message().with_fields([("Signature-Input", "sig1=:AAAA:"),
                                      ("Signature", "sig1=:AAAA:")])
@@ -268,6 +287,7 @@ def test_verify_message_signature_member_not_a_byte_sequence():
         oc.verify_message(msg, KEY.public_key)
 
 
+@pytest.mark.req("RFC9421-3.2-s4", "RFC9421-3.2.1-1", "RFC9635-7.3.1-14")
 def test_verify_message_required_component_missing():
     with pytest.raises(oc.VerificationError,
                        match=exact('a required component is not covered: '
@@ -276,6 +296,7 @@ def test_verify_message_required_component_missing():
                           required=['"@method"', '"@path"', '"content-digest"'])
 
 
+@pytest.mark.req("RFC9421-3.2.1-2", "RFC9421-3.2.1-3")
 def test_verify_message_expired():
     msg = _signed_post(params=[("created", NOW), ("expires", NOW + 10)])
     assert oc.verify_message(msg, KEY.public_key, now=NOW + 10).params["expires"] == NOW + 10
@@ -290,6 +311,7 @@ def test_verify_message_max_age_needs_created():
         oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW)
 
 
+@pytest.mark.req("RFC9421-3.2.1-1", "RFC9635-7.3.1-9")
 def test_verify_message_max_age_window():
     msg = _signed_post()
     ok = oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW + 300)
@@ -301,6 +323,7 @@ def test_verify_message_max_age_window():
         oc.verify_message(msg, KEY.public_key, max_age=300, now=NOW + 301)
 
 
+@pytest.mark.req("RFC8941-4.2-2", "RFC8941-4.2.1.2-s4")
 def test_verify_message_malformed_signature_input():
     msg = get_message().with_fields([("Signature-Input", "sig1=("), ("Signature", "sig1=:AAAA:")])
     with pytest.raises(oc.VerificationError, match=exact("signature-input: malformed field")):
@@ -315,6 +338,7 @@ def test_verify_message_label_not_found():
 
 @pytest.mark.parametrize("component", [oc.Item("content-digest", {"bs": True}),
                                        oc.Item("content-digest", {"key": "sha-512"})])
+@pytest.mark.req("RFC9530-2-3", "RFC9530-6.3-1", "RFC9635-7.3.1-4", "RFC9635-7.3.1-15")
 def test_verify_message_checks_a_wrapped_or_keyed_content_digest(component):
     msg = oc.request_message("POST", "https://as.example/x",
                              [("Content-Digest", oc.content_digest(BODY))], BODY)
@@ -330,6 +354,7 @@ def test_verify_message_checks_a_wrapped_or_keyed_content_digest(component):
         oc.verify_message(tampered, KEY.public_key, now=NOW)
 
 
+@pytest.mark.req("RFC9421-3.2-2", "RFC9635-7.3.1-16")
 def test_verify_message_no_key_for_the_keyid():
     with pytest.raises(oc.VerificationError, match=exact("no key for this keyid")):
         oc.verify_message(_signed_post(), {"other": KEY.public_key}, now=NOW)
@@ -338,6 +363,7 @@ def test_verify_message_no_key_for_the_keyid():
 
 
 # Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+@pytest.mark.req("RFC9421-3.2-s3")
 def test_rfc9421_3_2_step_3_a_signature_that_is_no_byte_sequence_is_refused():
     """RFC9421-3.2-s3 (and §4.2: each Signature member "MUST be a Byte Sequence"): a String
     member is refused for what it is, before any key or base is used."""

@@ -18,6 +18,7 @@ import op_continue as oc
     (1.5, "1.5"),
     (-0.0004, "0.0"),
 ])
+@pytest.mark.req("RFC8941-4.1.6-s4.1", "RFC8941-4.1.9-s4")
 def test_serialize_bare_item(value, expected):
     assert oc.serialize_bare_item(value) == expected
 
@@ -30,6 +31,7 @@ def test_serialize_bare_item(value, expected):
     ("caf\u00e9", "structured field: string has a character outside printable ASCII"),
     ("a\tb", "structured field: string has a character outside printable ASCII"),
 ])
+@pytest.mark.req("RFC8941-4.1.4-s1", "RFC8941-4.1.6-s2")
 def test_serialize_bare_item_errors(value, message):
     assert str(raised(oc.UsageError, oc.serialize_bare_item, value)) == message
 
@@ -73,18 +75,21 @@ def test_serialize_bare_item_errors(value, message):
     (999999999999.999, "999999999999.999"),
     (-999999999999.999, "-999999999999.999"),
 ])
+@pytest.mark.req("RFC8941-4.1.5-s2")
 def test_serialize_decimal_rounds_half_even(value, expected):
     assert oc.serialize_bare_item(value) == expected
     assert oc.parse_item(expected).value == float(expected)  # and the output is a valid Decimal
 
 
 @pytest.mark.parametrize("value", [999999999999.9995, -999999999999.9995, 999999999999.9999])
+@pytest.mark.req("RFC8941-4.1.5-s3")
 def test_serialize_decimal_range_checked_after_rounding(value):
     # RFC 8941 §4.1.5: rounds to (-)1000000000000.000, 13 integer digits: fail serialization
     assert str(raised(oc.UsageError, oc.serialize_bare_item, value)) == \
         "structured field: decimal out of range"
 
 
+@pytest.mark.req("RFC8941-4.1.5-s2")
 def test_serialize_decimal_ignores_callers_decimal_context():
     import decimal
     with decimal.localcontext() as context:
@@ -115,6 +120,7 @@ def test_b64url_encode(data, expected):
     (":AAA=:", oc.Item(b"\x00\x00")),
     ("-12.5;a", oc.Item(-12.5, {"a": True})),
 ])
+@pytest.mark.req("RFC8941-4.2.6-s1")
 def test_parse_item(field, expected):
     assert oc.parse_item(field) == expected
     assert type(oc.parse_item(field).value) is type(expected.value)
@@ -127,11 +133,13 @@ def test_parse_item(field, expected):
     ("a=(1 2);p, b=?0", {"a": oc.InnerList((oc.Item(1), oc.Item(2)), {"p": True}),
                          "b": oc.Item(False)}),
 ])
+@pytest.mark.req("RFC8941-4.2-s2", "RFC8941-4.2.2-s2.2")
 def test_parse_dictionary(field, expected):
     assert oc.parse_dictionary(field) == expected
 
 
 @pytest.mark.parametrize("size", range(16))
+@pytest.mark.req("RFC8941-4.1.8-s4", "RFC8941-4.2.7-1")
 def test_byte_sequences_of_every_length(size):
     data = bytes(range(size))
     field = oc.serialize_bare_item(data)
@@ -140,6 +148,7 @@ def test_byte_sequences_of_every_length(size):
     assert oc.parse_item(unpadded).value == data
 
 
+@pytest.mark.req("RFC8941-4.2-s2")
 def test_parse_empty_list():
     assert oc.parse_list("") == [] and oc.parse_list(" ") == []
 
@@ -150,6 +159,8 @@ def test_parse_empty_list():
     ("a\x7f", "value has a character outside printable ASCII"),
     ("a,", "trailing ',' at offset 2"),
 ])
+@pytest.mark.req("RFC8941-4.2-s1", "RFC8941-4.2.1-s2.6", "RFC8941-4.2.1.2-s3.5",
+                 "RFC8941-4.2.1.2-s4")
 def test_parse_errors(field, message):
     assert str(raised(oc.UsageError, oc.parse_list, field)) == "structured field: " + message
 
@@ -167,6 +178,8 @@ def test_parse_errors(field, message):
     (oc.parse_item, "a\t", "unexpected character at offset 1"),
     (oc.parse_list, "a,\t", "trailing ',' at offset 3"),
 ])
+@pytest.mark.req("RFC8941-4.2-s7", "RFC8941-4.2.1-s2.6", "RFC8941-4.2.1.2-s3.5",
+                 "RFC8941-4.2.5-s4.4")
 def test_htab_only_as_ows(parse, field, expected):
     if isinstance(expected, str):
         assert str(raised(oc.UsageError, parse, field)) == "structured field: " + expected
@@ -180,6 +193,7 @@ def test_htab_only_as_ows(parse, field, expected):
 @pytest.mark.parametrize("text, value", [
     (":YQ==:", b"a"), (":YQ:", b"a"), (":YWI=:", b"ab"), (":YWI:", b"ab"), ("::", b""),
 ])
+@pytest.mark.req("RFC8941-4.2.7-1")
 def test_byte_sequences(text, value):
     assert oc.parse_item(text).value == value
 
@@ -193,6 +207,7 @@ def test_byte_sequences(text, value):
     (":YWI==:", "structured field: byte sequence is not base64 at offset 0"),
     (":Y Q:", "structured field: byte sequence is not base64 at offset 0"),
 ])
+@pytest.mark.req("RFC8941-4.2.7-s3", "RFC8941-4.2.7-s6")
 def test_bad_byte_sequences(text, message):
     with pytest.raises(oc.UsageError) as info:
         oc.parse_item(text)
@@ -200,23 +215,27 @@ def test_bad_byte_sequences(text, message):
 
 
 @pytest.mark.parametrize("value", [10**15, -(10**15)])
+@pytest.mark.req("RFC8941-4.1.4-s1")
 def test_serialize_bare_item_integer_out_of_range(value):
     with pytest.raises(oc.UsageError, match=exact("structured field: integer out of range")):
         oc.serialize_bare_item(value)
     assert oc.serialize_bare_item(10**15 - 1) == "999999999999999"
 
 
+@pytest.mark.req("RFC8941-4.1.7-s2")
 def test_serialize_bare_item_invalid_token():
     with pytest.raises(oc.UsageError, match=exact("structured field: invalid token")):
         oc.serialize_bare_item(oc.Token("1abc"))
 
 
+@pytest.mark.req("RFC8941-4.1.6-s2")
 def test_serialize_bare_item_string_outside_printable_ascii():
     with pytest.raises(oc.UsageError, match="string has a character outside printable ASCII"):
         oc.serialize_bare_item("caf\u00e9")
 
 
 @pytest.mark.parametrize("value, name", [(None, "NoneType"), ([1], "list")])
+@pytest.mark.req("RFC8941-4.1-s5")
 def test_serialize_bare_item_unsupported_type(value, name):
     with pytest.raises(oc.UsageError, match=exact(f"structured field: cannot serialize {name}")):
         oc.serialize_bare_item(value)
@@ -230,11 +249,13 @@ def test_serialize_bare_item_negative_zero(value):
     assert oc.serialize_item(oc.parse_item("-0.0")) == "0.0"
 
 
+@pytest.mark.req("RFC8941-4.1.5-s2")
 def test_serialize_bare_item_rounds_decimals():
     assert [oc.serialize_bare_item(v) for v in (-1.0004, 2.5, 0.1236, 0.0625, -12.0)] == \
         ["-1.0", "2.5", "0.124", "0.062", "-12.0"]  # 0.0625: ties to even
 
 
+@pytest.mark.req("RFC8941-4.1.1.3-s2")
 def test_serialize_params_invalid_key():
     with pytest.raises(oc.UsageError, match=exact("structured field: invalid key")):
         oc.serialize_params({"Key": 1})
@@ -244,6 +265,7 @@ def test_serialize_params_invalid_key():
     ("a, ", "trailing ',' at offset 3"),
     ("a,", "trailing ',' at offset 2"),
 ])
+@pytest.mark.req("RFC8941-4.2.1-s2.6")
 def test_parse_list_trailing_comma(text, message):
     with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
         oc.parse_list(text)
@@ -260,16 +282,20 @@ def test_parse_list_trailing_comma(text, message):
     (":YWJj", "unterminated byte sequence at offset 0"),
     ("?2", "expected ?0 or ?1 at offset 0"),
 ])
+@pytest.mark.req("RFC8941-4.2.4-s7.5", "RFC8941-4.2.4-s9", "RFC8941-4.2.5-s4.2.3",
+                 "RFC8941-4.2.8-s3")
 def test_parse_item_failures(text, message):
     with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
         oc.parse_item(text)
 
 
+@pytest.mark.req("RFC8941-4.2.4-s7.5", "RFC8941-4.2.4-s9")
 def test_parse_item_longest_integer_and_decimal():
     assert oc.parse_item("-999999999999999").value == -999_999_999_999_999
     assert oc.parse_item("123456789012.123").value == 123456789012.123
 
 
+@pytest.mark.req("RFC8941-4.1.2-s2.2")
 def test_serialize_byte_sequence_and_true_dictionary_member():
     assert oc.serialize_bare_item(b"\x00\xff") == ":AP8=:"
     members = {"a": oc.Item(True, {"p": 1}), "b": oc.Item(2), "c": oc.Item(False)}
@@ -285,11 +311,14 @@ def test_serialize_byte_sequence_and_true_dictionary_member():
     (oc.parse_dictionary, "A=1", "expected a key at offset 0"),
     (oc.parse_item, '"abc', "unterminated string at offset 4"),
 ])
+@pytest.mark.req("RFC8941-4.2-s1", "RFC8941-4.2-s7", "RFC8941-4.2.1-s2.4", "RFC8941-4.2.1.2-s3.5",
+                 "RFC8941-4.2.3.1-s6", "RFC8941-4.2.3.3-s1", "RFC8941-4.2.4-s5", "RFC8941-4.2.5-s5")
 def test_sf_parser_failures(parse, text, message):
     with pytest.raises(oc.UsageError, match=exact(f"structured field: {message}")):
         parse(text)
 
 
+@pytest.mark.req("RFC8941-4.2.5-s4.2.3")
 def test_sf_parser_string_escapes_and_list():
     assert oc.parse_item('"a\\"b\\\\c"').value == 'a"b\\c'
     assert oc.parse_list('a;q=1, (b "c");x, ?0') == [
@@ -299,6 +328,7 @@ def test_sf_parser_string_escapes_and_list():
 
 
 # Pins a requirements-matrix row (tests/requirements.md) that no other test caught.
+@pytest.mark.req("RFC8941-4.2.3.2-s2.3")
 def test_rfc8941_4_2_3_2_space_after_a_semicolon_is_discarded():
     """RFC8941-4.2.3.2-s2.3: after ";", "Discard any leading SP characters from input_string"
     (the ABNF: parameters = *( ";" *SP parameter ))."""

@@ -43,6 +43,12 @@ COMPONENTS = vectors_of("component")
 
 
 @pytest.mark.parametrize("vec", COMPONENTS, ids=_ids(COMPONENTS))
+@pytest.mark.req("RFC9421-2.1-2", "RFC9421-2.1-5", "RFC9421-2.1.1-1", "RFC9421-2.1.1-2",
+                 "RFC9421-2.1.2-1", "RFC9421-2.1.2-3", "RFC9421-2.1.3-2", "RFC9421-2.1.4-1",
+                 "RFC9421-2.1.4-4", "RFC9421-2.2-1", "RFC9421-2.2-3", "RFC9421-2.2.7-1",
+                 "RFC9421-2.2.8-2", "RFC9421-2.2.8-3", "RFC9421-2.2.8-4", "RFC9421-2.2.9-1",
+                 "RFC9421-2.5-2", "RFC9421-2.5-s2.5a", "RFC9421-2.5-s2.5b", "RFC9421-3.1-4",
+                 "RFC8941-4.1.1.2-s2.3", "RFC8941-4.2.1.2-s4")
 def test_component(vec):
     inp = vec["input"]
     identifier = oc.parse_item(inp["component"])
@@ -63,6 +69,8 @@ def _params(inp):
 
 
 @pytest.mark.parametrize("vec", BASES, ids=_ids(BASES))
+@pytest.mark.req("RFC9421-2-2", "RFC9421-2-3", "RFC9421-2-4", "RFC9421-2.1.2-2", "RFC9421-2.5-1",
+                 "RFC9421-2.5-s2.1", "RFC9421-2.5-s2.2", "RFC9421-3.1-7", "RFC8941-4.1.1.1-s2")
 def test_signature_base(vec):
     inp = vec["input"]
     args = (_message(inp), _params(inp), _request(inp), inp.get("field_types"))
@@ -81,6 +89,7 @@ ED25519_SIGNED = [v for v in BASES if v["expected"].get("signature") and _key_al
 
 
 @pytest.mark.parametrize("vec", ED25519_SIGNED, ids=_ids(ED25519_SIGNED))
+@pytest.mark.req("RFC9421-3.1-1", "RFC9421-3.1-s6")
 def test_signature_ed25519(vec):
     """Ed25519 is deterministic (RFC 8032 §5.1.6): the printed signature is reproduced exactly."""
     inp, exp = vec["input"], vec["expected"]
@@ -97,6 +106,7 @@ OTHER_ALGS = [v for v in BASES if v["expected"].get("key") and v not in ED25519_
 
 
 @pytest.mark.parametrize("vec", OTHER_ALGS, ids=_ids(OTHER_ALGS))
+@pytest.mark.req("RFC9421-3.1-2", "RFC9421-3.2-3", "RFC9421-3.2-4", "RFC9421-3.3-2")
 def test_other_algorithms_are_refused(vec):
     """Non-Ed25519 bases are checked above; signing with them is out of scope."""
     inp = vec["input"]
@@ -112,6 +122,7 @@ VERIFY = vectors_of("verify")
 
 
 @pytest.mark.parametrize("vec", VERIFY, ids=_ids(VERIFY))
+@pytest.mark.req("RFC9421-3.2-1", "RFC9421-3.2-s7", "RFC9421-3.2-s8", "RFC9635-7.3.1-16")
 def test_verify(vec):
     inp = vec["input"]
     args = dict(label=inp.get("label"), request=_request(inp), field_types=inp.get("field_types"))
@@ -142,6 +153,7 @@ OTHER_KEYS = [v for v in KEYS.values()
 
 
 @pytest.mark.parametrize("vec", OTHER_KEYS, ids=_ids(OTHER_KEYS))
+@pytest.mark.req("RFC9421-3.3-1")
 def test_non_ed25519_keys_are_refused_by_name(vec):
     with pytest.raises(oc.UsageError, match="expected Ed25519") as info:
         oc.PrivateKey.from_pem(text(vec["input"]["private_pem"]))
@@ -153,6 +165,7 @@ DIGESTS = vectors_of("digest")
 
 
 @pytest.mark.parametrize("vec", DIGESTS, ids=_ids(DIGESTS))
+@pytest.mark.req("RFC9530-2-1", "RFC9530-2-3")
 def test_digest(vec):
     inp = vec["input"]
     body = inp["body"].encode("utf-8")
@@ -173,6 +186,7 @@ HASHES = vectors_of("interaction_hash")
 
 
 @pytest.mark.parametrize("vec", HASHES, ids=_ids(HASHES))
+@pytest.mark.req("RFC9635-4.2.3-3", "RFC9635-4.2.3-4", "RFC9635-4.2.3-5")
 def test_interaction_hash(vec):
     inp = vec["input"]
     args = (inp["client_nonce"], inp["server_nonce"], inp["interact_ref"], inp["grant_endpoint"])
@@ -191,6 +205,13 @@ SDK_REQUESTS = vectors_of("sdk_request")
 
 
 @pytest.mark.parametrize("vec", SDK_REQUESTS, ids=_ids(SDK_REQUESTS))
+@pytest.mark.req("RFC9421-2.1-6", "RFC9421-2.2.3-2", "RFC9421-2.2.5-1", "RFC9421-2.3-2",
+                 "RFC9421-3.1-1", "RFC9421-3.1-5", "RFC9421-4-1", "RFC9421-4.1-2", "RFC9421-4.2-1",
+                 "RFC9530-2-5", "RFC9635-2-1", "RFC9635-5-1", "RFC9635-5-10", "RFC9635-5.1-1",
+                 "RFC9635-5.2-1", "RFC9635-5.4-1", "RFC9635-6-1", "RFC9635-6.1-1", "RFC9635-6.2-1",
+                 "RFC9635-7.2-1", "RFC9635-7.2-5", "RFC9635-7.3.1-1", "RFC9635-7.3.1-2",
+                 "RFC9635-7.3.1-3", "RFC9635-7.3.1-5", "RFC9635-7.3.1-6", "RFC9635-7.3.1-8",
+                 "RFC9635-7.3.1-10", "RFC9635-7.3.1-12", "RFC9635-7.3.1-13")
 def test_request_equals_official_sdk(vec):
     """Same key, key id, URI, token, body and created: the same bytes as the official signer."""
     inp = vec["input"]
@@ -239,6 +260,8 @@ def test_vector_inventory():
 
 @pytest.mark.parametrize("token", [None, "TOKEN-1"])
 @pytest.mark.parametrize("body", [None, b'{"interact_ref":"REF-1"}'])
+@pytest.mark.req("RFC9421-2.3-3", "RFC9421-3.1-1", "RFC9421-3.1-3", "RFC9421-4.1-1",
+                 "RFC9635-7.3.1-2", "RFC9635-7.3.1-5")
 def test_sign_request_base_is_the_generic_base(token, body):
     """The base sign_request keeps (SignedRequest.signature_base) is the RFC 9421 §2.5 base of
     the request it returns, and that request verifies."""
@@ -283,6 +306,7 @@ def _run_printed(capsys, command):
     return run(capsys, *argv)
 
 
+@pytest.mark.req("RFC9421-2.3-1", "RFC9421-2.5-s3")
 def test_example_b26_is_two_commands_from_the_rfcs_signature(capsys, tmp_path):
     """RFC 9421 B.2.6 (Ed25519 is deterministic): example, then sign, prints the RFC's
     Signature-Input and Signature byte for byte; base prints the RFC's base."""
@@ -307,6 +331,7 @@ EXAMPLE_BASES = [v for v in BASES if v["result"] == "valid"]
 
 
 @pytest.mark.parametrize("vec", EXAMPLE_BASES, ids=_ids(EXAMPLE_BASES))
+@pytest.mark.req("RFC9421-2.2.7-1", "RFC8941-4.1.1.2-s2.3")
 def test_example_base_prints_the_rfcs_base(vec, capsys, tmp_path):
     _, commands = _example(capsys, tmp_path, vec["id"])
     expected = text(vec["expected"]["signature_base"]) + "\n"
@@ -318,6 +343,10 @@ EXAMPLE_COMPONENTS = vectors_of("component")
 
 
 @pytest.mark.parametrize("vec", EXAMPLE_COMPONENTS, ids=_ids(EXAMPLE_COMPONENTS))
+@pytest.mark.req("RFC9421-2.1-5", "RFC9421-2.1.2-3", "RFC9421-2.1.3-2", "RFC9421-2.1.4-1",
+                 "RFC9421-2.2.7-1", "RFC9421-2.2.8-3", "RFC9421-2.2.8-4", "RFC9421-2.2.9-1",
+                 "RFC9421-2.5-s2.2", "RFC9421-2.5-s2.5a", "RFC9421-2.5-s2.5b",
+                 "RFC8941-4.1.1.2-s2.3")
 def test_example_component_line_comes_first(vec, capsys, tmp_path):
     _, commands = _example(capsys, tmp_path, vec["id"])
     code, out, err = _run_printed(capsys, commands[0])
@@ -329,6 +358,7 @@ def test_example_component_line_comes_first(vec, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("vec", VERIFY, ids=_ids(VERIFY))
+@pytest.mark.req("RFC9421-3.2-s8", "RFC9635-7.3.1-16")
 def test_example_verify(vec, capsys, tmp_path):
     printed, commands = _example(capsys, tmp_path, vec["id"])
     code, out, _ = _run_printed(capsys, commands[0])
@@ -342,6 +372,7 @@ HASHES = vectors_of("interaction_hash")
 
 
 @pytest.mark.parametrize("vec", DIGESTS + HASHES, ids=_ids(DIGESTS + HASHES))
+@pytest.mark.req("RFC9635-4.2.3-3")
 def test_example_digest_and_hash(vec, capsys, tmp_path):
     printed_out, commands = _example(capsys, tmp_path, vec["id"])
     code, out, _ = _run_printed(capsys, commands[0])
@@ -361,6 +392,7 @@ FAILING_BASES = [v for v in BASES if v["result"] == "invalid"]
 
 
 @pytest.mark.parametrize("vec", FAILING_BASES, ids=_ids(FAILING_BASES))
+@pytest.mark.req("RFC9421-2-3", "RFC9421-2.1.2-2", "RFC9421-2.5-s2.1")
 def test_example_that_must_fail_says_so(vec, capsys, tmp_path):
     out, commands = _example(capsys, tmp_path, vec["id"])
     assert f"note: the RFC says this must fail: expect exit 2, {vec['error']}" in out
