@@ -7,7 +7,7 @@ import json
 import sys
 
 import pytest
-from conftest import PRIVATE, VECTOR_DIR, no_secret, run, text, vectors_of, write
+from conftest import PRIVATE, VECTOR_DIR, no_secret, raised, run, text, vectors_of, write
 
 import op_continue as oc
 
@@ -32,6 +32,36 @@ def _pairs(findings):
     return [(f.rule, f.severity) for f in findings]
 
 
+def _line(finding):
+    """A finding as `op-continue lint` prints it."""
+    return f"{finding.severity} {finding.rule}: {finding.message} [{finding.source}]"
+
+
+# tests/lint-findings.txt pins our own wording of each case's findings (messages and sources),
+# as tests/help/ pins the help texts: it is what the user reads, not a published value. The rule
+# ids and severities in it are checked against the vector file's provenance (expected.findings).
+# Regenerate it after changing a message: python tests/test_request_lint.py --write-findings
+FINDINGS_FILE = VECTOR_DIR.parent / "tests" / "lint-findings.txt"
+FINDINGS_HEADER = """\
+# The findings lint_request gives on each hand-written request of vectors/lint/requests.json,
+# one line each as `op-continue lint` prints them: severity rule: message [source].
+# Our own wording, pinned; made by: python tests/test_request_lint.py --write-findings
+"""
+
+
+def _golden():
+    cases, lines = {}, []
+    for row in FINDINGS_FILE.read_text(encoding="utf-8").splitlines():
+        if row.startswith("[") and row.endswith("]"):
+            lines = cases.setdefault(row[1:-1], [])
+        elif row and not row.startswith("#"):
+            lines.append(row)
+    return cases
+
+
+GOLDEN = _golden() if FINDINGS_FILE.exists() else {}  # (missing: the tests below fail)
+
+
 def test_the_vector_file_is_well_formed():
     assert LINT_DOC["schema"] == "op_continue-vectors/1"
     assert LINT_DOC["numberOfTests"] == len(LINT_DOC["tests"]) == len(LINT_CASES) + len(JS_CASES)
@@ -46,11 +76,16 @@ def test_each_faulty_request_gets_its_finding(case):
     and no secret of the request in any message."""
     findings = _lint(case["input"])
     assert _pairs(findings) == [tuple(pair) for pair in case["expected"]["findings"]]
+    assert [_line(finding) for finding in findings] == GOLDEN[case["id"]]
     for finding in findings:
         assert (finding.severity, finding.source) == oc.LINT_RULES[finding.rule][:2]
         no_secret(finding.message, *SECRETS)
     assert case["result"] == ("invalid" if any(f.severity == "error" for f in findings)
                               else "valid")
+
+
+def test_the_findings_file_has_each_case_once():
+    assert list(GOLDEN) == [case["id"] for case in LINT_CASES]
 
 
 def test_every_rule_has_a_faulty_request():
@@ -63,6 +98,12 @@ def test_reserialization_is_what_node_prints(case):
     """JSON.stringify(JSON.parse(body)), the bytes Rafiki digests, as Node printed them."""
     body = case["input"]["body"].encode("utf-8")
     assert oc._js_reserialized(body) == case["expected"]["body"].encode("utf-8")
+
+
+def test_bytes_that_are_not_utf8_are_read_as_node_reads_them():
+    """Node's UTF-8 decoder (Buffer toString, as the body reaches JSON.parse) puts U+FFFD for a
+    byte that is no UTF-8; Node v20 prints {"a":"\ufffd"} for these bytes."""
+    assert oc._js_reserialized(b'{"a":"\xff"}') == '{"a":"\ufffd"}'.encode("utf-8")
 
 
 def test_json_that_javascript_refuses_is_not_json():
@@ -137,13 +178,16 @@ def _rules(message, **kw):
     return [f.rule for f in oc.lint_request(message, **kw) if f.severity != "note"]
 
 
-def test_refusals():
-    with pytest.raises(oc.UsageError, match="request kind"):
-        oc.lint_request(_edited(), request_kind="pay")
-    with pytest.raises(oc.UsageError, match="not a response"):
-        oc.lint_request(oc.parse_message("HTTP/1.1 200 OK\nContent-Type: text/plain\n\n"))
-    with pytest.raises(oc.UsageError, match="expected a Message"):
-        oc.lint_request("POST / HTTP/1.1")
+@pytest.mark.parametrize("call, said", [  # our wording, pinned
+    (lambda: oc.lint_request(_edited(), request_kind="pay"),
+     "request kind: one of grant, continue, poll, cancel, rotate, revoke"),
+    (lambda: oc.lint_request(oc.parse_message("HTTP/1.1 200 OK\nContent-Type: text/plain\n\n")),
+     "message: lint reads a request, not a response"),
+    (lambda: oc.lint_request("POST / HTTP/1.1"),
+     "message: expected a Message (parse_message, request_message) or a SignedRequest"),
+])
+def test_refusals(call, said):
+    assert str(raised(oc.UsageError, call)) == said
 
 
 @pytest.mark.parametrize("value, why", [
@@ -272,6 +316,30 @@ def test_cli_clean_request_exits_0_with_the_notes(tmp_path, capsys):
     assert out.splitlines()[0].endswith("[RFC 9635 §7.3.1]")
 
 
+@pytest.mark.parametrize("case", LINT_CASES, ids=[c["id"] for c in LINT_CASES])
+def test_cli_prints_each_case_as_the_findings_file_says(tmp_path, capsys, case):
+    """Each of the case's inputs reaches lint_request through its option."""
+    inp = case["input"]
+    argv = ["lint", "--message", _case_file(tmp_path, case["id"])]
+    if "keys" in inp:
+        keys = {kid: PUBLIC[name] for kid, name in inp["keys"].items()}
+        argv += ["--key", write(tmp_path, "jwks.json", json.dumps(oc.jwks(keys)))]
+    for option, name in (("--request-kind", "request_kind"), ("--now", "now"),
+                         ("--expected-uri", "expected_uri")):
+        argv += [option, str(inp[name])] if name in inp else []
+    code, out, err = run(capsys, *argv)
+    assert out.splitlines() == (GOLDEN[case["id"]] or ["no findings"]) and err == ""
+    assert code == (1 if case["result"] == "invalid" else 0)
+
+
+def test_cli_json_is_ascii(tmp_path, capsys):
+    """--format json escapes the '§' of the sources (ensure_ascii); the findings are the same."""
+    code, out, _ = run(capsys, "lint", "--message", _case_file(tmp_path, "lint-clean-continue"),
+                       "--format", "json")
+    assert code == 0 and out.isascii() and "\\u00a7" in out
+    assert [_line(oc.LintFinding(**f)) for f in json.loads(out)] == GOLDEN["lint-clean-continue"]
+
+
 def test_cli_no_findings(tmp_path, capsys):
     code, out, _ = run(capsys, "lint", "--message", _case_file(tmp_path, "lint-rfc-gnap-params"))
     assert (code, out) == (0, "no findings\n")
@@ -330,3 +398,10 @@ def test_a_failing_signature_over_authority_tries_only_the_forms_that_have_one()
                  ';created=1618884473')
     message = _edited({"Signature-Input:": sig_input})
     assert _rules(message, keys=PRIVATE.public_key) == ["covered", "signature", "covered-content"]
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--write-findings"]:
+    blocks = [f"[{case['id']}]\n" + "".join(_line(f) + "\n" for f in _lint(case["input"]))
+              for case in LINT_CASES]
+    FINDINGS_FILE.write_text(FINDINGS_HEADER + "\n" + "\n".join(blocks), encoding="utf-8")
+    print("wrote tests/lint-findings.txt")
