@@ -292,6 +292,14 @@ def test_rule_details(edit, options, expected):
     assert [(f.rule, f.message) for f in findings] == expected
 
 
+@pytest.mark.parametrize("path, expected", [("/tX", "/t"), ("/t", "/tX")])
+def test_a_path_that_differs_in_more_than_its_slash_is_another_uri(path, expected):
+    message = oc.parse_message(f"POST {path} HTTP/1.1\nHost: as.example\n\n")
+    findings = oc.lint_request(message, expected_uri="https://as.example" + expected)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("target")] == [
+        ("target-uri", "the target URI is not the URI the AS gave")]
+
+
 def test_created_that_is_no_integer_and_created_in_the_window():
     sig_input = ('Signature-Input: sig1=("@method" "@target-uri");keyid="k";created="1"')
     assert "created-missing" in _rules(_edited({"Signature-Input:": sig_input}))
