@@ -234,6 +234,9 @@ RULE_DETAILS = {
                           "add": [DIGEST]}, {}, [
         ("digest-mismatch", "Content-Digest: sha-256 does not match the body")]),
     "digest-parameter": ({"replace": {"Content-Digest:": DIGEST + ";x=X"}}, {}, []),
+    # a vertical tab is no RFC 9110 §5.6.3 whitespace: it is not trimmed, the field is malformed
+    "digest-vertical-tab": ({"replace": {"Content-Digest:": DIGEST + "\x0b"}}, {}, [
+        ("digest-mismatch", "Content-Digest is not an RFC 8941 Dictionary")]),
     "digest-none": ({"drop": ["Content-Digest:"]}, {}, [
         ("covered-content", "the request has content, but there is no Content-Digest field")]),
     "body-not-json": ({"body": "interact_ref=x",
@@ -264,6 +267,8 @@ RULE_DETAILS = {
         ("signature-encoding", "the Signature value is base64 without the ':' delimiters of a "
                                "Byte Sequence: write sig1=:...:"),
         ("covered-content", "the request has content, but there is no Content-Digest field")]),
+    "signature-vertical-tab": ({"replace": {"Signature:": "Signature: sig1=AAAX\x0b"}}, {}, [
+        ("signature-fields", "signature: malformed field")]),
     "keyid-missing": (_sig_input(SIG_INPUT[17:].replace(
         ';keyid="keyid-97a3a431-8ee1-48fc-ac85-70e2f5eba8e5"', "")), {}, [
         ("keyid", 'keyid is missing: write keyid="<kid>"')]),
