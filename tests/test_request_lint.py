@@ -275,6 +275,16 @@ RULE_DETAILS = {
     "keyid-integer": (_sig_input(SIG_INPUT[17:].replace(
         '"keyid-97a3a431-8ee1-48fc-ac85-70e2f5eba8e5"', "7")), {}, [
         ("keyid", 'keyid is not a String: write keyid="<kid>"')]),
+    "keyid-quote": (_sig_input(SIG_INPUT[17:].replace("keyid-97a3", 'a\\"b')), {}, [
+        ("keyid", "keyid holds ';' or '\"': the official verifier splits Signature-Input on ';' "
+                  "and cannot find it")]),
+    # a keyid that is no String names no key: the only key of the keys is taken
+    "keyid-integer-one-key": (_sig_input(SIG_INPUT[17:].replace(
+        '"keyid-97a3a431-8ee1-48fc-ac85-70e2f5eba8e5"', "7")),
+        {"keys": {"k": PRIVATE.public_key}}, [
+        ("keyid", 'keyid is not a String: write keyid="<kid>"'),
+        ("signature", "cannot build the signature base: keyid: signature parameter must be a "
+                      "String")]),
     "keyid-unknown": ({"replace": {"Signature:": "Signature: sig1=:" + "A" * 86 + "==:"}},
                       {"keys": {"other": PRIVATE.public_key}}, [
         ("keyid-unknown", "keyid names no key of the given keys (JWKS)"), NO_VERIFY]),
@@ -338,9 +348,33 @@ def test_target_uri_variants():
         ("in the WHATWG form", "https://as.example/tx?a=1"),
     ]
     root = oc.parse_message("POST / HTTP/1.1\nHost: as.example\n\n", scheme="ftp")
-    assert oc._target_uri_variants(root)[:2] == [
+    assert oc._target_uri_variants(root) == [  # (no WHATWG form: normalize_url refuses ftp)
         ("with the trailing slash toggled", "ftp://as.example"),
-        ("with http for https", "http://as.example/")]
+        ("with http for https", "http://as.example/"),
+        ("as the request target alone", "/")]
+    port = oc.parse_message("POST /tx HTTP/1.1\nHost: as.example:443\n\n")
+    assert oc._target_uri_variants(port) == [  # (the WHATWG form is the one without the port)
+        ("with the trailing slash toggled", "https://as.example:443/tx/"),
+        ("without the default port", "https://as.example/tx"),
+        ("with http for https", "http://as.example:443/tx"),
+        ("as the request target alone", "/tx")]
+    no_path = oc.parse_message("POST https://as.example HTTP/1.1\nHost: as.example\n\n")
+    assert oc._target_uri_variants(no_path) == [
+        ("with the trailing slash toggled", "https://as.example/"),
+        ("with the default port", "https://as.example:443"),
+        ("with http for https", "http://as.example")]
+    no_request_target = oc.Message("POST", "https://as.example/tx", None, None, (), b"")
+    assert [what for what, _ in oc._target_uri_variants(no_request_target)] == [
+        "with the trailing slash toggled", "with the default port", "with http for https"]
+
+
+def test_an_undelimited_signature_over_the_path_alone_is_found():
+    """The repaired message keeps the request target: the variant over the path is tried."""
+    lines = [line.replace("sig1=:", "sig1=").rstrip(":") if line.startswith("Signature:")
+             else line for line in CASES["lint-signed-over-path"]["input"]["message"]]
+    findings = oc.lint_request(oc.parse_message(text(lines)), PRIVATE.public_key)
+    assert [f.rule for f in findings if f.severity != "note"] == [
+        "signature-target-uri", "signature-encoding"]
 
 
 # --- the command line ---------------------------------------------------------------------------
