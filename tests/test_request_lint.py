@@ -269,6 +269,11 @@ RULE_DETAILS = {
         ("covered-content", "the request has content, but there is no Content-Digest field")]),
     "signature-vertical-tab": ({"replace": {"Signature:": "Signature: sig1=AAAX\x0b"}}, {}, [
         ("signature-fields", "signature: malformed field")]),
+    # one base64 letter (6 bits, no whole byte): repaired, and still no Byte Sequence
+    "signature-one-letter": ({"replace": {"Signature:": "Signature: sig1=X"}}, {}, [
+        ("signature-fields", "signature: malformed field"),
+        ("signature-encoding", "the Signature value is base64 without the ':' delimiters of a "
+                               "Byte Sequence: write sig1=:...:")]),
     "keyid-missing": (_sig_input(SIG_INPUT[17:].replace(
         ';keyid="keyid-97a3a431-8ee1-48fc-ac85-70e2f5eba8e5"', "")), {}, [
         ("keyid", 'keyid is missing: write keyid="<kid>"')]),
@@ -358,6 +363,9 @@ def test_target_uri_variants():
         ("without the default port", "https://as.example/tx"),
         ("with http for https", "http://as.example:443/tx"),
         ("as the request target alone", "/tx")]
+    slash = oc.parse_message("POST /tx/ HTTP/1.1\nHost: as.example\n\n")
+    assert oc._target_uri_variants(slash)[0] == ("with the trailing slash toggled",
+                                                 "https://as.example/tx")
     no_path = oc.parse_message("POST https://as.example HTTP/1.1\nHost: as.example\n\n")
     assert oc._target_uri_variants(no_path) == [
         ("with the trailing slash toggled", "https://as.example/"),
@@ -366,6 +374,24 @@ def test_target_uri_variants():
     no_request_target = oc.Message("POST", "https://as.example/tx", None, None, (), b"")
     assert [what for what, _ in oc._target_uri_variants(no_request_target)] == [
         "with the trailing slash toggled", "with the default port", "with http for https"]
+
+
+def test_a_signature_over_the_whatwg_form_is_found_after_a_form_without_authority():
+    """@authority covered: the path alone cannot make a base, and the forms after it are
+    still tried. The request is signed here (Ed25519 by the RFC 9421 B.1.4 key) over the
+    WHATWG form of its target URI, as a client that lower-cases the host signs it."""
+    sig_input = oc.InnerList([oc.Item("@target-uri"), oc.Item("@authority")],
+                             {"keyid": "k", "created": 1618884473})
+    whatwg = oc.Message("POST", "https://as.example/t", "/t", None, (("host", "as.example"),))
+    signature = PRIVATE.sign(oc.signature_base(whatwg, sig_input).encode())
+    message = oc.parse_message(
+        "POST /t HTTP/1.1\nHost: AS.example\nSignature-Input: "
+        + oc.serialize_dictionary({"sig1": sig_input}) + "\nSignature: "
+        + oc.serialize_dictionary({"sig1": oc.Item(signature)}) + "\n\n")
+    findings = oc.lint_request(message, PRIVATE.public_key)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("signature")] == [
+        ("signature-target-uri", "the signature verifies over @target-uri in the WHATWG form: "
+                                 "https://as.example/t")]
 
 
 def test_an_undelimited_signature_over_the_path_alone_is_found():
