@@ -15,8 +15,8 @@ LINT_DOC = json.loads((VECTOR_DIR / "lint" / "requests.json").read_text(encoding
 LINT_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "lint_request"]
 JS_CASES = [t for t in LINT_DOC["tests"] if t["type"] == "json_reserialized"]
 # vectors/FORMAT.md: the keys a lint case names (PRIVATE: RFC 9421 B.1.4's)
-PUBLIC = {"rfc9421-B.1.4": PRIVATE.public_key,
-          "seed-01": oc.PrivateKey.from_seed(bytes([1]) * 32).public_key}
+SEED_01 = oc.PrivateKey.from_seed(bytes([1]) * 32)
+PUBLIC = {"rfc9421-B.1.4": PRIVATE.public_key, "seed-01": SEED_01.public_key}
 PROFILE_NOTES = [("tag", "note"), ("nonce", "note")]  # the Open Payments profile's deviations
 SECRETS = ("33OMUKMKSKU80UPRY5NM", "ad82597c-bbfa-4eb0-b72e-328e005b8689")
 
@@ -376,7 +376,13 @@ def test_target_uri_variants():
         "with the trailing slash toggled", "with the default port", "with http for https"]
 
 
-def test_a_signature_over_the_whatwg_form_is_found_after_a_form_without_authority():
+@pytest.mark.parametrize("keys, found", [
+    (PRIVATE.public_key, ("signature-target-uri", "the signature verifies over @target-uri in "
+                                                  "the WHATWG form: https://as.example/t")),
+    # keyid's key is tried over the variants, not another key of the JWKS (two mistakes at once)
+    ({"k": SEED_01.public_key, "other": PRIVATE.public_key}, NO_VERIFY),
+])
+def test_a_signature_over_the_whatwg_form_is_found_after_a_form_without_authority(keys, found):
     """@authority covered: the path alone cannot make a base, and the forms after it are
     still tried. The request is signed here (Ed25519 by the RFC 9421 B.1.4 key) over the
     WHATWG form of its target URI, as a client that lower-cases the host signs it."""
@@ -388,10 +394,8 @@ def test_a_signature_over_the_whatwg_form_is_found_after_a_form_without_authorit
         "POST /t HTTP/1.1\nHost: AS.example\nSignature-Input: "
         + oc.serialize_dictionary({"sig1": sig_input}) + "\nSignature: "
         + oc.serialize_dictionary({"sig1": oc.Item(signature)}) + "\n\n")
-    findings = oc.lint_request(message, PRIVATE.public_key)
-    assert [(f.rule, f.message) for f in findings if f.rule.startswith("signature")] == [
-        ("signature-target-uri", "the signature verifies over @target-uri in the WHATWG form: "
-                                 "https://as.example/t")]
+    findings = oc.lint_request(message, keys)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("signature")] == [found]
 
 
 def test_an_undelimited_signature_over_the_path_alone_is_found():
