@@ -3453,11 +3453,14 @@ def _lint_target_uri(message: Message, expected: Optional[str]) -> List[LintFind
     target = message.target_uri
     if expected is None or target == expected:
         return []
-    if target is not None and _comparable_uri(target) == _comparable_uri(expected):
+    comparable = None if target is None else _comparable_uri(target)
+    if comparable is not None and comparable == _comparable_uri(expected):
         return [_finding("target-uri-form", "the target URI is the URI the AS gave, written "
                                             "differently (letter case or default port)")]
-    got, want = (_split_uri(target or "")["path"] or "/"), (_split_uri(expected)["path"] or "/")
-    if got.rstrip("/") == want.rstrip("/") and got != want:
+    parts, wanted = _split_uri(target or ""), _split_uri(expected)
+    got, want = parts["path"] or "/", wanted["path"] or "/"
+    same_elsewhere = all(parts[part] == wanted[part] for part in ("scheme", "authority", "query"))
+    if same_elsewhere and got.rstrip("/") == want.rstrip("/") and got != want:
         why = "a trailing slash" if got.endswith("/") else "no trailing slash"
         return [_finding("target-uri", f"the target URI has {why} where the URI the AS gave "
                                        f"has {'none' if got.endswith('/') else 'one'}")]

@@ -778,7 +778,8 @@ def test_verify_require_rejects_a_signature_that_does_not_cover_it(continuation,
     assert err == f"op-continue: invalid: a required component is not covered: {missing}\n"
 
 
-@pytest.mark.parametrize("value", ['"@method', "two words", '"";req', "?", "@", "a:b", '"x";'])
+@pytest.mark.parametrize("value", ['"@method', "two words", '"";req', "?", "@", "a:b", '"x";',
+                                   ":ab", "@:ab"])  # (no token char first, after the @ or not)
 def test_verify_require_refuses_what_is_no_component(tmp_path, key, capsys, value):
     code, out, err = run(capsys, "verify", "--message", write(tmp_path, "m.txt", POST),
                          "--key", write(tmp_path, "pub.pem", key.public_key.to_pem()),

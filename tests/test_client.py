@@ -242,7 +242,9 @@ def test_a_client_does_not_call_a_continue_uri_before_the_wait(clocked_client, m
     with pytest.raises(oc.TooSoonError) as info:
         calls[call]()
     assert isinstance(info.value, oc.UsageError) and info.value.seconds == 0.5
-    assert str(info.value).startswith("continue URI: the AS's wait has 1 s left; nothing was sent")
+    assert str(info.value) == ("continue URI: the AS's wait has 1 s left; nothing was sent "
+                               "(RFC 9635 section 5: the client MUST NOT call the continuation "
+                               "URI before waiting)")  # our wording, pinned
     assert NEXT not in str(info.value) and len(sent) == 1
     client.clock.now += 0.5
     calls[call]()

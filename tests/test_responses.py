@@ -105,9 +105,12 @@ def test_flags_are_kept_and_returned_in_to_json():
     assert "flags" not in oc.Grant.from_json({"access_token": TOKEN}).to_json()["access_token"]
 
 
-@pytest.mark.parametrize("flags, path, message", [
-    (["bearer"], "$.access_token.flags[0]", "a bearer token, which this client does not present"),
-    (["durable", "durable"], "$.access_token.flags[1]", "flag repeated"),
+@pytest.mark.parametrize("flags, path, message", [  # (our wording, pinned)
+    (["bearer"], "$.access_token.flags[0]", "a bearer token, which this client does not present "
+     "(it signs every request; RFC 9635 section 7.2 sends a bearer token unsigned, as "
+     "Authorization: Bearer)"),
+    (["durable", "durable"], "$.access_token.flags[1]",
+     "flag repeated (RFC 9635 section 3.2.1: at most once)"),
     ("durable", "$.access_token.flags", "expected an array"),
     ([7], "$.access_token.flags[0]", "expected a string"),
 ])
@@ -115,7 +118,7 @@ def test_flags_are_kept_and_returned_in_to_json():
 def test_a_bearer_or_malformed_flag_is_refused(flags, path, message):
     with pytest.raises(oc.ResponseError) as info:
         oc.AccessToken.from_json(_token(flags=flags))
-    assert info.value.path == path and message in str(info.value)
+    assert info.value.path == path and str(info.value) == f"{path}: {message}"
 
 
 def _access(**changes):
