@@ -113,7 +113,7 @@ def test_flags_are_kept_and_returned_in_to_json():
      "flag repeated (RFC 9635 section 3.2.1: at most once)"),
     ("durable", "$.access_token.flags", "expected an array"),
     ([7], "$.access_token.flags[0]", "expected a string"),
-])
+], ids=["bearer", "repeated", "not-an-array", "not-a-string"])
 @pytest.mark.req("RFC9635-3.2.1-5", "RFC9635-7.2-4")
 def test_a_bearer_or_malformed_flag_is_refused(flags, path, message):
     with pytest.raises(oc.ResponseError) as info:
