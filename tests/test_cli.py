@@ -1637,7 +1637,19 @@ def test_cli_finish_redirect_file_and_hash_method(env, tmp_path, capsys):
     path.write_text(f"{FINISH_URI}?hash={digest}&interact_ref=REF-1\n")
     assert run(capsys, "finish", "--redirect-file", str(path), *args,
                "--hash-method", "sha-512") == (0, "INTERACT_REF = REF-1\n", "")
+    assert run(capsys, "finish", "--redirect-file", str(path), *args, "--hash-method", "sha-512",
+               "--format", "json") == (0, '{"interact_ref": "REF-1"}\n', "")
     assert run(capsys, "finish", "--redirect-file", str(path), *args)[0] == oc.EXIT_INVALID
+
+
+def test_grant_reads_the_finish_uri_from_the_environment(keyfile, capsys, monkeypatch):
+    for name, value in [("KEY_ID", KID), ("WALLET_ADDRESS", "https://wallet.example/alice"),
+                        ("FINISH_URI", FINISH_URI)]:
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(capsys, "grant", "--dry-run", "--json", "--grant-endpoint",
+                       "https://auth.example/", "--access", json.dumps(OUTGOING))
+    body = json.loads(json.loads(out)["body"])
+    assert (code, body["interact"]["finish"]["uri"]) == (0, FINISH_URI)
 
 
 REQUEST = "POST /foo?a=1 HTTP/1.1\nHost: example.com\nX-Item:   \"abc\"  \n\n"
