@@ -12,6 +12,8 @@ Behaviours:
   stall_tls     (TLS only) accept the TCP connection, never answer the handshake
   garbage_after_request  read the request, then answer with bytes that are no TLS record
   raw           send ``raw`` (bytes) as the whole answer, after reading the request
+  tunnel        a proxy that grants the CONNECT, then is the TLS server at its end itself: it
+                reads the request sent through the tunnel and hangs up without answering
 """
 import socket
 import ssl
@@ -151,3 +153,10 @@ class HostileAS:
 
     def _raw(self, conn: socket.socket) -> None:
         conn.sendall(self.raw)
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        with tls_context().wrap_socket(conn, server_side=True) as tls:
+            request = self._read_request(tls)
+            if request is not None:
+                self.requests.append(request)

@@ -361,6 +361,25 @@ def test_an_https_proxy_from_the_environment_sees_only_connect(key, monkeypatch)
         assert not any(TOKEN.encode() in r or REF.encode() in r for r in proxy.requests)
 
 
+def test_a_request_sent_through_a_proxy_tunnel_is_reported_as_possibly_sent(key, monkeypatch,
+                                                                             tls_session):
+    """Through an HTTPS_PROXY's tunnel, the CONNECT is not the request, but the request sent
+    through the tunnel after it is: when the AS then hangs up unanswered, request_sent is True."""
+    # pins that the CONNECT's bytes stop counting as the proxy's once the tunnel is up
+    with HostileAS("tunnel") as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        with pytest.raises(oc.TransportError) as info:
+            client(key, session=tls_session).continue_grant("https://localhost/continue/1",
+                                                            TOKEN, REF)
+        assert info.value.request_sent is True
+        assert "may have reached the server" in str(info.value)
+        assert [r.split(b" ")[:2] for r in proxy.requests] == [[b"CONNECT", b"localhost:443"],
+                                                               [b"POST", b"/continue/1"]]
+        clean_chain(info.value)
+
+
 def test_a_client_closes_its_connections(key, las):
     with client(key) as c:
         c.request_grant(las.grant_endpoint, oc.grant_request_body(

@@ -58,6 +58,15 @@ def test_verify_message_names_what_it_takes(key, wrong):
         "message: expected a Message (parse_message, request_message) or a SignedRequest")
 
 
+@pytest.mark.parametrize("wrong", ["POST / HTTP/1.1", b"", {"method": "POST"}])
+def test_verify_message_names_the_request_it_takes(key, wrong):
+    # pins the label of the error for a request= argument that is not a message
+    response = oc.parse_message("HTTP/1.1 200 OK\n\n")
+    assert str(raised(oc.UsageError, oc.verify_message, response, key.public_key,
+                      request=wrong)) == (
+        "request: expected a Message (parse_message, request_message) or a SignedRequest")
+
+
 @pytest.mark.req("RFC9421-3.2-2", "RFC9635-7.3.1-16")
 def test_jwks_keys_are_found_by_kid():
     second = oc.PrivateKey.generate()
