@@ -411,6 +411,26 @@ def test_a_signature_over_the_whatwg_form_is_found_after_a_form_without_authorit
     assert [(f.rule, f.message) for f in findings if f.rule.startswith("signature")] == [found]
 
 
+def test_a_target_uri_variant_keeps_the_request_target_it_covers():
+    """@request-target covered beside @target-uri: each variant changes @target-uri only, and
+    the request target stays the one on the request line. Signed here (Ed25519 by the RFC 9421
+    B.1.4 key) over the target URI with the default port, as a client that keeps ":443"."""
+    # pins that the variant message keeps the request's @request-target
+    sig_input = oc.InnerList([oc.Item("@target-uri"), oc.Item("@request-target")],
+                             {"keyid": "k", "created": 1618884473})
+    with_port = oc.Message("POST", "https://as.example:443/t", "/t", None,
+                           (("host", "as.example"),))
+    signature = PRIVATE.sign(oc.signature_base(with_port, sig_input).encode())
+    message = oc.parse_message(
+        "POST /t HTTP/1.1\nHost: as.example\nSignature-Input: "
+        + oc.serialize_dictionary({"sig1": sig_input}) + "\nSignature: "
+        + oc.serialize_dictionary({"sig1": oc.Item(signature)}) + "\n\n")
+    findings = oc.lint_request(message, PRIVATE.public_key)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("signature")] == [
+        ("signature-target-uri", "the signature verifies over @target-uri with the default "
+                                 "port: https://as.example:443/t")]
+
+
 def test_an_undelimited_signature_over_the_path_alone_is_found():
     """The repaired message keeps the request target: the variant over the path is tried."""
     lines = [line.replace("sig1=:", "sig1=").rstrip(":") if line.startswith("Signature:")
