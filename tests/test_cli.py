@@ -1949,6 +1949,27 @@ def test_a_past_not_before_and_a_dry_run_do_not_wait(continuation, fake_time, mo
     assert fake_time.sleeps == [] and len(sent) == 1
 
 
+# pins the boundaries: no wait at exactly the time given, a wait for under 1 s left, and a wait
+# of exactly MAX_WAIT_SECONDS (the refusal says "more than")
+@pytest.mark.parametrize("now, not_before, sleeps, said", [
+    (1_700_000_000.0, "1700000000", [], None),
+    (1_700_000_000.25, "1700000001", [0.75], 1),  # the seconds said are rounded up
+    (1_700_000_000.0, "1700003600", [3600.0], 3600),
+])
+def test_the_wait_ends_at_not_before_and_may_last_up_to_the_limit(continuation, fake_time,
+                                                                  monkeypatch, capsys, now,
+                                                                  not_before, sleeps, said):
+    fake_time.now = now
+    sent = canned_at(monkeypatch, fake_time, (200, {"continue": dict(PENDING, wait=30)}))
+    code, _, err = run(capsys, "poll", "--not-before", not_before)
+    assert code == oc.EXIT_PENDING
+    assert fake_time.sleeps == sleeps
+    assert [at for at, _ in sent] == [int(not_before)]  # sent once, at the time given
+    assert err == ("" if said is None else
+                   f"op-continue: waiting {said} s before calling the continue URI: the AS's "
+                   f"wait, from --not-before (RFC 9635 section 5)\n")
+
+
 @pytest.mark.parametrize("value, message", [
     ("soon", "--not-before: expected unix seconds (digits only)"),
     ("1700003601", "--not-before: more than 3600 s ahead; not waiting that long"),
