@@ -1073,6 +1073,39 @@ def test_an_interactive_grant_exits_0_a_pending_poll_3(flow_env, monkeypatch, ca
     assert run(capsys, "grant")[0] == oc.EXIT_PENDING  # not interactive, not granted: pending
 
 
+def test_a_grant_issued_at_once_prints_the_nonce_then_the_token_and_each_subject(
+        flow_env, monkeypatch, capsys):
+    # pins what goes before the token lines (CLIENT_NONCE) and the subject names per format:
+    # SUBJECT_ID for one subject (as in the text format), numbered in env only when several
+    monkeypatch.delenv("FINISH_URI", raising=False)  # the first grant alone has a finish URI
+    token = {"value": "T", "manage": "https://as.example/token/1", "access": OUTGOING}
+    one = {"sub_ids": [{"id": "https://w.example/alice", "format": "uri"}]}
+    two = {"sub_ids": [*one["sub_ids"], {"id": "https://w.example/bob", "format": "uri"}]}
+    sent = canned(monkeypatch, (200, {"access_token": token, "subject": one}),
+                  (200, {"access_token": token, "subject": one}),
+                  (200, {"access_token": token, "subject": two}),
+                  (200, {"access_token": token, "subject": two}))
+    code, out, err = run(capsys, "grant", "--finish-uri", FINISH_URI)
+    nonce = json.loads(sent[0].body)["interact"]["finish"]["nonce"]
+    assert (code, err) == (oc.EXIT_OK, "")
+    assert out.splitlines() == [f"CLIENT_NONCE = {nonce}", "OUTGOING_PAYMENT_ACCESS_TOKEN = T",
+                                "OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL = " + token["manage"],
+                                "SUBJECT_ID = https://w.example/alice"]
+    code, out, err = run(capsys, "grant", "--format", "env")
+    assert (code, err) == (oc.EXIT_OK, "")
+    assert [line.split("=")[0] for line in out.splitlines()] == [
+        "export OUTGOING_PAYMENT_ACCESS_TOKEN", "export OUTGOING_PAYMENT_ACCESS_TOKEN_MANAGE_URL",
+        "export ACCESS_TOKEN", "export MANAGE_URL", "export SUBJECT_ID"]
+    code, out, err = run(capsys, "grant")
+    assert (code, err) == (oc.EXIT_OK, "")
+    assert out.splitlines()[2:] == ["SUBJECT_ID = https://w.example/alice",
+                                    "SUBJECT_ID = https://w.example/bob"]
+    code, out, err = run(capsys, "grant", "--format", "env")
+    assert (code, err) == (oc.EXIT_OK, "")
+    assert out.splitlines()[4:] == ["export SUBJECT_ID_1='https://w.example/alice'",
+                                    "export SUBJECT_ID_2='https://w.example/bob'"]
+
+
 def test_a_mixed_grant_exports_each_name_once(flow_env, monkeypatch, capsys):
     access = [*OUTGOING, {"type": "quote", "actions": ["create"]}]
     token = {"value": "T", "manage": "https://as.example/token/1", "access": access}
