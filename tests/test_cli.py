@@ -1685,6 +1685,19 @@ def test_grant_reads_the_finish_uri_from_the_environment(keyfile, capsys, monkey
     assert (code, body["interact"]["finish"]["uri"]) == (0, FINISH_URI)
 
 
+def test_grant_takes_a_loopback_http_finish_uri_with_allow_http(keyfile, capsys, monkeypatch):
+    # pins that --allow-http reaches the finish URI's check in the grant request body too
+    monkeypatch.setenv("WALLET_ADDRESS", "https://wallet.example/alice")
+    finish = "http://127.0.0.1:8080/finish"
+    argv = ["grant", "--dry-run", "--json", "--grant-endpoint", "https://auth.example/",
+            "--access", json.dumps(OUTGOING), "--finish-uri", finish]
+    assert run(capsys, *argv) == (2, "", "op-continue: error: --finish-uri: must use https; use "
+                                         "--allow-http for a loopback test server\n")
+    code, out, err = run(capsys, *argv, "--allow-http")
+    assert (code, err) == (0, "")
+    assert json.loads(json.loads(out)["body"])["interact"]["finish"]["uri"] == finish
+
+
 REQUEST = "POST /foo?a=1 HTTP/1.1\nHost: example.com\nX-Item:   \"abc\"  \n\n"
 
 
