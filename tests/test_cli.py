@@ -340,6 +340,26 @@ def test_example_refuses_a_file_that_is_not_a_vector_file(data, problem, capsys,
     assert (code, out) == (2, "") and f"rfc0000-1.json: {problem}" in err
 
 
+def test_example_writes_a_text_given_as_one_string_as_is(capsys, tmp_path):
+    # pins _example_text on a value that is no array of lines: the string is the text itself
+    message = "POST /foo HTTP/1.1\nHost: example.com"
+    doc = {"schema": "op_continue-vectors/1", "tests": [
+        {"id": "rfc0000-1", "type": "component", "input": {"message": message,
+                                                           "component": '"@method"'},
+         "expected": {}, "result": "valid"}]}
+    write(tmp_path, "rfc0000-1.json", json.dumps(doc))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code, _, err = run(capsys, "example", "rfc0000-1", "--out", str(out_dir), "--vectors",
+                       str(tmp_path))
+    assert (code, err) == (0, "")
+    assert (out_dir / "message.txt").read_bytes() == message.encode()
+    code, out, err = run(capsys, "base", "--message", str(out_dir / "message.txt"),
+                         "--signature-input", 'sig1=("@method")')
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == '"@method": POST'  # RFC 9421 §2.2.1: the method, as sent
+
+
 def test_vendored_copy_runs_alone(tmp_path):
     """`python op_continue.py ...` from a copied file, and no requests import offline."""
     shutil.copy(ROOT / "op_continue.py", tmp_path / "op_continue.py")
