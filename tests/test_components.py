@@ -26,6 +26,18 @@ def test_sf_field_list_is_strictly_reserialized():
     assert oc.component_value(msg, item, field_types={"x": "list"}) == "a, b;q=1.5, (c d)"
 
 
+@pytest.mark.parametrize("key, line", [("a", "1"), ("c", "(a b c)"), ("d", "?1")],
+                         ids=["first-line", "second-line", "last-member"])
+@pytest.mark.req("RFC9421-2.1.2-1")
+def test_key_member_of_a_dictionary_split_over_field_lines(key, line):
+    """RFC 9421 §2.1.2: the values of all field lines "MUST be combined into a single Dictionary
+    structure before serialization"; the section's Example-Dict, split over two field lines,
+    gives the member values the section prints for key="a", "c" and "d"."""
+    msg = get_message(("Example-Dict", " a=1, b=2;x=1;y=2"), ("Example-Dict", "c=(a   b    c), d"))
+    item = oc.Item("example-dict", {"key": key})
+    assert oc.component_value(msg, item, field_types={"example-dict": "dictionary"}) == line
+
+
 @pytest.mark.req("RFC9421-2.1.1-1")
 def test_sf_field_item_is_strictly_reserialized():
     msg = get_message(("X", "  ?1;a=2.000  "))
@@ -381,8 +393,8 @@ def test_query_param_errors(url, name, message):
      "x-a: value has a newline or non-ASCII character"),
 ])
 @pytest.mark.req("RFC9421-2-5", "RFC9421-2.1-3", "RFC9421-2.1.4-1", "RFC9421-2.2-1",
-                 "RFC9421-2.2-2", "RFC9421-2.2-4", "RFC9421-2.2.9-1", "RFC9421-2.4-4",
-                 "RFC9421-2.5-s2.5a", "RFC9421-2.5-s2.5b", "RFC9421-2.5-s2.5c")
+                 "RFC9421-2.2-2", "RFC9421-2.2-4", "RFC9421-2.2.8-2", "RFC9421-2.2.9-1",
+                 "RFC9421-2.4-4", "RFC9421-2.5-s2.5a", "RFC9421-2.5-s2.5b", "RFC9421-2.5-s2.5c")
 def test_component_errors(message, item, error):
     assert str(raised(oc.SignatureBaseError, oc.component_value, message, item)) == error
 
@@ -413,6 +425,17 @@ def test_field_values_strip_only_sp_and_htab():
 def test_req_components_of_a_response(item, value):
     request = oc.request_message("GET", "https://a.example/p?a=1")
     assert oc.component_value(RESPONSE_XA, item, request) == value
+
+
+@pytest.mark.req("RFC9421-2.2-2")
+def test_a_field_named_like_a_derived_component_is_not_its_value():
+    """RFC 9421 §2.2: "Processors ... MUST treat derived component names separately from field
+    names": a field line named "@method" (which a Message can carry, though RFC 9110 field
+    names cannot) leaves "@method" the request's method (§2.2.1: "POST" in the B.2 request)."""
+    message = oc.Message(method="POST", target_uri="https://example.com/foo",
+                         fields=(("@method", "GET"), ("@path", "/bar")))
+    assert oc.component_value(message, oc.Item("@method")) == "POST"
+    assert oc.component_value(message, oc.Item("@path")) == "/foo"
 
 
 # Pins a requirements-matrix row (tests/requirements.md) that no other test caught.

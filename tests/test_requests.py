@@ -178,6 +178,22 @@ def test_each_operation_builder_signs_as_the_official_sdk(vec):
         assert signed.header(name) == value, name
 
 
+@pytest.mark.parametrize("vec", vectors_of("sdk_request"), ids=lambda v: v["id"])
+@pytest.mark.req("RFC9421-4.1-3", "RFC9421-4.2-2")
+def test_each_signature_label_occurs_once_across_the_field_values(vec):
+    """RFC 9421 §4.1 and §4.2: "The signature labels MUST be unique across all field values";
+    the official SDK writes one Signature-Input and one Signature, both labelled sig1."""
+    builder, operands = OPERATIONS[vec["id"]]
+    inp = vec["input"]
+    key = oc.PrivateKey.from_pem(text(KEYS[inp["key"]]["input"]["private_pem"]))
+    signed = builder(*operands(inp), key=key, key_id=inp["keyid"], created=inp["created"])
+    for name in ("Signature-Input", "Signature"):
+        expected = list(oc.parse_dictionary(vec["expected"]["headers"][name]))
+        labels = [label for field, value in signed.headers if field.lower() == name.lower()
+                  for label in oc.parse_dictionary(value)]
+        assert labels == expected == ["sig1"], name
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: oc.grant_request("http://as.example/", {}, key=KEY, key_id=KID),
      "grant endpoint: must use https (plain http only with allow_http)"),

@@ -160,6 +160,7 @@ def test_labels_that_do_not_pair(sig_input, signature):
 @pytest.mark.parametrize("covered, message", [
     (["@signature-params"], "@signature-params cannot be a covered component"),
     (["@method", "@method"], "a component identifier is covered twice"),
+    (["@method", "x-absent"], "x-absent: the field is not in the message"),
 ])
 @pytest.mark.req("RFC9421-2-3", "RFC9421-2.1.2-2", "RFC9421-2.3-1", "RFC9421-2.5-1",
                  "RFC9421-2.5-s2.1", "RFC9421-3.1-7")

@@ -69,8 +69,9 @@ def _params(inp):
 
 
 @pytest.mark.parametrize("vec", BASES, ids=_ids(BASES))
-@pytest.mark.req("RFC9421-2-2", "RFC9421-2-3", "RFC9421-2-4", "RFC9421-2.1.2-2", "RFC9421-2.5-1",
-                 "RFC9421-2.5-s2.1", "RFC9421-2.5-s2.2", "RFC9421-3.1-7", "RFC8941-4.1.1.1-s2")
+@pytest.mark.req("RFC9421-2-2", "RFC9421-2-3", "RFC9421-2-4", "RFC9421-2.1.2-2", "RFC9421-2.3-3",
+                 "RFC9421-2.5-1", "RFC9421-2.5-s2.1", "RFC9421-2.5-s2.2", "RFC9421-3.1-7",
+                 "RFC8941-4.1.1.1-s2")
 def test_signature_base(vec):
     inp = vec["input"]
     args = (_message(inp), _params(inp), _request(inp), inp.get("field_types"))
