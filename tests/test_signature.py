@@ -271,7 +271,7 @@ def test_verify_message_without_signature_input():
         oc.verify_message(get_message(), KEY.public_key)
 
 
-@pytest.mark.req("RFC9421-3.2-s1.1", "RFC9635-7.3.1-17")
+@pytest.mark.req("RFC9421-3.2-s1.1", "RFC9635-7.3.1-17", "RFC8941-4.2-1")
 def test_verify_message_several_signatures_need_a_label():
     msg = _signed_post(label="sig2", msg=_signed_post())
     with pytest.raises(oc.VerificationError,
@@ -338,6 +338,18 @@ def test_verify_message_malformed_signature_input():
     msg = get_message().with_fields([("Signature-Input", "sig1=("), ("Signature", "sig1=:AAAA:")])
     with pytest.raises(oc.VerificationError, match=exact("signature-input: malformed field")):
         oc.verify_message(msg, KEY.public_key)
+
+
+# RFC 8941 §4.2: "If parsing fails -- including when calling another algorithm -- the entire
+# field value MUST be ignored": a good first field line does not rescue a malformed second one.
+@pytest.mark.parametrize("name", ["Signature-Input", "Signature"])
+@pytest.mark.req("RFC8941-4.2-2")
+def test_verify_message_ignores_the_whole_field_when_one_line_is_malformed(name):
+    signed = _signed_post()
+    assert oc.verify_message(signed, KEY.public_key, now=NOW).label == "sig1"
+    msg = signed.with_fields([(name, "sig2=(")])
+    with pytest.raises(oc.VerificationError, match=exact(f"{name.lower()}: malformed field")):
+        oc.verify_message(msg, KEY.public_key, now=NOW)
 
 
 def test_verify_message_label_not_found():

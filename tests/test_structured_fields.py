@@ -17,8 +17,13 @@ import op_continue as oc
     (oc.Token("Foo"), "Foo"),
     (1.5, "1.5"),
     (-0.0004, "0.0"),
+    # RFC 8941 §3.3.6 "Example-Boolean: ?1", and §4.1.9's "?0" for false
+    (True, "?1"),
+    (False, "?0"),
+    # RFC 8941 §3.3.5, padded as §4.1.8 requires
+    (b"pretend this is binary content.", ":cHJldGVuZCB0aGlzIGlzIGJpbmFyeSBjb250ZW50Lg==:"),
 ])
-@pytest.mark.req("RFC8941-4.1.6-s4.1", "RFC8941-4.1.9-s4")
+@pytest.mark.req("RFC8941-4.1.6-s4.1", "RFC8941-4.1.8-s4", "RFC8941-4.1.9-s4")
 def test_serialize_bare_item(value, expected):
     assert oc.serialize_bare_item(value) == expected
 
@@ -309,6 +314,8 @@ def test_serialize_byte_sequence_and_true_dictionary_member():
     (oc.parse_list, "(a,b)", "expected ' ' or ')' in inner list at offset 2"),
     (oc.parse_item, "@", "expected a bare item at offset 0"),
     (oc.parse_dictionary, "A=1", "expected a key at offset 0"),
+    (oc.parse_item, "-", "expected a digit at offset 0"),  # §4.2.4 step 5: nothing after "-"
+    (oc.parse_dictionary, "a=-b", "expected a digit at offset 2"),  # step 6: not a DIGIT
     (oc.parse_item, '"abc', "unterminated string at offset 4"),
 ])
 @pytest.mark.req("RFC8941-4.2-s1", "RFC8941-4.2-s7", "RFC8941-4.2.1-s2.4", "RFC8941-4.2.1.2-s3.5",
