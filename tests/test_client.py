@@ -479,6 +479,19 @@ def test_rotate_response_paths(key, response, path, message):
     assert (info.value.path, str(info.value)) == (path, message)
 
 
+@pytest.mark.req("RFC9635-6.1-5")
+def test_invalid_rotation_returns_no_new_token(key):
+    # RFC 9635 §6.1: the AS that will not rotate "responds with an invalid_rotation error", and
+    # "the client instance MUST consider the access token to not have changed its state": rotate
+    # raises that error and returns no token that could take the old one's place
+    body = b'{"error": {"code": "invalid_rotation"}}'
+    client, session = fake_client(key, FakeResponse([body], status=400))
+    with pytest.raises(oc.GrantError) as info:
+        client.rotate("http://127.0.0.1:9/token/1", "OLD")
+    assert info.value.code == "invalid_rotation"
+    assert [call[0] for call in session.calls] == ["POST"]
+
+
 def test_grant_response_paths(key):
     client, _ = fake_client(key, FakeResponse([b'{"continue":5}']))
     with pytest.raises(oc.ResponseError) as info:

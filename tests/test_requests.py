@@ -68,7 +68,7 @@ def test_normalize_url_default_name(url, message):
     assert str(raised(oc.UsageError, oc.normalize_url, url)) == message
 
 
-@pytest.mark.req("RFC9635-2-1", "RFC9635-2.1-1", "RFC9635-2.5.1-1")
+@pytest.mark.req("RFC9635-2-1", "RFC9635-2.1-1", "RFC9635-2.3-1", "RFC9635-2.5.1-1")
 def test_grant_request_body_interactive():
     body = oc.grant_request_body(client="https://w.example/alice", access=[{"type": "quote"}],
                                  finish_uri="https://c.example/f", nonce="n1")
@@ -165,8 +165,9 @@ def test_every_official_sdk_request_has_its_operation():
 
 
 @pytest.mark.parametrize("vec", vectors_of("sdk_request"), ids=lambda v: v["id"])
-@pytest.mark.req("RFC9635-5-1", "RFC9635-5.2-1", "RFC9635-5.4-1", "RFC9635-6.1-1", "RFC9635-6.2-1",
-                 "RFC9635-7.2-3", "RFC9635-7.3.1-3")
+@pytest.mark.req("RFC9635-2-1", "RFC9635-5-1", "RFC9635-5-10", "RFC9635-5.2-1", "RFC9635-5.4-1",
+                 "RFC9635-6-1", "RFC9635-6.1-1", "RFC9635-6.2-1", "RFC9635-7.2-3",
+                 "RFC9635-7.3.1-3")
 def test_each_operation_builder_signs_as_the_official_sdk(vec):
     builder, operands = OPERATIONS[vec["id"]]
     inp = vec["input"]
