@@ -2093,9 +2093,10 @@ def revoke_request(manage_url: str, access_token: str, *, key: PrivateKey, key_i
 # parse_json reads an answer's bytes as JSON, refusing what RFC 8259 leaves open (duplicate names,
 # NaN, huge integers). Then each class validates a parsed JSON value in from_json and raises
 # ResponseError naming the JSON path of the first mismatch, never its value. Unknown members
-# are tolerated and dropped, as
-# RFC 9635 §3: "The client instance MUST ignore any fields it does not understand"; the
-# classes hold every member the Open Payments auth-server OpenAPI defines, access items included.
+# are tolerated and dropped: RFC 9635 §3 lets extensions add response members (the "GNAP Grant
+# Response Parameters" registry) and states no client duty for the ones it does not know, so
+# dropping them is our choice; the classes hold every member the Open Payments auth-server
+# OpenAPI defines, access items included.
 
 
 def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
@@ -2609,7 +2610,7 @@ def verify_interaction_hash(received: str, client_nonce: str, server_nonce: str,
 
 DEFAULT_TIMEOUT = 10.0  # seconds, connect and each read; also the cap on reading the body
 DEFAULT_MAX_RESPONSE_BYTES = 1 << 20
-DEFAULT_WAIT = 5  # RFC 9635 §3.1: "If no wait value is provided, ... SHOULD wait at least 5 s"
+DEFAULT_WAIT = 5  # RFC 9635 §3.1: "omission of the value MUST be interpreted as five seconds"
 MIN_POLL_INTERVAL = 1  # poll_until_done never polls more often, whatever "wait" says
 
 

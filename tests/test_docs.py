@@ -64,22 +64,37 @@ def check_quotes_against(spec):
     texts = {n: " ".join(open(os.path.join(spec, f"rfc{n}.txt")).read().split())
              for n in ("9421", "9530", "8941")}
     excerpts = open(os.path.join(spec, "rfc9635-excerpts.md")).read()
-    texts["9635"] = " ".join(excerpts.split())
+    # the excerpts are the RFC's markdown source: read `x`, [x](#anchor) and {{x}} as the RFC
+    # prints them (x, x and [x])
+    plain = re.sub(r"\[([^]]+)\]\(#[^)]*\)", r"\1", excerpts.replace("`", ""))
+    texts["9635"] = " ".join(re.sub(r"\{\{([^}]+)\}\}", r"[\1]", plain).split())
     in_excerpts = set(re.findall(r"^## RFC 9635 §([\d.]+)", excerpts, re.M))
     in_excerpts |= {s for h in re.findall(r"^## RFC 9635 .*$", excerpts, re.M)
                     for s in re.findall(r"§([\d.]+)", h)}
     checked = 0
-    for number, rfc, section, quote in _quotes():
+    for number, rfc, section, quote in _quotes() + _matrix_quotes():
         if rfc not in texts or (rfc == "9635" and section not in in_excerpts):
             continue  # an RFC (or section) the folder does not have
         position = 0
-        for piece in (" ".join(p.split()) for p in quote.split("...")):
+        for piece in (" ".join(p.replace("`", "").split()) for p in quote.split("...")):
             if piece:
                 position = texts[rfc].find(piece, position)
                 assert position >= 0, (number, f"not in RFC {rfc}", piece)
         checked += 1
-    assert checked >= 25
+    assert checked >= 200
     return checked
+
+
+def _matrix_quotes():
+    """(row id, RFC, section, quoted words) for each "..." in the Statement cells of
+    tests/requirements.md (the section is the row id's: RFC9421-2.1-3 is RFC 9421 §2.1)."""
+    found = []
+    for row_id, rest in REQUIREMENT_ROW.findall((ROOT / "tests" / "requirements.md").read_text()):
+        rfc, section = re.match(r"RFC(\d{4})-([\d.]+)-", row_id).groups()
+        statement = re.split(r"(?<!\\)\|", rest)[0]
+        found += [(row_id, rfc, section, quote.replace("\\|", "|"))
+                  for quote in re.findall(r'"([^"]+)"', statement)]
+    return found
 
 
 def test_spec_map_names_real_functions_and_vector_files():
@@ -611,7 +626,8 @@ if __name__ == "__main__" and sys.argv[1:] == ["--write-reading-order"]:
     print("wrote the reading order's line ranges")
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--check-quotes"] and len(sys.argv) == 3:
-    print(f"{check_quotes_against(sys.argv[2])} quotes found in the RFC texts")
+    print(f"{check_quotes_against(sys.argv[2])} quotes (op_continue.py's and the requirements"
+          " matrix's) found in the RFC texts")
 
 if __name__ == "__main__" and sys.argv[1:] == ["--write-help"]:
     sys.path.insert(0, str(ROOT))
