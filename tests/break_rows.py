@@ -53,8 +53,9 @@ def run(mutation, row_ids, replaced, by, rows, tree):
     module.write_text(source.replace(replaced, by), encoding="utf-8")
     try:
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:randomly",
-                                 "-p", "no:cacheprovider", *nodes], cwd=tree, capture_output=True,
-                                text=True, timeout=LIMIT, check=False)
+                                 "-p", "no:cacheprovider", "--hypothesis-profile=break-rows",
+                                 *nodes], cwd=tree, capture_output=True, text=True,
+                                timeout=LIMIT, check=False)
     except subprocess.TimeoutExpired:
         return [], 0, True
     finally:
