@@ -852,6 +852,15 @@ def test_client_argument_bounds_and_defaults(key):
     assert str(info.value) == "URL: must use https (plain http only with allow_http)"
 
 
+def test_client_sign_passes_its_allow_http_and_the_given_created(key):
+    # pins that Client.sign hands both to sign_request (a dropped one falls back to its default)
+    signed = oc.Client(key, KID, allow_http=True).sign("POST", "http://127.0.0.1:9/x",
+                                                        body=b"{}", created=1_700_000_000)
+    assert signed.url == "http://127.0.0.1:9/x"
+    signature_input = dict(signed.headers)["Signature-Input"]
+    assert oc.parse_dictionary(signature_input)["sig1"].params["created"] == 1_700_000_000
+
+
 @pytest.mark.req("RFC9421-2.3-2", "RFC9421-3.1-6", "RFC9635-5.4-1", "RFC9635-6.2-1",
                  "RFC9635-7.3.1-8")
 def test_client_operations_sign_with_the_given_created(client, las):

@@ -217,6 +217,22 @@ def test_builders_refuse_operands_by_the_names_the_caller_knows(call, message):
     assert str(raised(oc.UsageError, call)) == message
 
 
+@pytest.mark.parametrize("build, role", [
+    (lambda url, **kw: oc.grant_request(url, {}, **kw), "grant endpoint"),
+    (lambda url, **kw: oc.continue_request(url, TOKEN, REF, **kw), "continue URI"),
+    (lambda url, **kw: oc.poll_request(url, TOKEN, **kw), "continue URI"),
+    (lambda url, **kw: oc.cancel_request(url, TOKEN, **kw), "continue URI"),
+    (lambda url, **kw: oc.rotate_request(url, TOKEN, **kw), "manage URL"),
+    (lambda url, **kw: oc.revoke_request(url, TOKEN, **kw), "manage URL"),
+], ids=["grant", "continue", "poll", "cancel", "rotate", "revoke"])
+def test_each_builder_refuses_plain_http_unless_allowed(build, role):
+    # pins each builder's allow_http default (False) and the name its URL is refused by
+    url = "http://127.0.0.1:8080/x"
+    message = f"{role}: must use https (plain http only with allow_http)"
+    assert str(raised(oc.UsageError, lambda: build(url, key=KEY, key_id=KID))) == message
+    assert build(url, key=KEY, key_id=KID, allow_http=True).url == url
+
+
 @pytest.mark.req("RFC9635-5.2-1")
 def test_polling_has_no_body():
     # RFC 9635 §5.2: the client instance "makes a POST request to the continuation URI ... but
