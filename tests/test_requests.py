@@ -211,6 +211,13 @@ def test_each_signature_label_occurs_once_across_the_field_values(vec):
      "manage URL: must use https"),
     (lambda: oc.revoke_request(URI, "", key=KEY, key_id=KID),
      "access token: must be a non-empty string"),
+    # None too: sign_request would send it without Authorization
+    (lambda: oc.cancel_request(URI, None, key=KEY, key_id=KID),
+     "continue access token: must be a non-empty string"),
+    (lambda: oc.rotate_request(URI, None, key=KEY, key_id=KID),
+     "access token: must be a non-empty string"),
+    (lambda: oc.revoke_request(URI, None, key=KEY, key_id=KID),
+     "access token: must be a non-empty string"),
 ])
 @pytest.mark.req("RFC9635-5.1-1")
 def test_builders_refuse_operands_by_the_names_the_caller_knows(call, message):
