@@ -275,6 +275,18 @@ def test_requirements_matrix_mutations_can_be_applied_again():
     for mutation, rows, replaced, _by in mutations:
         assert module.count(replaced.replace("\u23ce", "\n").replace("\\|", "|")) == 1, mutation
         assert {r.strip() for r in rows.split(",")} <= row_ids, mutation
+    # the Broken marks: a row marked "✓ Mnn" is one of Mnn's rows and the other way round, and
+    # every implemented, partly implemented or deviation row has one (break_rows.py runs them)
+    rows_of = {m: {r.strip() for r in rows.split(",")} for m, rows, _, _ in mutations}
+    marked = set()
+    for row_id, verdict in _matrix_tests().items():
+        broken = re.split(r"(?<!\\)\|", dict(REQUIREMENT_ROW.findall(text))[row_id])[4]
+        marks = re.findall(r"✓ (M\d+) \(\d+ of \d+\)", broken)
+        assert marks or verdict[0] not in ("implemented", "partly implemented", "deviation"), row_id
+        for mark in marks:
+            assert row_id in rows_of[mark], (row_id, mark)
+            marked.add((mark, row_id))
+    assert marked == {(m, r) for m, rows in rows_of.items() for r in rows}
 
 
 def test_requirements_matrix_test_ids_are_collected():
