@@ -246,6 +246,28 @@ def test_hash(vec, capsys, monkeypatch):
     assert (code, out) == (1, "")
 
 
+def test_hash_reads_the_hash_method_from_the_environment(capsys, monkeypatch):
+    # pins HASH_METHOD, the environment variable of --hash-method: the RFC's sha3-512 example
+    vec = next(v for v in HASHES if v["input"]["hash_method"] != "sha-256")
+    inp = vec["input"]
+    monkeypatch.setenv("INTERACT_REF", inp["interact_ref"])
+    monkeypatch.setenv("HASH_METHOD", inp["hash_method"])
+    assert run(capsys, "hash", "--client-nonce", inp["client_nonce"], "--server-nonce",
+               inp["server_nonce"], "--grant-endpoint", inp["grant_endpoint"]) == (
+        0, vec["expected"]["hash"] + "\n", "")
+
+
+@pytest.mark.parametrize("given, source", [(["--grant-endpoint", "https://as.example/#f"],
+                                            "--grant-endpoint"),
+                                           ([], "GRANT_ENDPOINT")])
+def test_hash_names_where_a_bad_grant_endpoint_came_from(given, source, capsys, monkeypatch):
+    # pins the name normalize_url's refusal of the grant endpoint gives: the option or variable
+    monkeypatch.setenv("INTERACT_REF", "REF")
+    monkeypatch.setenv("GRANT_ENDPOINT", "https://as.example/#f")
+    assert run(capsys, "hash", "--client-nonce", "CN", "--server-nonce", "SN", *given) == (
+        2, "", f"op-continue: error: {source}: must not contain a fragment\n")
+
+
 def test_hash_prints_rafikis_encoding_on_request(capsys, monkeypatch):
     """--encoding rafiki: the RFC's printed digest in padded standard base64 (RFC 4648 §4, the
     form tests/local_as.py's Rafiki sends); both: the two side by side."""
@@ -339,6 +361,31 @@ def test_example_refuses_a_file_that_is_not_a_vector_file(data, problem, capsys,
     write(tmp_path, "rfc0000-1.json", data)
     code, out, err = run(capsys, "example", "--list", "--vectors", str(tmp_path))
     assert (code, out) == (2, "") and f"rfc0000-1.json: {problem}" in err
+
+
+def test_example_writes_a_key_0600_from_its_creation_and_other_files_as_usual(
+        capsys, tmp_path, monkeypatch):
+    # pins the modes example creates its files with: the private key never readable by others
+    # (not even before its bytes are written), the message as any file the user writes
+    created = {}
+    fdopen = os.fdopen
+
+    def watched(fd, *args, **kwargs):
+        info = os.fstat(fd)
+        created[info.st_ino] = stat.S_IMODE(info.st_mode)
+        return fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", watched)
+    old_umask = os.umask(0o022)
+    try:
+        code, _, err = run(capsys, "example", "rfc9421-B.2.6", "--out", str(tmp_path))
+    finally:
+        os.umask(old_umask)
+    assert (code, err) == (0, "")
+    modes = {name: (created[(tmp_path / name).stat().st_ino],
+                    stat.S_IMODE((tmp_path / name).stat().st_mode))
+             for name in ("key.pem", "message.txt")}
+    assert modes == {"key.pem": (0o600, 0o600), "message.txt": (0o644, 0o644)}
 
 
 def test_example_writes_a_text_given_as_one_string_as_is(capsys, tmp_path):
@@ -1474,7 +1521,7 @@ ENDPOINT = "https://as.example/"
 
 
 ENV_NAMES = ("PRIVATE_KEY_PATH", "KEY_ID", "CLIENT_NONCE", "INTERACT_FINISH", "GRANT_ENDPOINT",
-             "WALLET_ADDRESS", "ACCESS")
+             "WALLET_ADDRESS", "ACCESS", "CONTINUE_URI", "MANAGE_URL")
 
 
 @pytest.mark.parametrize("argv, env, option", [
@@ -1497,6 +1544,12 @@ ENV_NAMES = ("PRIVATE_KEY_PATH", "KEY_ID", "CLIENT_NONCE", "INTERACT_FINISH", "G
      "--wallet-address"),
     (["grant", "--grant-endpoint", ENDPOINT, "--wallet-address", ENDPOINT], "ACCESS",
      "--access"),
+    # (the URL settings of the continue and manage commands: required, as each command's first)
+    (["continue"], "CONTINUE_URI", "--continue-uri"),
+    (["poll"], "CONTINUE_URI", "--continue-uri"),
+    (["cancel"], "CONTINUE_URI", "--continue-uri"),
+    (["rotate"], "MANAGE_URL", "--manage-url"),
+    (["revoke"], "MANAGE_URL", "--manage-url"),
 ])
 def test_options_fall_back_to_the_environment(argv, env, option, capsys, monkeypatch):
     """Each value option of the flow has an environment variable of the same name; unset in

@@ -290,6 +290,19 @@ def test_poll_until_done_sleeps_the_wait_the_client_was_given(clocked_client, mo
     assert grant.is_finalized and client.clock.sleeps == [30] and len(sent) == 2
 
 
+def test_poll_until_done_names_a_bad_continue_uri_while_a_wait_is_kept(clocked_client,
+                                                                       monkeypatch):
+    # pins the name of the URI in the refusal when a kept wait is looked up for a Continue
+    # built by hand (a kept wait is looked up by the continue URI's normal form)
+    client = clocked_client
+    sent = canned(monkeypatch, (200, PENDING))
+    client.poll(URI, TOKEN)
+    with pytest.raises(oc.UsageError) as info:
+        client.poll_until_done(oc.Continue(NEXT, URI + "#f", 1), timeout=100)
+    assert str(info.value) == "continue URI: must not contain a fragment"
+    assert len(sent) == 1 and client.clock.sleeps == []
+
+
 @pytest.mark.req("RFC9635-6.1-3")
 def test_rotate_and_revoke(client, las):
     grant, ref = approve(client, las)

@@ -333,6 +333,15 @@ def test_a_uri_on_another_host_is_another_uri(target, expected):
         ("target-uri", "the target URI is not the URI the AS gave")]
 
 
+def test_a_target_uri_with_a_slash_where_the_as_gave_an_empty_path():
+    # pins the empty path of the URI the AS gave read as "/" (RFC 3986 §6.2.3): "//" differs
+    # from it by a trailing slash
+    message = oc.request_message("POST", "https://as.example//")
+    findings = oc.lint_request(message, expected_uri="https://as.example")
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("target")] == [
+        ("target-uri", "the target URI has a trailing slash where the URI the AS gave has none")]
+
+
 @pytest.mark.parametrize("expected, rule", [("http://localhost/t", "target-uri-form"),
                                              ("http://localhost/u", "target-uri")])
 def test_an_http_target_uri_is_compared_in_its_normal_form_too(expected, rule):
