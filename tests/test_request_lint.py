@@ -342,6 +342,25 @@ def test_a_target_uri_with_a_slash_where_the_as_gave_an_empty_path():
         ("target-uri", "the target URI has a trailing slash where the URI the AS gave has none")]
 
 
+def test_an_empty_target_path_against_slashes_is_a_trailing_slash_difference():
+    # pins the empty path of the target URI read as "/" (RFC 3986 §6.2.3): against "//" the two
+    # differ only in trailing slashes (which way the message words it: not pinned here)
+    message = oc.request_message("POST", "https://as.example")
+    findings = oc.lint_request(message, expected_uri="https://as.example//")
+    assert [(f.rule, "trailing slash" in f.message) for f in findings
+            if f.rule.startswith("target")] == [("target-uri", True)]
+
+
+@pytest.mark.parametrize("expected", ["", "/", "t/", "XXXX/"])
+def test_a_request_without_a_target_uri_is_never_a_slash_away(expected):
+    # pins the missing target URI compared as no URI at all, even with a bare path given as the
+    # URI the AS gave (one that a placeholder path would match, up to its slash)
+    message = oc.parse_message("POST /t HTTP/1.1\n\n")
+    findings = oc.lint_request(message, expected_uri=expected)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("target")] == [
+        ("target-uri", "the target URI is not the URI the AS gave")]
+
+
 @pytest.mark.parametrize("expected, rule", [("http://localhost/t", "target-uri-form"),
                                              ("http://localhost/u", "target-uri")])
 def test_an_http_target_uri_is_compared_in_its_normal_form_too(expected, rule):
