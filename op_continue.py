@@ -3462,9 +3462,14 @@ def _lint_target_uri(message: Message, expected: Optional[str]) -> List[LintFind
     got, want = parts["path"] or "/", wanted["path"] or "/"
     same_elsewhere = all(parts[part] == wanted[part] for part in ("scheme", "authority", "query"))
     if same_elsewhere and got.rstrip("/") == want.rstrip("/") and got != want:
-        why = "a trailing slash" if got.endswith("/") else "no trailing slash"
-        return [_finding("target-uri", f"the target URI has {why} where the URI the AS gave "
-                                       f"has {'none' if got.endswith('/') else 'one'}")]
+        if not (wanted["path"] or "").endswith("/"):  # as written: "" has no trailing slash
+            why = "a trailing slash where the URI the AS gave has none"
+        elif not (parts["path"] or "").endswith("/"):
+            why = "no trailing slash where the URI the AS gave has one"
+        else:
+            more = "more" if len(got) > len(want) else "fewer"
+            why = f"{more} trailing slashes than the URI the AS gave"
+        return [_finding("target-uri", f"the target URI has {why}")]
     return [_finding("target-uri", "the target URI is not the URI the AS gave")]
 
 

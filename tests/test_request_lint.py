@@ -351,6 +351,26 @@ def test_an_empty_target_path_against_slashes_is_a_trailing_slash_difference():
             if f.rule.startswith("target")] == [("target-uri", True)]
 
 
+@pytest.mark.parametrize("target, expected, why", [
+    ("https://as.example/t/", "https://as.example/t", "a trailing slash where the URI the AS "
+                                                     "gave has none"),
+    ("https://as.example/t", "https://as.example/t/", "no trailing slash where the URI the AS "
+                                                     "gave has one"),
+    ("https://as.example/t//", "https://as.example/t/", "more trailing slashes than the URI the "
+                                                       "AS gave"),
+    ("https://as.example/t/", "https://as.example/t//", "fewer trailing slashes than the URI "
+                                                        "the AS gave"),
+    ("https://as.example", "https://as.example//", "no trailing slash where the URI the AS gave "
+                                                  "has one"),
+], ids=["one-extra", "one-missing", "more", "fewer", "empty-path"])
+def test_the_trailing_slash_finding_says_which_way_the_uris_differ(target, expected, why):
+    # it once said "a trailing slash where ... has none" whenever the target ended in "/", also
+    # when the AS's URI ended in "/" too (found while accounting for mutation survivors)
+    findings = oc.lint_request(oc.request_message("POST", target), expected_uri=expected)
+    assert [(f.rule, f.message) for f in findings if f.rule.startswith("target")] == [
+        ("target-uri", f"the target URI has {why}")]
+
+
 @pytest.mark.parametrize("expected", ["", "/", "t/", "XXXX/"])
 def test_a_request_without_a_target_uri_is_never_a_slash_away(expected):
     # pins the missing target URI compared as no URI at all, even with a bare path given as the
