@@ -335,9 +335,21 @@ def test_example_list_names_the_rfc_examples(capsys):
 
 def test_example_needs_an_id_and_out_and_names_unknown_ids(capsys, tmp_path):
     code, out, err = run(capsys, "example", "rfc9421-B.2.6")
-    assert (code, out) == (2, "") and "give an example id and --out DIR" in err
+    assert (code, out, err) == (2, "", "op-continue: error: give an example id and --out DIR "
+                                       "(op-continue example --list shows the ids)\n")
     code, out, err = run(capsys, "example", "rfc9421-B.9", "--out", str(tmp_path))
-    assert (code, out) == (2, "") and "no such example; op-continue example --list" in err
+    assert (code, out, err) == (2, "", "op-continue: error: no such example; op-continue "
+                                       "example --list shows the ids\n")
+
+
+def test_example_names_every_file_it_wrote_and_a_valid_one_need_not_fail(capsys, tmp_path):
+    # pins the "wrote" line's ", " and the must-fail note kept for results other than "valid"
+    code, out, err = run(capsys, "example", "rfc9421-B.2.6", "--out", str(tmp_path))
+    assert (code, err) == (0, "")
+    wrote = out.splitlines()[0]
+    assert wrote.startswith("wrote ")
+    assert sorted(wrote[len("wrote "):].split(", ")) == sorted(map(str, tmp_path.iterdir()))
+    assert len(list(tmp_path.iterdir())) > 1 and "must fail" not in out
 
 
 def test_example_without_vectors_says_where_it_looked(capsys, tmp_path, monkeypatch):
@@ -354,8 +366,11 @@ def test_example_without_vectors_says_where_it_looked(capsys, tmp_path, monkeypa
     assert code == 0 and "rfc9421-B.2.6" in out
 
 
-@pytest.mark.parametrize("data, problem", [("{", "not valid JSON"),
-                                           ('{"tests": []}', "not a vector file")])
+@pytest.mark.parametrize("data, problem", [
+    ("{", "not valid JSON"), ('{"tests": []}', "not a vector file"),
+    (b'{"schema": "op_continue-vectors/1", \xff}', "not valid JSON"),  # decoded with "replace"
+    ('{"a": ' * 33 + "1" + "}" * 33, "JSON nested more than 32 levels deep"),
+])
 def test_example_refuses_a_file_that_is_not_a_vector_file(data, problem, capsys, tmp_path):
     write(tmp_path, "op-sdk-x.json", "ignored: not an RFC example")
     write(tmp_path, "rfc0000-1.json", data)
@@ -386,6 +401,12 @@ def test_example_writes_a_key_0600_from_its_creation_and_other_files_as_usual(
                     stat.S_IMODE((tmp_path / name).stat().st_mode))
              for name in ("key.pem", "message.txt")}
     assert modes == {"key.pem": (0o600, 0o600), "message.txt": (0o644, 0o644)}
+
+
+def test_example_vector_file_without_tests_has_no_examples(capsys, tmp_path):
+    # pins doc.get("tests", []): a vector file with no "tests" array lists nothing
+    write(tmp_path, "rfc0000-1.json", json.dumps({"schema": "op_continue-vectors/1"}))
+    assert run(capsys, "example", "--list", "--vectors", str(tmp_path)) == (0, "", "")
 
 
 def test_example_writes_a_text_given_as_one_string_as_is(capsys, tmp_path):

@@ -95,16 +95,23 @@ def test_load_private_key_given_key_text_points_at_from_pem_and_never_echoes_it(
     ]
     hidden = "private key: file not found: (not shown: it looks like a key, not a path; for " \
              "key text use PrivateKey.from_pem(text))"
-    for encoded in (base64.b64encode(pem.encode()).decode(), body,  # base64 of the PEM; DER
+    once = base64.b64encode(pem.encode()).decode()
+    # key text is told by "-----BEGIN" alone (a PEM pasted on one line) or by a line break alone
+    # (base64 of the PEM wrapped at 64 columns); JSON text by "{" after leading white space
+    cases += [(pem.replace("\n", " "), cases[0][1]),
+              ("\n".join(once[i : i + 64] for i in range(0, len(once), 64)), cases[0][1]),
+              (" " + cases[1][0], cases[1][1])]
+    for encoded in (once, body,  # base64 of the PEM; DER
                     oc.b64url_encode(bytes(32)), base64.b64encode(bytes(32)).decode(),
-                    bytes(32).hex()):  # a seed as base64url, base64, hex
+                    bytes(32).hex(),  # a seed as base64url, base64, hex
+                    oc.b64url_encode(bytes(64))):  # a seed and its public key (64 bytes)
         cases.append((encoded, hidden))
     for given, message in cases:
         assert str(raised(oc.UsageError, oc.load_private_key, given)) == message
         assert body not in message and given not in message
 
 
-def test_load_private_key_names_the_path_it_cannot_read(tmp_path):
+def test_load_private_key_names_the_path_it_cannot_read(tmp_path, monkeypatch):
     missing = tmp_path / "client.key"
     assert str(raised(oc.UsageError, oc.load_private_key, missing)) == \
         f"private key: file not found: {str(missing)!r}"
@@ -112,6 +119,12 @@ def test_load_private_key_names_the_path_it_cannot_read(tmp_path):
         f"private key: file not found: {str(missing)!r}"
     assert str(raised(oc.UsageError, oc.load_private_key, "client.key")) == \
         "private key: file not found: 'client.key'"
+    # names of base64url characters that decode to nothing key-like (5 characters: no base64
+    # length at all; 10: padding "==" needed) are paths, shown, and nothing raises on them
+    monkeypatch.chdir(tmp_path)
+    for name in ("mykey", "client_key"):
+        assert str(raised(oc.UsageError, oc.load_private_key, name)) == \
+            f"private key: file not found: {name!r}"
 
 
 def test_load_private_key_refuses_what_is_no_path(tmp_path):
@@ -127,7 +140,8 @@ def test_load_private_key_accepts_a_private_jwk_file(tmp_path):
     key = oc.PrivateKey.generate()
     jwk = {**key.public_key.jwk("k"), "d": oc.b64url_encode(key._signing_key.encode())}
     path = tmp_path / "client.jwk"
-    for given in (json.dumps(jwk), json.dumps(jwk, indent=2) + "\n", "\ufeff" + json.dumps(jwk)):
+    for given in (json.dumps(jwk), json.dumps(jwk, indent=2) + "\n", "\ufeff" + json.dumps(jwk),
+                  " \n" + json.dumps(jwk)):  # (white space before the "{")
         path.write_text(given, encoding="utf-8")
         path.chmod(0o600)
         assert oc.load_private_key(path).public_key == key.public_key
@@ -141,6 +155,8 @@ def test_load_private_key_accepts_a_private_jwk_file(tmp_path):
     (lambda jwk: json.dumps(jwk)[:-1], "private key: the file starts with '{' but is not valid "
                                        "JSON"),
     (lambda jwk: json.dumps({**jwk, "d": jwk["x"]}), "JWK: x does not match d"),
+    (lambda jwk: '{"a": ' * 33 + json.dumps(jwk) + "}" * 33,
+     "private key: JSON nested more than 32 levels deep"),
 ])
 def test_load_private_key_names_what_is_wrong_with_a_jwk_file(tmp_path, text, message):
     key = oc.PrivateKey.generate()
@@ -150,6 +166,15 @@ def test_load_private_key_names_what_is_wrong_with_a_jwk_file(tmp_path, text, me
     path.chmod(0o600)
     assert str(raised(oc.UsageError, oc.load_private_key, path)) == message
     assert jwk["d"] not in message
+
+
+def test_a_jwk_file_that_is_not_utf8_is_invalid_json(tmp_path):
+    # pins the decoding with "replace": a byte no UTF-8 text has ends in the JSON error
+    path = tmp_path / "client.jwk"
+    path.write_bytes(b'{"kty": "OKP", \xff}')
+    path.chmod(0o600)
+    assert str(raised(oc.UsageError, oc.load_private_key, path)) == \
+        "private key: the file starts with '{' but is not valid JSON"
 
 
 def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
@@ -219,6 +244,26 @@ def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, 
         code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
     assert code == 0 and json.loads(out)["keys"][0]["kid"] == "k"
     assert err == ""
+
+
+def test_a_warning_the_callers_filters_ignore_stays_ignored(tmp_path, capsys, monkeypatch):
+    """The command line records only KeyFileWarning whatever the filters say; any other warning
+    meets the filters in force, here Python's default one that ignores ResourceWarning."""
+    path = tmp_path / "client.key"
+    oc.PrivateKey.generate().write_pem(path)
+    path.chmod(0o600)
+    load = oc.load_private_key
+
+    def load_while_a_socket_is_collected(name):
+        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=2)
+        return load(name)
+
+    monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("ignore", ResourceWarning)
+        code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
+    assert (code, err, caught) == (0, "", [])
+    assert json.loads(out)["keys"][0]["kid"] == "k"
 
 
 SEED = oc.b64url_decode(ED["jwk"]["d"], "d")
@@ -364,6 +409,19 @@ def test_load_private_key_warning_points_at_the_caller(tmp_path):
     assert issubclass(oc.KeyFileWarning, UserWarning)
     assert caught[0].filename != oc.__file__  # blamed on the caller (stacklevel), not on us
     assert str(caught[0].message) == "private key file is readable by other users; chmod 600 it"
+
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_key_file_warning_names_the_line_that_called_load_private_key(tmp_path):
+    # pins stacklevel=2 exactly (setup.cfg leaves it out of mutmut: its trampoline adds a frame)
+    path = tmp_path / "k.pem"
+    path.write_text(PRIVATE.to_pem())
+    path.chmod(0o644)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        oc.load_private_key(path)
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)]
 
 
 def test_load_public_key_jwks_entries():
