@@ -6,9 +6,11 @@ from running op_continue.
 
 import base64
 import json
+import os
+import stat
 
 import pytest
-from conftest import KEYS, VECTORS, text, vectors_of
+from conftest import KEYS, VECTOR_DIR, VECTORS, text, vectors_of
 
 import op_continue as oc
 
@@ -280,12 +282,12 @@ def test_sign_request_base_is_the_generic_base(token, body):
 # --- op-continue example: each RFC example as files, and the commands it prints -------------
 
 
-def _example(capsys, tmp_path, vec_id):
+def _example(capsys, tmp_path, vec_id, *options):
     """Run `op-continue example ID --out DIR`; return its output and the printed commands."""
     from conftest import run
 
     out_dir = tmp_path / "ex"
-    code, out, err = run(capsys, "example", vec_id, "--out", str(out_dir))
+    code, out, err = run(capsys, "example", vec_id, "--out", str(out_dir), *options)
     assert (code, err) == (0, ""), err
     lines = out.splitlines()
     commands = [line[2:] for line in lines[lines.index("next:") + 1:] if line.startswith("  ")]
@@ -414,3 +416,150 @@ def test_example_key_writes_the_rfcs_block(vec, capsys, tmp_path):
     assert (code, err) == (0, "")
     assert json.loads(stdout)["keys"][0]["x"] == inp["jwk"]["x"]
     assert json.loads((tmp_path / "ex" / "key.jwk").read_text()) == inp["jwk"]
+
+
+# RFC 9421 B.1.4's JWK as the RFC prints it (its three-space page indent removed)
+B14_JWK = """{
+  "kty": "OKP",
+  "crv": "Ed25519",
+  "kid": "test-key-ed25519",
+  "d": "n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU",
+  "x": "JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs"
+}
+"""
+
+
+def _example_files(vec):
+    """{file name: (exact text, private)} that `op-continue example` writes for ``vec``: each
+    input of the vector as its file, a key's files private (mode 0600)."""
+    inp, expected, kind = vec["input"], vec["expected"], vec["type"]
+    if kind == "digest":
+        return {"body": (inp["body"], False)}
+    if kind == "interaction_hash":
+        return {"interact-ref.txt": (inp["interact_ref"] + "\n", False)}
+    if kind == "key":
+        if inp["alg"] != "ed25519":
+            return {}
+        assert vec["id"] == "rfc9421-B.1.4"  # (the one Ed25519 key: its JWK is B14_JWK)
+        # as RFC 9421 B.1.4 prints it: the public, then the private PEM
+        return {"key.pem": (text(inp["public_pem"]) + "\n" + text(inp["private_pem"]) + "\n",
+                            True), "key.jwk": (B14_JWK, True)}
+    files = {"message.txt": (text(inp["message"]), False)}
+    if "request" in inp:
+        files["request.txt"] = (text(inp["request"]), False)
+    key = KEYS.get(inp.get("key") or expected.get("key") or "", {}).get("input", {})
+    if kind == "verify":
+        files["key.pub.pem"] = (text(key["public_pem"]) + "\n", False)
+        return files
+    sig_input = inp["signature_input"] if kind == "signature_base" else \
+        f"sig1=({inp['component']})"
+    files["signature-input.txt"] = (sig_input + "\n", False)
+    if "signature_base" in expected:
+        files["expected-base.txt"] = (text(expected["signature_base"]) + "\n", False)
+    if kind == "signature_base" and key.get("alg") == "ed25519":
+        files["key.pem"] = (text(key["private_pem"]) + "\n", True)
+    return files
+
+
+def _example_notes(vec):
+    """The notes `op-continue example` prints for ``vec``: what the RFC prints, and why a
+    command is missing."""
+    inp, expected, kind = vec["input"], vec["expected"], vec["type"]
+    key = KEYS.get(inp.get("key") or expected.get("key") or "", {}).get("input", {})
+    notes = []
+    if kind == "digest":
+        notes.append(f"the RFC prints {inp['printed_field']}, a misprint (see vectors/README.md);"
+                     f" the correct value: {expected['field']}" if "printed_field" in inp else
+                     f"the RFC prints: {expected['field']}")
+    elif kind == "interaction_hash":
+        notes.append(f"the RFC prints: {expected['hash']}")
+    elif kind == "key" and inp["alg"] != "ed25519":
+        notes.append(f"a {inp['alg']} key: op-continue signs and verifies Ed25519 only")
+    elif kind == "component" and "line" in expected:
+        notes.append(f"the RFC prints this line (base prints it first): {expected['line']}")
+    elif kind == "signature_base":
+        if "signature_base" in expected:  # (as the README's B.2.6 session shows)
+            notes.append("expected-base.txt: the RFC's base, and the final newline base prints")
+        if key.get("alg") == "ed25519":
+            notes.append(f"the RFC prints: Signature: {expected['signature']}")
+        elif key:
+            notes.append(f"the key is {key['alg']}: op-continue signs Ed25519 only; base "
+                         f"reproduces the RFC's base")
+    if vec["result"] != "valid":
+        code = 1 if vec["error"] == "VerificationError" else 2
+        notes.append(f"the RFC says this must fail: expect exit {code}, {vec['error']}")
+    return notes
+
+
+RFC_EXAMPLES = [v for v in VECTORS if v["id"].startswith("rfc")]
+
+
+@pytest.mark.parametrize("vec", RFC_EXAMPLES, ids=_ids(RFC_EXAMPLES))
+def test_example_writes_the_vectors_inputs_byte_for_byte(vec, capsys, tmp_path):
+    # pins every file `example` writes (its name, exact bytes and mode: a key 0600, the rest
+    # 0644 under umask 022), the paths it reports, and every note it prints
+    old_umask = os.umask(0o022)
+    try:
+        out, _ = _example(capsys, tmp_path, vec["id"])
+    finally:
+        os.umask(old_umask)
+    ex = tmp_path / "ex"
+    files = _example_files(vec)
+    assert sorted(os.listdir(ex)) == sorted(files)
+    for name, (data, private) in files.items():
+        assert (ex / name).read_bytes() == data.encode("utf-8"), name
+        assert stat.S_IMODE((ex / name).stat().st_mode) == (0o600 if private else 0o644), name
+    wrote = out.splitlines()[0]
+    if files:
+        assert sorted(wrote[len("wrote "):].split(", ")) == sorted(str(ex / n) for n in files)
+    else:
+        assert wrote == "wrote nothing"
+    assert [line[len("note: "):] for line in out.splitlines() if line.startswith("note: ")] \
+        == _example_notes(vec)
+
+
+def test_example_gives_the_label_where_a_field_has_several_members(capsys, tmp_path):
+    """A Signature-Input of several members (RFC 9421 §4.3: a message may carry several
+    signatures) needs --label to pick one: example passes the vector's label on to base and to
+    verify, and without a label (one signature) verify needs none. Built from the published
+    B.2 and B.4 vectors, in a copy of vectors/."""
+    import copy
+    import shutil
+
+    # pins the label options of _write_example: no shipped example has a second member
+    by_id = {v["id"]: v for v in VECTORS}
+    b21, b26 = by_id["rfc9421-B.2.1"], by_id["rfc9421-B.2.6"]
+    two_members = copy.deepcopy(b26)
+    two_members["input"]["signature_input"] = (f"{b21['input']['signature_input']}, "
+                                               f"{b26['input']['signature_input']}")
+    del two_members["expected"]["key"], two_members["expected"]["signature"]  # (base only)
+    two_signatures = copy.deepcopy(by_id["rfc9421-B.4-verify-0"])  # label "transform"
+    message = two_signatures["input"]["message"]
+    for i, line in enumerate(message):  # B.2.6's signature beside B.4's, which it leaves valid
+        for field in ("Signature-Input", "Signature"):
+            if line.startswith(f"{field}: "):
+                printed = b26["input"]["signature_input"] if field == "Signature-Input" else \
+                    b26["expected"]["signature"]
+                message[i] = f"{line}, {printed}"
+    no_label = copy.deepcopy(by_id["rfc9421-B.4-verify-0"])
+    del no_label["input"]["label"]  # (vectors/FORMAT.md: a verify test's label is optional)
+    vectors = tmp_path / "vectors"
+    shutil.copytree(VECTOR_DIR, vectors)
+    tests = []
+    for test_id, vec in [("rfc0000-base", two_members), ("rfc0000-verify", two_signatures),
+                         ("rfc0000-nolabel", no_label)]:
+        tests.append({**vec, "id": test_id})
+    (vectors / "rfc0000.json").write_text(json.dumps(
+        {"schema": "op_continue-vectors/1", "numberOfTests": len(tests), "tests": tests}))
+    options = ("--vectors", str(vectors))
+
+    _, commands = _example(capsys, tmp_path / "base", "rfc0000-base", *options)
+    assert _run_printed(capsys, commands[0]) == (
+        0, text(b26["expected"]["signature_base"]) + "\n", "")
+    _, commands = _example(capsys, tmp_path / "verify", "rfc0000-verify", *options)
+    assert _run_printed(capsys, commands[0]) == (0, "valid\n", "")
+    # (without the label the same message is refused: several signatures and none chosen)
+    code, out, err = _run_printed(capsys, commands[0].replace(" --label transform", ""))
+    assert (code, out) == (1, "") and "several signatures" in err
+    _, commands = _example(capsys, tmp_path / "nolabel", "rfc0000-nolabel", *options)
+    assert _run_printed(capsys, commands[0]) == (0, "valid\n", "")
