@@ -115,6 +115,13 @@ def test_b64url_encode(data, expected):
     assert oc.b64url_decode(expected, "x") == data
 
 
+def test_b64url_decode_restores_the_padding_at_every_length():
+    # pins the padding put back before decoding, "=" * (-len % 4), for each length up to 40
+    for size in range(30):
+        data = bytes(range(size))
+        assert oc.b64url_decode(oc.b64url_encode(data), "x") == data
+
+
 # --- RFC 8941 §4.2 parsing -------------------------------------------------------------------
 
 @pytest.mark.parametrize("field, expected", [
