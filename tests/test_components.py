@@ -3,6 +3,9 @@ request_message for HTTP/1.1 messages (RFC 9112), the derived components (§2.2)
 components with their sf, key, bs and req parameters (§2.1, §2.4), and every refusal with its
 exact error type and message."""
 
+import sys
+import warnings
+
 import pytest
 from conftest import NO_URI, exact, get_message, raised
 
@@ -251,6 +254,46 @@ def test_parse_message_field_lines():
     with pytest.raises(oc.UsageError) as info:
         oc.parse_message("GET / HTTP/1.1\nX: \udc80\n")
     assert str(info.value) == "message: text is not encodable as UTF-8 (lone surrogate)"
+
+
+def _message_warnings_of(data):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        oc.parse_message(data)
+    return [str(w.message).split(":")[1] for w in caught]
+
+
+@pytest.mark.parametrize("line, warned", [
+    (b"X-A: a\\", True),
+    (b"X-A: a\\ \t", True),  # trailing SP and HTAB (OWS, RFC 9110 §5.6.3) are not the end
+    (b"X-A: a\\b", False),
+    (b"X-A: a\\X", False),
+    (b"X-A: a\\\xa0", False),  # ends in obs-text (RFC 9110 §5.5), which is no whitespace
+])
+def test_parse_message_warns_of_a_field_line_ending_in_a_backslash(line, warned):
+    # pins which lines end in "\" (RFC 8792 §7 wrapping): only SP and HTAB after it are ignored
+    data = b"GET / HTTP/1.1\nHost: h\n" + line + b"\n\n"
+    assert _message_warnings_of(data) == ([" a x-a field line ends in '\\', as RFC 8792 wraps long "
+                                           "lines"] if warned else [])
+
+
+@pytest.mark.parametrize("length, body, warned", [
+    ("0", "", False), ("000", "", False), ("00", "x", True), ("1", "", True), ("01", "x", False),
+])
+def test_parse_message_compares_content_length_as_a_number(length, body, warned):
+    # pins the comparison of RFC 9110 §8.6's 1*DIGIT with leading zeros, "0" and "00" included
+    data = f"POST / HTTP/1.1\nHost: h\nContent-Length: {length}\n\n{body}"
+    assert _message_warnings_of(data) == ([f" Content-Length is {length} but the body has "
+                                           f"{len(body)} bytes"] if warned else [])
+
+
+def test_parse_message_warnings_name_the_line_that_called_it():
+    # pins stacklevel=3 exactly (setup.cfg leaves it out of mutmut: its trampoline adds frames)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        oc.parse_message("POST / HTTP/1.1\nX: a\\\nContent-Length: 1\n\n")
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line)] * 2
 
 
 @pytest.mark.parametrize("start, uri", [
