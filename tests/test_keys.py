@@ -236,14 +236,17 @@ def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, 
     load = oc.load_private_key
 
     def load_while_a_socket_is_collected(name):
-        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=2)
+        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=1)
         return load(name)
 
+    line = load_while_a_socket_is_collected.__code__.co_firstlineno + 1
     monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)
-    with pytest.warns(ResourceWarning, match="unclosed <socket.socket fd=14>"):
+    with pytest.warns(ResourceWarning, match="unclosed <socket.socket fd=14>") as shown:
         code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
     assert code == 0 and json.loads(out)["keys"][0]["kid"] == "k"
     assert err == ""
+    # pins the file and line handed on to warnings.showwarning: where the warning was raised
+    assert [(w.filename, w.lineno) for w in shown] == [(__file__, line)]
 
 
 def test_a_warning_the_callers_filters_ignore_stays_ignored(tmp_path, capsys, monkeypatch):
