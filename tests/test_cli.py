@@ -1257,12 +1257,28 @@ def test_a_readable_key_file_warns_in_one_clean_line(flow_env, keyfile, capsys):
     assert "chmod 600" in err and "warnings.warn" not in err and ".py:" not in err
 
 
-@pytest.mark.parametrize("quoted", ['"CONT-1"', "'CONT-1'"])
+# '""' pins the length bound (two characters, quotes only, are refused too)
+@pytest.mark.parametrize("quoted", ['"CONT-1"', "'CONT-1'", '""'])
 def test_a_token_in_quotes_is_refused(flow_env, monkeypatch, capsys, quoted):
     monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", quoted)
     assert run(capsys, "poll", "--dry-run") == (
         2, "", "op-continue: error: CONTINUE_ACCESS_TOKEN: the value is wrapped in quotes "
         "(copied from a .env file?); remove them\n")
+
+
+def test_a_token_between_other_equal_characters_is_kept(flow_env, monkeypatch, capsys):
+    # pins the quote characters: only ' and " wrapping a value are refused
+    monkeypatch.setenv("CONTINUE_ACCESS_TOKEN", "XCONT-1X")
+    code, out, err = run(capsys, "poll", "--dry-run")
+    assert code == 0 and err == "" and "GNAP XCONT-1X" in out
+
+
+def test_an_unreadable_file_is_named(tmp_path, capsys):
+    # pins the name in the error of a file that is no secret: the path, as repr shows it
+    missing = str(tmp_path / "nope")
+    code, out, err = run(capsys, "digest", missing)
+    assert (code, out) == (2, "") and err.startswith(f"op-continue: error: cannot read "
+                                                     f"{missing!r}: ")
 
 
 def test_a_missing_requests_is_named(flow_env, monkeypatch, capsys):

@@ -184,6 +184,9 @@ def test_a_utf8_byte_order_mark_is_skipped(tmp_path):
     path.chmod(0o600)
     assert oc.load_private_key(path).public_key == key.public_key
     assert oc.PrivateKey.from_pem("\ufeff" + key.to_pem()).public_key == key.public_key
+    # pins the mark's removal from text too: base64 of the PEM is decoded after it
+    once = base64.b64encode(key.to_pem().encode()).decode()
+    assert oc.PrivateKey.from_pem("\ufeff" + once).public_key == key.public_key
     public = key.public_key
     assert oc.PublicKey.from_pem(b"\xef\xbb\xbf" + public.to_pem().encode()) == public
     assert oc.load_public_key(b"\xef\xbb\xbf" + public.to_pem().encode()) == {None: public}
@@ -213,6 +216,19 @@ def test_key_file_warning_is_one_line_on_the_command_line(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == (f"op-continue: warning: {path}: private key file is readable by other "
                            "users; chmod 600 it\n")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="EncodingWarning is new in Python 3.10")
+def test_write_pem_names_its_encoding(tmp_path):
+    # pins encoding="ascii" in write_pem: PEP 597's opt-in EncodingWarning flags a text file
+    # opened without an encoding (the locale's), here made an error
+    path = tmp_path / "client.key"
+    code = "import sys, op_continue; op_continue.PrivateKey.generate().write_pem(sys.argv[1])"
+    proc = subprocess.run([sys.executable, "-X", "warn_default_encoding", "-W",
+                           "error::EncodingWarning", "-c", code, str(path)], cwd=str(ROOT),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert oc.load_private_key(path).public_key.raw
 
 
 @pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")

@@ -84,6 +84,9 @@ def test_grant_request_body_interactive():
     ({"finish_uri": "https://c.example/f"}, "nonce: must be a non-empty string"),
     ({"finish_uri": "https://c.example/f", "nonce": "a b"},
      "nonce: must be printable ASCII without spaces or control characters"),
+    # pins allow_http's default (False) and the name the finish URI is refused by
+    ({"finish_uri": "http://127.0.0.1:8080/f", "nonce": "n1"},
+     "finish URI: must use https (plain http only with allow_http)"),
 ])
 @pytest.mark.req("RFC9635-2.1-1", "RFC9635-2.3-1")
 def test_grant_request_body_refusals(kwargs, message):
