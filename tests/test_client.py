@@ -265,6 +265,19 @@ def test_an_omitted_wait_is_five_seconds(clocked_client, monkeypatch):
     assert client.poll(URI, NEXT).continue_.wait == 30
 
 
+def test_a_wait_of_one_second_is_kept(clocked_client, monkeypatch):
+    # pins the smallest wait the client keeps: 1 s (RFC 9635 §3.1: an integer number of seconds)
+    client = clocked_client
+    canned(monkeypatch, (200, {"continue": {"access_token": {"value": NEXT}, "uri": URI,
+                                            "wait": 1}}), (200, PENDING))
+    client.poll(URI, TOKEN)
+    with pytest.raises(oc.TooSoonError) as info:
+        client.poll(URI, NEXT)
+    assert info.value.seconds == 1
+    client.clock.now += 1
+    assert client.poll(URI, NEXT).continue_.wait == 30
+
+
 @pytest.mark.req("RFC9635-5-5")
 def test_the_wait_belongs_to_the_uri_and_its_token(clocked_client, monkeypatch):
     """RFC 9635 §5: the AS tells grants apart by "the continuation URI and the continuation
