@@ -994,6 +994,31 @@ def test_a_secret_option_says_where_the_value_goes(option, env, capsys):
         f"('-' for stdin)")
 
 
+def test_a_secret_option_is_refused_in_its_equals_form_and_without_a_command(capsys):
+    # pins the name read before "=" and the main parser's refusal when no command is named
+    code, out, err = run_any(capsys, "continue", f"--interact-ref={SENTINEL}")
+    assert (code, out) == (oc.EXIT_USAGE, "") and SENTINEL not in err
+    assert err.splitlines()[-1].startswith("op-continue continue: error: --interact-ref would "
+                                           "put a secret on the command line")
+    code, out, err = run_any(capsys, "--access-token", SENTINEL)
+    assert (code, out) == (oc.EXIT_USAGE, "") and SENTINEL not in err
+    assert err.splitlines()[-1].startswith("op-continue: error: --access-token would put a "
+                                           "secret on the command line")
+    # the command is the first word that is no option, even after one
+    code, out, err = run_any(capsys, "--allow-http", "continue", "--access-token", SENTINEL)
+    assert (code, out) == (oc.EXIT_USAGE, "") and SENTINEL not in err
+    assert err.splitlines()[-1].startswith("op-continue continue: error: --access-token would "
+                                           "put a secret on the command line")
+
+
+def test_after_a_double_dash_nothing_is_read_as_a_secret_option(capsys, tmp_path, monkeypatch):
+    # pins the stop at "--": what follows is an operand (here digest's file name), not an option
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_any(capsys, "digest", "--", "--access-token=x")
+    assert (code, out, err) == (oc.EXIT_USAGE, "", "op-continue: error: cannot read "
+                                "'--access-token=x': No such file or directory\n")
+
+
 def test_an_unknown_option_is_named_and_its_value_is_not(capsys):
     code, _, err = run_any(capsys, "rotate", f"--token={SENTINEL}", SENTINEL, "x")
     assert code == oc.EXIT_USAGE

@@ -181,6 +181,10 @@ def test_a_manage_url_on_another_origin_is_refused(key):
         assert info.value.path == "$.access_token.manage"
         answer_with(server, token.format(manage=server.url("/token/2")))
         assert client(key).rotate(server.url("/token/1"), TOKEN).manage == server.url("/token/2")
+        # the origin is read up to the first "://": one in the path changes nothing
+        answer_with(server, token.format(manage=server.url("/token/3/http://x")))
+        assert client(key).rotate(server.url("/token/1"), TOKEN).manage == \
+            server.url("/token/3/http://x")
 
 
 @pytest.mark.parametrize("finish_uri", ["javascript:alert(1)", "http://client.example/finish",
