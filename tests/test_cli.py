@@ -1312,6 +1312,16 @@ def test_a_missing_requests_is_named(flow_env, monkeypatch, capsys):
                                    "which is not installed: pip install 'requests>=2.20'\n")
 
 
+def test_a_missing_submodule_names_its_package(flow_env, monkeypatch, capsys):
+    # pins the package read before the first ".": a broken install missing nacl.signing
+    def broken(args):
+        raise ModuleNotFoundError("No module named 'nacl.signing'", name="nacl.signing")
+
+    monkeypatch.setattr(oc, "_cmd_poll", broken)
+    assert run(capsys, "poll") == (2, "", "op-continue: error: this command needs PyNaCl, "
+                                   "which is not installed: pip install 'PyNaCl>=1.3'\n")
+
+
 def test_another_missing_module_is_not_hidden(flow_env, monkeypatch):
     def broken(args):
         import not_a_module_of_ours  # noqa: F401
