@@ -245,21 +245,28 @@ def test_key_file_warning_is_one_line_in_process(tmp_path, capsys):
     assert json.loads(out)["keys"][0]["kid"] == "k"
 
 
-def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, monkeypatch):
-    """A warning raised while the key is read (here a ResourceWarning, as the garbage collector
-    gives for a socket another object left open) is shown as Python shows it, not as a warning
-    about the key file."""
+def _key_read_while_a_socket_is_collected(tmp_path, monkeypatch, stacklevel):
+    """A key file, and load_private_key patched to raise a ResourceWarning (as the garbage
+    collector gives for a socket another object left open) before reading it: (path, the line
+    of the warnings.warn call)."""
     path = tmp_path / "client.key"
     oc.PrivateKey.generate().write_pem(path)
     path.chmod(0o600)
     load = oc.load_private_key
 
     def load_while_a_socket_is_collected(name):
-        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=1)
+        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=stacklevel)
         return load(name)
 
-    line = load_while_a_socket_is_collected.__code__.co_firstlineno + 1
     monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)
+    return path, load_while_a_socket_is_collected.__code__.co_firstlineno + 1
+
+
+def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, monkeypatch):
+    """A warning raised while the key is read (here a ResourceWarning, as the garbage collector
+    gives for a socket another object left open) is shown as Python shows it, not as a warning
+    about the key file."""
+    path, line = _key_read_while_a_socket_is_collected(tmp_path, monkeypatch, stacklevel=1)
     with pytest.warns(ResourceWarning, match="unclosed <socket.socket fd=14>") as shown:
         code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
     assert code == 0 and json.loads(out)["keys"][0]["kid"] == "k"
@@ -271,16 +278,7 @@ def test_a_warning_not_about_the_key_file_is_not_blamed_on_it(tmp_path, capsys, 
 def test_a_warning_the_callers_filters_ignore_stays_ignored(tmp_path, capsys, monkeypatch):
     """The command line records only KeyFileWarning whatever the filters say; any other warning
     meets the filters in force, here Python's default one that ignores ResourceWarning."""
-    path = tmp_path / "client.key"
-    oc.PrivateKey.generate().write_pem(path)
-    path.chmod(0o600)
-    load = oc.load_private_key
-
-    def load_while_a_socket_is_collected(name):
-        warnings.warn("unclosed <socket.socket fd=14>", ResourceWarning, stacklevel=2)
-        return load(name)
-
-    monkeypatch.setattr(oc, "load_private_key", load_while_a_socket_is_collected)
+    path, _ = _key_read_while_a_socket_is_collected(tmp_path, monkeypatch, stacklevel=2)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("ignore", ResourceWarning)
         code, out, err = run(capsys, "jwk", "--key", str(path), "--key-id", "k")
