@@ -417,11 +417,16 @@ def test_load_private_key_reads_bytes_and_only_64_kib(tmp_path):
         "private key: not a PEM text or base64 of one"
 
 
-@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
-def test_load_private_key_warning_points_at_the_caller(tmp_path):
+def _key_file_readable_by_others(tmp_path):
     path = tmp_path / "k.pem"
     path.write_text(PRIVATE.to_pem())
     path.chmod(0o644)
+    return path
+
+
+@pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
+def test_load_private_key_warning_points_at_the_caller(tmp_path):
+    path = _key_file_readable_by_others(tmp_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert oc.load_private_key(path).public_key == PRIVATE.public_key
@@ -434,9 +439,7 @@ def test_load_private_key_warning_points_at_the_caller(tmp_path):
 @pytest.mark.skipif(oc.os.name != "posix", reason="file modes are POSIX")
 def test_key_file_warning_names_the_line_that_called_load_private_key(tmp_path):
     # pins stacklevel=2 exactly (setup.cfg leaves it out of mutmut: its trampoline adds a frame)
-    path = tmp_path / "k.pem"
-    path.write_text(PRIVATE.to_pem())
-    path.chmod(0o644)
+    path = _key_file_readable_by_others(tmp_path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         line = sys._getframe().f_lineno + 1
