@@ -68,6 +68,10 @@ def run(mutation, row_ids, replaced, by, rows, tree):
 
 def main(only):
     rows, mutations = matrix()
+    unknown = sorted(only - {mutation for mutation, _, _, _ in mutations})
+    if unknown:
+        print(f"no such mutation in tests/requirements.md: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     unproven = 0
     with tempfile.TemporaryDirectory() as tmp:
         tree = pathlib.Path(tmp) / "tree"
@@ -90,4 +94,4 @@ def main(only):
 
 
 if __name__ == "__main__":
-    sys.exit(main(set(sys.argv[1:])))
+    sys.exit(main({arg.upper() for arg in sys.argv[1:]}))
