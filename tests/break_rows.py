@@ -10,8 +10,9 @@ mutation's rows name, with pytest. A row is *proven* by a mutation when at least
 named tests fails (or the run hangs past the time limit, which CI also counts as a failure).
 
 It prints one line per mutation (`M05 1 of the 1 tests its rows name fail: RFC9421-2.1-4
-proven`) and exits with status 1 if any row is not proven. It is a command, not a test: it
-runs the suite's tests a hundred and more times (a few minutes on two cores).
+proven`) and exits with status 1 if any row is not proven (2 for an id the table lacks). It is a
+command, not a test: it runs the suite's tests a hundred and more times (about ten minutes on
+two cores).
 """
 import pathlib
 import re
