@@ -10,6 +10,9 @@ Behaviours:
   drip_body     headers at once (Content-Length 100000), then one body byte every ``pace`` s
   drip_headers  the status line and headers one byte every ``pace`` s
   stall_tls     (TLS only) accept the TCP connection, never answer the handshake
+  drip_connect  a proxy that reads the CONNECT, then grants it one byte every ``pace`` s
+  burst         headers (Content-Length 1000000) and 70000 body bytes at once, then nothing
+                more until the client hangs up
   garbage_after_request  read the request, then answer with bytes that are no TLS record
   raw           send ``raw`` (bytes) as the whole answer, after reading the request
   tunnel        a proxy that grants the CONNECT, then is the TLS server at its end itself: it
@@ -146,6 +149,16 @@ class HostileAS:
 
     def _drip_headers(self, conn: socket.socket) -> None:
         self._drip(conn, b"HTTP/1.1 200 OK\r\n" + b"X-Pad: padding\r\n" * 1000 + b"\r\n")
+
+    def _drip_connect(self, conn: socket.socket) -> None:
+        self._drip(conn, b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+    def _burst(self, conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 1000000\r\n\r\n" + b" " * 70000)
+        while conn.recv(65536):  # until the client hangs up (or max_seconds)
+            pass
+        self.closed_by_client.append(time.monotonic())
 
     def _garbage_after_request(self, conn: Any) -> None:
         raw = conn.unwrap() if isinstance(conn, ssl.SSLSocket) else conn

@@ -305,7 +305,32 @@ def test_a_double_gzip_bomb_is_refused_unread(key):
             client(key).continue_grant(server.url(), TOKEN, REF)
         assert str(info.value) == ("$: compressed body refused (Content-Encoding; we asked for "
                                    "identity)")
+        assert info.value.status == 200
         assert b"\r\nAccept-Encoding: identity\r\n" in server.requests[0]
+        clean_chain(info.value)
+
+
+@pytest.mark.parametrize("coding", [b"", b" Identity "])
+def test_an_empty_or_identity_content_encoding_is_read_as_is(key, coding):
+    with HostileAS("raw") as server:
+        answer = PENDING.format(uri=server.url()).encode()
+        server.raw = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding:"
+                      + coding + b"\r\nContent-Length: " + str(len(answer)).encode()
+                      + b"\r\n\r\n" + answer)
+        grant = client(key).continue_grant(server.url(), TOKEN, REF)
+        assert grant.continue_ is not None and grant.continue_.access_token_value == "NEXT"
+
+
+def test_a_body_past_the_cap_is_refused_before_the_rest_arrives(key):
+    """The body is read in bounded pieces: past max_response_bytes the client stops and hangs
+    up, with the server still holding the rest back (it is never waited for, nor held whole)."""
+    with HostileAS("burst") as server:
+        start = time.monotonic()
+        with pytest.raises(oc.ResponseError) as info:
+            client(key, max_response_bytes=1000).continue_grant(server.url(), TOKEN, REF)
+        assert time.monotonic() - start < TIMEOUT
+        assert str(info.value) == "$: body exceeds 1000 bytes"
+        assert info.value.status == 200
         clean_chain(info.value)
 
 
@@ -365,6 +390,23 @@ def test_an_https_proxy_from_the_environment_sees_only_connect(key, monkeypatch)
         assert not any(TOKEN.encode() in r or REF.encode() in r for r in proxy.requests)
 
 
+def test_a_proxy_dripping_its_connect_answer_is_cut_off_at_the_deadline(key, monkeypatch):
+    """The proxy's answer to CONNECT comes a byte every 0.1 s, each well within the socket
+    timeout, so only the deadline can end it: the socket is handed to the exchange as soon as it
+    is made, before the tunnel (pins _TrackedConnection._new_conn's report)."""
+    with HostileAS("drip_connect", pace=0.1) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        start = time.monotonic()
+        with pytest.raises(oc.TransportError) as info:
+            client(key).continue_grant("https://as.example/continue/1", TOKEN, REF)
+        assert TIMEOUT <= time.monotonic() - start < TIMEOUT + 1.5  # the answer takes 3.9 s
+        assert info.value.request_sent is False
+        assert [r.split(b" ")[:2] for r in proxy.requests] == [[b"CONNECT", b"as.example:443"]]
+        clean_chain(info.value)
+
+
 def test_a_request_sent_through_a_proxy_tunnel_is_reported_as_possibly_sent(key, monkeypatch,
                                                                              tls_session):
     """Through an HTTPS_PROXY's tunnel, the CONNECT is not the request, but the request sent
@@ -409,14 +451,18 @@ def test_a_socket_added_after_the_deadline_is_shut_at_once():
 
 def test_the_adapter_outside_a_client_tracks_nothing(las):
     """The connection hooks only report to the exchange of the thread's Client.send; used on
-    its own, the adapter is requests' plain one."""
+    its own, in a thread that never sent through a Client, the adapter is requests' plain one."""
     import requests
 
     # private _adapter_class: the adapter Client sends through; needed to hand it a socket directly
     adapter = oc._adapter_class()()
     prepared = requests.Request("GET", las.url + "/nothing").prepare()
-    response = adapter.send(prepared, timeout=5)
-    assert response.status_code == 404
+    statuses = []
+    thread = threading.Thread(target=lambda: statuses.append(
+        adapter.send(prepared, timeout=5).status_code))
+    thread.start()
+    thread.join(10)
+    assert statuses == [404]
     adapter.close()
 
 
