@@ -291,6 +291,36 @@ def test_proxy_settings_follow_the_session(monkeypatch):
     assert oc._connection_settings(session, url) == {
         "verify": True, "cert": ("c.pem", "k.pem"),
         "proxies": {"https": "http://mine.example:8080"}}
+    # a session trusting the environment keeps its own no_proxy, as requests does
+    session = requests.Session()
+    session.proxies = {"no_proxy": "as.example"}
+    assert oc._connection_settings(session, url)["proxies"] == {"no_proxy": "as.example"}
+    assert oc._connection_settings(session, "https://other.example/")["proxies"] == {
+        "no_proxy": "as.example", "https": "http://env-proxy.example:3128"}
+
+
+def test_a_call_in_progress_never_keeps_the_program_from_exiting(tmp_path):
+    """The deadline's timer is a daemon thread: a program whose worker thread is in the middle
+    of a call (a minute's timeout, against an AS that drips) exits when its main thread ends."""
+    import subprocess
+    import sys
+
+    with HostileAS("drip_headers", pace=0.1, max_seconds=60) as server:
+        script = tmp_path / "worker.py"
+        script.write_text(
+            "import threading, time\n"
+            "import op_continue as oc\n"
+            "c = oc.Client(oc.PrivateKey.generate(), 'k', timeout=60, allow_http=True)\n"
+            f"call = lambda: c.continue_grant({server.url()!r}, 'token', 'ref')\n"
+            "threading.Thread(target=call, daemon=True).start()\n"
+            "time.sleep(0.5)\n")
+        start = time.monotonic()
+        here = os.path.dirname(oc.__file__)  # the op_continue this test imported
+        done = subprocess.run([sys.executable, str(script)], timeout=30, capture_output=True,
+                              env={**os.environ, "PYTHONPATH": here})
+        assert done.returncode == 0, done.stderr
+        assert time.monotonic() - start < 10
+        assert server.connections == 1
 
 
 # --- "Decompression is bounded: a compressed answer is refused, never inflated" ---------------
