@@ -1035,6 +1035,8 @@ def test_an_unknown_option_is_named_and_its_value_is_not(capsys):
 def test_options_are_never_abbreviated(flow_env, capsys):
     code, _, err = run_any(capsys, "continue", "--dry", "--continue-u", "https://as.example/c/2")
     assert code == oc.EXIT_USAGE and "unrecognized option --dry" in err
+    code, out, _ = run_any(capsys, "--vers")  # the top level's own option: --version
+    assert code == oc.EXIT_USAGE and out == ""
 
 
 @pytest.mark.parametrize("message, shown", [

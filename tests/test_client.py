@@ -420,6 +420,11 @@ def test_a_quoted_token_is_refused_without_echoing_it(key, quoted):
     assert adapter.calls == []
 
 
+@pytest.mark.parametrize("value", ["X" + REF + "X", 'a"b', "a'b"])
+def test_only_a_quote_mark_at_an_end_makes_a_value_quoted(value):
+    assert json.loads(oc.continue_body(value)) == {"interact_ref": value}
+
+
 def test_gnap_auth_is_a_named_class_of_this_module():
     cls = oc.GnapAuth
     assert (cls.__name__, cls.__module__) == ("GnapAuth", "op_continue")

@@ -442,6 +442,15 @@ def test_component_errors(message, item, error):
     assert str(raised(oc.SignatureBaseError, oc.component_value, message, item)) == error
 
 
+def test_the_five_field_parameters_are_known_together():
+    """sf, key, bs, req and tr (§2.1, §2.4, §6.5.2) on one identifier: none is unknown; the first
+    failure is the trailer, which the module does not support."""
+    request = oc.Message(method="POST", target_uri="https://as.example/x", fields=(("x-a", "1"),))
+    item = oc.Item("x-a", {"sf": True, "key": "a", "bs": True, "req": True, "tr": True})
+    assert str(raised(oc.SignatureBaseError, oc.component_value, RESPONSE_XA, item, request)) == \
+        "tr: trailer fields are not supported"
+
+
 @pytest.mark.req("RFC9421-2.1.2-3")
 def test_dictionary_member_missing():
     message = oc.Message(status=200, fields=(("x-d", "a=1"),))

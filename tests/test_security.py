@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from conftest import KID
+from conftest import KID, exact
 from hostile import CERT, HostileAS
 
 import op_continue as oc
@@ -164,8 +164,14 @@ def test_an_allowed_origin_is_accepted(key):
 def test_allowed_origins_are_origins(key, bad):
     with pytest.raises(oc.UsageError):
         client(key, allow_http=False, allowed_origins=[bad])
-    with pytest.raises(oc.UsageError, match="not one string"):
+    with pytest.raises(oc.UsageError, match=exact(
+            "allowed_origins: expected a list of origins, not one string")):
         client(key, allowed_origins="https://as.example")
+
+
+def test_a_loopback_http_origin_is_allowed_with_allow_http(key):
+    assert client(key, allow_http=True, allowed_origins=["http://127.0.0.1:8000"]
+                  ).allowed_origins == ("http://127.0.0.1:8000",)
 
 
 @pytest.mark.req("RFC9635-3.1-2", "RFC9635-3.2.1-2")
@@ -432,6 +438,7 @@ def test_a_proxy_dripping_its_connect_answer_is_cut_off_at_the_deadline(key, mon
         with pytest.raises(oc.TransportError) as info:
             client(key).continue_grant("https://as.example/continue/1", TOKEN, REF)
         assert TIMEOUT <= time.monotonic() - start < TIMEOUT + 1.5  # the answer takes 3.9 s
+        assert str(info.value) == "response too slow: deadline passed; nothing was sent"
         assert info.value.request_sent is False
         assert [r.split(b" ")[:2] for r in proxy.requests] == [[b"CONNECT", b"as.example:443"]]
         clean_chain(info.value)
@@ -479,9 +486,10 @@ def test_a_socket_added_after_the_deadline_is_shut_at_once():
     oc._shutdown(mine)  # a closed socket: nothing to do, and no error
 
 
-def test_the_adapter_outside_a_client_tracks_nothing(las):
+def test_the_adapter_outside_a_client_tracks_nothing(key, las):
     """The connection hooks only report to the exchange of the thread's Client.send; used on
-    its own, in a thread that never sent through a Client, the adapter is requests' plain one."""
+    its own, in a thread that never sent through a Client or in one after a Client's call, the
+    adapter is requests' plain one."""
     import requests
 
     # private _adapter_class: the adapter Client sends through; needed to hand it a socket directly
@@ -493,6 +501,9 @@ def test_the_adapter_outside_a_client_tracks_nothing(las):
     thread.start()
     thread.join(10)
     assert statuses == [404]
+    with pytest.raises(oc.GrantError):  # a Client's call in this thread, answered 404
+        client(key).poll(las.url + "/nothing", TOKEN)
+    assert adapter.send(prepared, timeout=5).status_code == 404
     adapter.close()
 
 

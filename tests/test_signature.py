@@ -86,6 +86,15 @@ def test_jwks_keys_are_found_by_kid():
         oc.verify_message(signed, keys)
 
 
+def test_signature_input_is_the_whole_signature_params_value():
+    """The Signature-Input member is the base's @signature-params value, cut after the line's
+    first ": ", so a parameter holding ": " stays whole."""
+    message = oc.request_message("GET", "https://as.example/x")
+    params = oc.signature_params(["@method"], [("keyid", "key: 1"), ("nonce", "a: b: c")])
+    sig_input, _ = oc.sign_message(message, PRIVATE, params)
+    assert sig_input == 'sig1=("@method");keyid="key: 1";nonce="a: b: c"'
+
+
 def _signed(message, covered, params=(("created", 1),), key=PRIVATE, label="sig1", request=None,
             field_types=None):
     params = oc.signature_params(covered, list(params))

@@ -105,6 +105,18 @@ def test_serialize_decimal_ignores_callers_decimal_context():
             ["123456.789", "0.002", "-10.0"]
 
 
+@pytest.mark.req("RFC8941-4.1.5-s2")
+def test_serialize_decimal_ignores_a_changed_default_decimal_context(monkeypatch):
+    """decimal.DefaultContext is what a new Context() copies its unset settings from: an
+    application may change it; the module's rounding must not follow."""
+    import decimal
+    monkeypatch.setattr(decimal.DefaultContext, "prec", 3)
+    monkeypatch.setattr(decimal.DefaultContext, "rounding", decimal.ROUND_UP)
+    monkeypatch.setitem(decimal.DefaultContext.traps, decimal.Inexact, True)
+    assert [oc.serialize_bare_item(v) for v in (123456.7894, 0.0025, -9.9995)] == \
+        ["123456.789", "0.002", "-10.0"]
+
+
 @pytest.mark.parametrize("data, expected", [
     (b"\x00\x00\x17", "AAAX"),  # an "X" at the end is data, not padding
     (b"\xfb\xff", "-_8"),
