@@ -105,7 +105,6 @@ def test_serialize_decimal_ignores_callers_decimal_context():
             ["123456.789", "0.002", "-10.0"]
 
 
-@pytest.mark.req("RFC8941-4.1.5-s2")
 def test_serialize_decimal_ignores_a_changed_default_decimal_context(monkeypatch):
     """decimal.DefaultContext is what a new Context() copies its unset settings from: an
     application may change it; the module's rounding must not follow."""
