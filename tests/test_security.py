@@ -37,6 +37,13 @@ def clean_chain(exc):
         assert secret not in f"{exc}|{exc!r}|{exc.args!r}|{vars(exc)!r}"
 
 
+def https_proxy(monkeypatch, url):
+    """The environment names ``url`` as the https proxy, with no NO_PROXY exception."""
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
 def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
@@ -283,9 +290,7 @@ def test_a_proxy_variable_never_sees_a_loopback_http_request(key, las, monkeypat
 
 def test_proxy_settings_follow_the_session(monkeypatch):
     """For https, a session's proxies are used, and the environment's when it trusts it."""
-    monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy.example:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    https_proxy(monkeypatch, "http://env-proxy.example:3128")
     url = "https://as.example/continue/1"
     # private _connection_settings: what the transport is given; a request would need a proxy
     assert oc._connection_settings(None, url)["proxies"]["https"] == \
@@ -368,6 +373,11 @@ def test_a_body_past_the_cap_is_refused_before_the_rest_arrives(key):
         assert str(info.value) == "$: body exceeds 1000 bytes"
         assert info.value.status == 200
         clean_chain(info.value)
+        for _ in range(40):  # the server sees the hang-up at its next read
+            if server.closed_by_client:
+                break
+            time.sleep(0.05)
+        assert len(server.closed_by_client) == 1
 
 
 # --- "GnapAuth signs for one origin and never follows a redirect" ----------------------------
@@ -412,9 +422,7 @@ def test_an_https_proxy_from_the_environment_sees_only_connect(key, monkeypatch)
     sees the request, its token or its body; a refused tunnel means nothing was sent."""
     with HostileAS("raw") as proxy:
         proxy.raw = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
-        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
+        https_proxy(monkeypatch, proxy.origin)
         c = client(key)
         for _ in range(2):  # the second request reuses the Client's proxy manager
             with pytest.raises(oc.TransportError) as info:
@@ -431,9 +439,7 @@ def test_a_proxy_dripping_its_connect_answer_is_cut_off_at_the_deadline(key, mon
     timeout, so only the deadline can end it: the socket is handed to the exchange as soon as it
     is made, before the tunnel (pins _TrackedConnection._new_conn's report)."""
     with HostileAS("drip_connect", pace=0.1) as proxy:
-        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
+        https_proxy(monkeypatch, proxy.origin)
         start = time.monotonic()
         with pytest.raises(oc.TransportError) as info:
             client(key).continue_grant("https://as.example/continue/1", TOKEN, REF)
@@ -450,9 +456,7 @@ def test_a_request_sent_through_a_proxy_tunnel_is_reported_as_possibly_sent(key,
     through the tunnel after it is: when the AS then hangs up unanswered, request_sent is True."""
     # pins that the CONNECT's bytes stop counting as the proxy's once the tunnel is up
     with HostileAS("tunnel") as proxy:
-        monkeypatch.setenv("HTTPS_PROXY", proxy.origin)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
+        https_proxy(monkeypatch, proxy.origin)
         with pytest.raises(oc.TransportError) as info:
             client(key, session=tls_session).continue_grant("https://localhost/continue/1",
                                                             TOKEN, REF)
