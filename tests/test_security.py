@@ -44,6 +44,13 @@ def https_proxy(monkeypatch, url):
     monkeypatch.delenv("no_proxy", raising=False)
 
 
+def wait_for(condition, seconds):
+    """Poll ``condition`` every 0.05 s until it holds or ``seconds`` pass; the caller asserts."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def open_fds():
     return len(os.listdir("/proc/self/fd"))
 
@@ -79,10 +86,8 @@ def test_a_drip_ends_at_the_deadline_and_leaves_nothing_behind(key, behaviour):
                                        "spent")
             assert info.value.request_sent is True
             clean_chain(info.value)
-        for _ in range(50):  # the server notices each hang-up at its next byte (0.1 s)
-            if len(server.closed_by_client) == calls and server.serving == 0:
-                break
-            time.sleep(0.05)
+        # the server notices each hang-up at its next byte (0.1 s)
+        wait_for(lambda: len(server.closed_by_client) == calls and server.serving == 0, 2.5)
         assert len(server.closed_by_client) == calls == server.connections
         assert threading.active_count() == threads
         assert open_fds() <= fds
@@ -373,10 +378,7 @@ def test_a_body_past_the_cap_is_refused_before_the_rest_arrives(key):
         assert str(info.value) == "$: body exceeds 1000 bytes"
         assert info.value.status == 200
         clean_chain(info.value)
-        for _ in range(40):  # the server sees the hang-up at its next read
-            if server.closed_by_client:
-                break
-            time.sleep(0.05)
+        wait_for(lambda: server.closed_by_client, 2.0)  # the server sees it at its next read
         assert len(server.closed_by_client) == 1
 
 

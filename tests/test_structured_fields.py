@@ -94,6 +94,10 @@ def test_serialize_decimal_range_checked_after_rounding(value):
         "structured field: decimal out of range"
 
 
+# decimals a changed decimal context would round otherwise (precision 3, ROUND_UP, Inexact trapped)
+DECIMALS = {123456.7894: "123456.789", 0.0025: "0.002", -9.9995: "-10.0"}
+
+
 @pytest.mark.req("RFC8941-4.1.5-s2")
 def test_serialize_decimal_ignores_callers_decimal_context():
     import decimal
@@ -101,8 +105,7 @@ def test_serialize_decimal_ignores_callers_decimal_context():
         context.prec = 3
         context.rounding = decimal.ROUND_UP
         context.traps[decimal.Inexact] = context.traps[decimal.Rounded] = True
-        assert [oc.serialize_bare_item(v) for v in (123456.7894, 0.0025, -9.9995)] == \
-            ["123456.789", "0.002", "-10.0"]
+        assert [oc.serialize_bare_item(v) for v in DECIMALS] == list(DECIMALS.values())
 
 
 def test_serialize_decimal_ignores_a_changed_default_decimal_context(monkeypatch):
@@ -112,8 +115,7 @@ def test_serialize_decimal_ignores_a_changed_default_decimal_context(monkeypatch
     monkeypatch.setattr(decimal.DefaultContext, "prec", 3)
     monkeypatch.setattr(decimal.DefaultContext, "rounding", decimal.ROUND_UP)
     monkeypatch.setitem(decimal.DefaultContext.traps, decimal.Inexact, True)
-    assert [oc.serialize_bare_item(v) for v in (123456.7894, 0.0025, -9.9995)] == \
-        ["123456.789", "0.002", "-10.0"]
+    assert [oc.serialize_bare_item(v) for v in DECIMALS] == list(DECIMALS.values())
 
 
 @pytest.mark.parametrize("data, expected", [
@@ -127,7 +129,7 @@ def test_b64url_encode(data, expected):
 
 
 def test_b64url_decode_restores_the_padding_at_every_length():
-    # pins the padding put back before decoding, "=" * (-len % 4), for each length up to 40
+    # pins the padding put back before decoding, "=" * (-len % 4), for each length below 30
     for size in range(30):
         data = bytes(range(size))
         assert oc.b64url_decode(oc.b64url_encode(data), "x") == data
